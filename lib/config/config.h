@@ -1,0 +1,155 @@
+// The parsed configuration: plain, immutable structs with no behaviour.
+//
+// ConfigLoader (config_loader.h) builds a Config from YAML. Everything else
+// reads it. Values that point at files keep the YAML position they came from,
+// so errors found later (a missing certificate, a bad key) still name
+// file:line:col.
+#pragma once
+
+#include <chrono>
+#include <cstddef>
+#include <cstdint>
+#include <optional>
+#include <string>
+#include <vector>
+
+#include "util/source_mark.h"
+
+namespace tlsgate {
+
+using Duration = std::chrono::milliseconds;
+
+// A config value together with where it was written.
+template <typename T>
+struct Located {
+  T value{};
+  SourceMark mark;
+};
+
+using LocatedPath = Located<std::string>;
+
+// An endpoint: host and port (IPv4, [IPv6] or a name), or a unix socket path.
+struct Address {
+  std::string host;  // as written, without brackets; empty for unix
+  uint16_t port = 0;
+  std::string unix_path;  // set for "unix:/path"
+  SourceMark mark;
+
+  bool isUnix() const { return !unix_path.empty(); }
+};
+
+// Where a private-key password comes from (TclTLS -password). Exactly one is set.
+struct PasswordSource {
+  std::optional<LocatedPath> file;
+  std::optional<Located<std::string>> env;
+};
+
+struct CertificateConfig {
+  LocatedPath cert;  // PEM chain or DER                       (-certfile / -cert)
+  LocatedPath key;   // empty: the key is in the cert file      (-keyfile / -key)
+  std::optional<PasswordSource> password;  //                   (-password)
+  // When cert and key do not exist, generate a self-signed certificate there
+  // at startup (for first runs and development only).
+  bool self_signed = false;
+};
+
+enum class TlsProtocol { tls1_0, tls1_1, tls1_2, tls1_3 };
+
+enum class ClientCertMode { none, request, require };
+
+struct ClientCertConfig {
+  ClientCertMode mode = ClientCertMode::none;  // (-request / -require)
+  LocatedPath cafile;                          // empty: use the tls block's cafile/cadir/castore
+  LocatedPath cadir;
+  std::string castore;
+  int verify_depth = 4;
+};
+
+// One tls: block, after tls_defaults have been merged in. Which keys may be
+// set depends on the side: `certificates` and `client_certs` belong to the
+// accept side, `servername`, `verify`, `peer_name` and `cert` to the connect
+// side. The loader rejects keys used on the wrong side.
+struct TlsConfig {
+  SourceMark mark;  // where the tls: block starts
+
+  // Accept side: the first certificate is the default.
+  std::vector<CertificateConfig> certificates;
+  ClientCertConfig client_certs;
+
+  // Connect side: an optional client certificate (cert/key/password keys).
+  std::optional<CertificateConfig> client_certificate;
+  std::string servername;  // empty: the host of the connect address   (-servername)
+  bool verify = true;      //                                            (-require)
+  std::string peer_name;   // empty: servername                          (-peersubject)
+
+  // Both sides. Trust anchors for verifying the peer. All empty on the
+  // connect side means the system trust store.
+  LocatedPath cafile;   // (-cafile)
+  LocatedPath cadir;    // (-cadir)
+  std::string castore;  // an OpenSSL store URI  (-castore)
+
+  std::vector<TlsProtocol> protocols{TlsProtocol::tls1_2, TlsProtocol::tls1_3};
+  std::string cipher;        // TLS <= 1.2 cipher list; empty: OpenSSL's default  (-cipher)
+  std::string ciphersuites;  // TLS 1.3; empty: OpenSSL's default                 (-ciphersuites)
+  std::string groups;        // empty: OpenSSL's default
+  int security_level = 2;    //                                                   (-security_level)
+  std::vector<std::string> alpn;  // accept: server preference; connect: offer order  (-alpn)
+  LocatedPath keylog;             // NSS key log file; empty: off (SSLKEYLOGFILE also turns it on)
+};
+
+struct AcceptConfig {
+  Address address;
+  std::optional<TlsConfig> tls;
+};
+
+struct ConnectConfig {
+  Address address;
+  std::optional<TlsConfig> tls;
+};
+
+struct ListenerConfig {
+  std::string name;
+  SourceMark mark;
+  AcceptConfig accept;
+  ConnectConfig connect;
+};
+
+struct Timeouts {
+  Duration handshake = std::chrono::seconds(10);
+  Duration connect = std::chrono::seconds(5);
+  Duration idle = std::chrono::hours(1);
+  Duration close = std::chrono::seconds(30);
+  Duration drain = std::chrono::seconds(30);
+};
+
+enum class LogFormat { text, json };
+
+struct LogConfig {
+  std::string level = "info";  // trace | debug | info | warn | error | critical | off
+  LogFormat format = LogFormat::text;
+  std::string file = "stderr";  // stderr | syslog | PATH
+};
+
+struct Limits {
+  uint64_t max_connections = 100000;
+  // High watermark of each direction's buffer. Reading from the source stops
+  // above it and resumes below half of it.
+  std::size_t buffer_size = std::size_t{64} * 1024;
+};
+
+struct GlobalConfig {
+  int workers = 0;  // 0: one per CPU ("auto")
+  std::string user;
+  std::string group;
+  LogConfig log;
+  Timeouts timeouts;
+  Limits limits;
+};
+
+struct Config {
+  std::string path;  // the file it was loaded from
+  GlobalConfig global;
+  std::vector<ListenerConfig> listeners;
+};
+
+}  // namespace tlsgate

@@ -1,0 +1,333 @@
+#include "config/config_loader.h"
+
+#include <yaml-cpp/yaml.h>
+
+#include <algorithm>
+#include <array>
+#include <cerrno>
+#include <cstdio>
+#include <filesystem>
+#include <map>
+#include <memory>
+#include <optional>
+#include <string_view>
+#include <system_error>
+
+#include "config/address_parser.h"
+#include "config/config_node.h"
+#include "config/tls_config_parser.h"
+#include "util/config_error.h"
+
+namespace tlsgate {
+namespace {
+
+constexpr std::array<std::string_view, 2> root_keys = {"global", "listeners"};
+constexpr std::array<std::string_view, 7> global_keys = {"workers",  "user",   "group",       "log",
+                                                         "timeouts", "limits", "tls_defaults"};
+constexpr std::array<std::string_view, 1> global_planned_keys = {"admin"};
+constexpr std::array<std::string_view, 3> log_keys = {"level", "format", "file"};
+constexpr std::array<std::string_view, 5> timeout_keys = {"handshake", "connect", "idle", "close",
+                                                          "drain"};
+constexpr std::array<std::string_view, 2> limit_keys = {"max_connections", "buffer_size"};
+constexpr std::array<std::string_view, 3> listener_keys = {"name", "accept", "connect"};
+constexpr std::array<std::string_view, 1> listener_planned_keys = {"routes"};
+constexpr std::array<std::string_view, 2> side_keys = {"address", "tls"};
+constexpr std::array<std::string_view, 2> accept_planned_keys = {"proxy_protocol", "starttls"};
+constexpr std::array<std::string_view, 3> connect_planned_keys = {"proxy_protocol", "starttls",
+                                                                  "balance"};
+constexpr std::array<std::string_view, 7> log_levels = {"trace", "debug",    "info", "warn",
+                                                        "error", "critical", "off"};
+
+constexpr int64_t max_workers = 1024;
+constexpr uint64_t max_connections = 100'000'000;
+// Below a TLS record (16k) plus framing every record would stall the reader;
+// 4k is still allowed for plaintext relays on small machines.
+constexpr uint64_t min_buffer_size = uint64_t{4} * 1024;
+constexpr uint64_t max_buffer_size = uint64_t{64} * 1024 * 1024;
+
+// ---------------------------------------------------------------- global
+
+int parseWorkers(const ConfigNode& node) {
+  if (!node.isScalar()) {
+    node.fail("expected auto or a number");
+  }
+  if (node.asString() == "auto") {
+    return 0;
+  }
+  return static_cast<int>(node.asInteger(1, max_workers));
+}
+
+LogConfig parseLog(const ConfigNode& node) {
+  node.checkKeys(KeySchema{log_keys});
+  LogConfig log;
+  if (auto level = node.find("level")) {
+    log.level = level->asString();
+    if (std::find(log_levels.begin(), log_levels.end(), log.level) == log_levels.end()) {
+      level->fail("expected trace, debug, info, warn, error, critical or off");
+    }
+  }
+  if (auto format = node.find("format")) {
+    const std::string value = format->asString();
+    if (value != "text" && value != "json") {
+      format->fail("expected text or json");
+    }
+    log.format = value == "json" ? LogFormat::json : LogFormat::text;
+  }
+  if (auto file = node.find("file")) {
+    const std::string value = file->asNonEmptyString();
+    log.file = (value == "stderr" || value == "syslog") ? value : file->asPath().value;
+  }
+  return log;
+}
+
+Timeouts parseTimeouts(const ConfigNode& node) {
+  node.checkKeys(KeySchema{timeout_keys});
+  Timeouts timeouts;
+  const std::pair<std::string_view, Duration*> fields[] = {{"handshake", &timeouts.handshake},
+                                                           {"connect", &timeouts.connect},
+                                                           {"idle", &timeouts.idle},
+                                                           {"close", &timeouts.close},
+                                                           {"drain", &timeouts.drain}};
+  for (const auto& [key, field] : fields) {
+    if (auto value = node.find(key)) {
+      *field = value->asPositiveDuration();
+    }
+  }
+  return timeouts;
+}
+
+Limits parseLimits(const ConfigNode& node) {
+  node.checkKeys(KeySchema{limit_keys});
+  Limits limits;
+  if (auto max = node.find("max_connections")) {
+    limits.max_connections = static_cast<uint64_t>(max->asInteger(1, max_connections));
+  }
+  if (auto size = node.find("buffer_size")) {
+    limits.buffer_size = static_cast<std::size_t>(size->asSize(min_buffer_size, max_buffer_size));
+  }
+  return limits;
+}
+
+GlobalConfig parseGlobal(const ConfigNode& node) {
+  node.checkKeys(KeySchema{global_keys, global_planned_keys});
+  GlobalConfig global;
+  if (auto workers = node.find("workers")) {
+    global.workers = parseWorkers(*workers);
+  }
+  if (auto user = node.find("user")) {
+    global.user = user->asNonEmptyString();
+  }
+  if (auto group = node.find("group")) {
+    global.group = group->asNonEmptyString();
+  }
+  if (auto log = node.find("log")) {
+    global.log = parseLog(*log);
+  }
+  if (auto timeouts = node.find("timeouts")) {
+    global.timeouts = parseTimeouts(*timeouts);
+  }
+  if (auto limits = node.find("limits")) {
+    global.limits = parseLimits(*limits);
+  }
+  if (auto defaults = node.find("tls_defaults")) {
+    checkTlsDefaults(*defaults);
+  }
+  return global;
+}
+
+// ---------------------------------------------------------------- listeners
+
+enum class AddressSide { accept, connect };
+
+Address parseAddressNode(const ConfigNode& node, AddressSide side) {
+  if (node.isList() && side == AddressSide::connect) {
+    node.fail("a list of addresses (balance) is not implemented yet; give one address");
+  }
+  auto parsed = parseAddress(node.asNonEmptyString());
+  if (!parsed.isOk()) {
+    node.fail(parsed.error());
+  }
+  Address address = parsed.value();
+  address.mark = node.mark();
+  return address;
+}
+
+AcceptConfig parseAccept(const ConfigNode& node, const std::optional<ConfigNode>& tls_defaults) {
+  node.checkKeys(KeySchema{side_keys, accept_planned_keys});
+  AcceptConfig accept;
+  accept.address = parseAddressNode(node.require("address"), AddressSide::accept);
+  if (auto tls = node.find("tls")) {
+    accept.tls = parseTlsBlock(*tls, TlsSide::accept, tls_defaults);
+  }
+  return accept;
+}
+
+// Name verification needs a name; a unix socket path does not provide one.
+void checkBackendName(const ConnectConfig& connect, const ConfigNode& tls_node) {
+  const TlsConfig& tls = *connect.tls;
+  if (!connect.address.isUnix() || !tls.verify || !tls.servername.empty() ||
+      !tls.peer_name.empty()) {
+    return;
+  }
+  tls_node.fail(
+      "a unix socket address has no host name to verify the backend against; set servername "
+      "or peer_name to the name in its certificate, or verify: false");
+}
+
+ConnectConfig parseConnect(const ConfigNode& node, const std::optional<ConfigNode>& tls_defaults) {
+  node.checkKeys(KeySchema{side_keys, connect_planned_keys});
+  ConnectConfig connect;
+  connect.address = parseAddressNode(node.require("address"), AddressSide::connect);
+  if (auto tls = node.find("tls")) {
+    connect.tls = parseTlsBlock(*tls, TlsSide::connect, tls_defaults);
+    checkBackendName(connect, *tls);
+  }
+  return connect;
+}
+
+ListenerConfig parseListener(const ConfigNode& node,
+                             const std::optional<ConfigNode>& tls_defaults) {
+  node.expectMap();
+  node.checkKeys(KeySchema{listener_keys, listener_planned_keys});
+  ListenerConfig listener;
+  listener.mark = node.mark();
+  listener.name = node.require("name").asNonEmptyString();
+  const ConfigNode accept = node.require("accept");
+  accept.expectMap();
+  listener.accept = parseAccept(accept, tls_defaults);
+  const ConfigNode connect = node.require("connect");
+  connect.expectMap();
+  listener.connect = parseConnect(connect, tls_defaults);
+  return listener;
+}
+
+std::string addressKey(const Address& address) {
+  if (address.isUnix()) {
+    return "unix:" + address.unix_path;
+  }
+  return "[" + address.host + "]:" + std::to_string(address.port);
+}
+
+std::string lineOf(const SourceMark& mark) {
+  return "line " + std::to_string(mark.line);
+}
+
+// Names label logs and metrics, and two sockets cannot bind one address.
+void checkUnique(const std::vector<ListenerConfig>& listeners, const ConfigNode& list) {
+  std::map<std::string, const ListenerConfig*> names;
+  std::map<std::string, const ListenerConfig*> addresses;
+  const std::vector<ConfigNode> items = list.items();
+  for (std::size_t i = 0; i < listeners.size(); ++i) {
+    const ListenerConfig& listener = listeners[i];
+    auto [name, name_is_new] = names.emplace(listener.name, &listener);
+    if (!name_is_new) {
+      items[i].require("name").fail("the listener at " + lineOf(name->second->mark) +
+                                    " already has the name '" + listener.name +
+                                    "'; names must be unique");
+    }
+    auto [address, address_is_new] =
+        addresses.emplace(addressKey(listener.accept.address), &listener);
+    if (!address_is_new) {
+      throw ConfigError(listener.accept.address.mark, items[i].path() + ".accept.address",
+                        "listener '" + address->second->name + "' (" +
+                            lineOf(address->second->accept.address.mark) +
+                            ") already accepts on this address");
+    }
+  }
+}
+
+std::vector<ListenerConfig> parseListeners(const ConfigNode& list,
+                                           const std::optional<ConfigNode>& tls_defaults) {
+  std::vector<ListenerConfig> listeners;
+  for (const ConfigNode& item : list.items()) {
+    listeners.push_back(parseListener(item, tls_defaults));
+  }
+  if (listeners.empty()) {
+    list.fail("needs at least one listener");
+  }
+  checkUnique(listeners, list);
+  return listeners;
+}
+
+// ---------------------------------------------------------------- documents
+
+YAML::Node parseYaml(const std::string& yaml, const std::string& name) {
+  try {
+    return YAML::Load(yaml);
+  } catch (const YAML::Exception& e) {
+    throw ConfigError(toSourceMark(e.mark, name), "", "YAML syntax error: " + e.msg);
+  }
+}
+
+Config parseDocument(const YAML::Node& document, const LoadContext& context) {
+  if (document.IsNull()) {
+    throw ConfigError(SourceMark{context.file}, "",
+                      "the configuration is empty; it needs at least a listeners: list");
+  }
+  const ConfigNode root(document, "", toSourceMark(document.Mark(), context.file), context);
+  root.expectMap();
+  root.checkKeys(KeySchema{root_keys});
+  Config config;
+  config.path = context.file;
+  const std::optional<ConfigNode> global = root.find("global");
+  if (global) {
+    global->expectMap();
+    config.global = parseGlobal(*global);
+  }
+  const std::optional<ConfigNode> tls_defaults =
+      global ? global->find("tls_defaults") : std::nullopt;
+  config.listeners = parseListeners(root.require("listeners"), tls_defaults);
+  return config;
+}
+
+struct FileCloser {
+  void operator()(std::FILE* file) const { std::fclose(file); }
+};
+
+std::string readConfigFile(const std::string& path) {
+  // std::error_code's message is strerror without its thread-safety trap.
+  auto fail = [&path]() -> ConfigError {
+    return ConfigError("cannot read config file " + path + ": " +
+                       std::generic_category().message(errno));
+  };
+  std::unique_ptr<std::FILE, FileCloser> file(std::fopen(path.c_str(), "rb"));
+  if (!file) {
+    throw fail();
+  }
+  std::string text;
+  std::array<char, 8192> chunk{};
+  std::size_t n = 0;
+  while ((n = std::fread(chunk.data(), 1, chunk.size(), file.get())) > 0) {
+    text.append(chunk.data(), n);
+  }
+  // fopen succeeds on a directory; the read is what reports EISDIR.
+  if (std::ferror(file.get()) != 0) {
+    throw fail();
+  }
+  return text;
+}
+
+std::filesystem::path directoryOf(const std::string& path) {
+  std::error_code ec;
+  std::filesystem::path absolute = std::filesystem::absolute(path, ec);
+  if (ec) {
+    return std::filesystem::path(path).parent_path();
+  }
+  return absolute.lexically_normal().parent_path();
+}
+
+}  // namespace
+
+Config ConfigLoader::loadFile(const std::string& path) {
+  const std::string yaml = readConfigFile(path);
+  const LoadContext context{path, directoryOf(path)};
+  return parseDocument(parseYaml(yaml, path), context);
+}
+
+Config ConfigLoader::loadString(const std::string& yaml, const std::string& name,
+                                const std::string& base_dir) {
+  const LoadContext context{name, base_dir};
+  return parseDocument(parseYaml(yaml, name), context);
+}
+
+}  // namespace tlsgate

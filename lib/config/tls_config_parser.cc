@@ -1,0 +1,433 @@
+#include "config/tls_config_parser.h"
+
+#include <algorithm>
+#include <array>
+#include <cctype>
+#include <map>
+#include <string>
+#include <string_view>
+
+#include "config/env_expansion.h"
+#include "util/config_error.h"
+
+namespace tlsgate {
+namespace {
+
+// Which side of a listener a tls key belongs to.
+enum class KeySide { both, accept, connect };
+
+constexpr std::array<std::string_view, 18> all_tls_keys = {
+    // both sides
+    "cafile", "cadir", "castore", "protocols", "cipher", "ciphersuites", "groups", "security_level",
+    "alpn", "keylog",
+    // accept side
+    "certificates", "client_certs",
+    // connect side
+    "servername", "verify", "peer_name", "cert", "key", "password"};
+constexpr std::array<std::string_view, 12> accept_tls_keys = {
+    "cafile", "cadir",          "castore", "protocols", "cipher",       "ciphersuites",
+    "groups", "security_level", "alpn",    "keylog",    "certificates", "client_certs"};
+constexpr std::array<std::string_view, 16> connect_tls_keys = {
+    "cafile",    "cadir",          "castore", "protocols", "cipher",     "ciphersuites",
+    "groups",    "security_level", "alpn",    "keylog",    "servername", "verify",
+    "peer_name", "cert",           "key",     "password"};
+
+constexpr std::array<std::string_view, 5> all_planned_tls_keys = {"sni", "session", "ocsp_staple",
+                                                                  "dhparams", "pin_sha256"};
+constexpr std::array<std::string_view, 4> accept_planned_tls_keys = {"sni", "session",
+                                                                     "ocsp_staple", "dhparams"};
+constexpr std::array<std::string_view, 2> connect_planned_tls_keys = {"session", "pin_sha256"};
+
+constexpr std::array<std::string_view, 4> certificate_keys = {"cert", "key", "password",
+                                                              "self_signed"};
+constexpr std::array<std::string_view, 2> password_keys = {"file", "env"};
+constexpr std::array<std::string_view, 5> client_certs_keys = {"mode", "cafile", "cadir", "castore",
+                                                               "verify_depth"};
+constexpr std::array<std::string_view, 2> client_certs_planned_keys = {"allow", "crl"};
+
+// The connect side's client certificate, inherited from tls_defaults as a unit.
+constexpr std::array<std::string_view, 3> client_certificate_keys = {"cert", "key", "password"};
+
+constexpr std::size_t max_alpn_protocol_length = 255;  // one length byte on the wire (RFC 7301)
+
+template <std::size_t N>
+bool contains(const std::array<std::string_view, N>& keys, std::string_view key) {
+  return std::find(keys.begin(), keys.end(), key) != keys.end();
+}
+
+KeySide sideOf(std::string_view key) {
+  if (contains(accept_tls_keys, key) && contains(connect_tls_keys, key)) {
+    return KeySide::both;
+  }
+  return contains(accept_tls_keys, key) ? KeySide::accept : KeySide::connect;
+}
+
+bool appliesTo(std::string_view key, TlsSide side) {
+  const KeySide key_side = sideOf(key);
+  return key_side == KeySide::both || (key_side == KeySide::accept) == (side == TlsSide::accept);
+}
+
+KeySchema schemaFor(TlsSide side) {
+  if (side == TlsSide::accept) {
+    return KeySchema{accept_tls_keys, accept_planned_tls_keys};
+  }
+  return KeySchema{connect_tls_keys, connect_planned_tls_keys};
+}
+
+std::string wrongSideReason(std::string_view key, TlsSide side) {
+  if (side == TlsSide::connect) {
+    return "belongs on the accept side (accept.tls), not on the connect side";
+  }
+  if (contains(client_certificate_keys, key)) {
+    return "belongs on the connect side (connect.tls), where it is the client certificate; "
+           "the accept side lists its certificates under 'certificates: [{cert: ..., key: ...}]'";
+  }
+  return "belongs on the connect side (connect.tls), not on the accept side";
+}
+
+using TlsEntries = std::map<std::string, ConfigNode, std::less<>>;
+
+const ConfigNode* findEntry(const TlsEntries& entries, std::string_view key) {
+  auto it = entries.find(key);
+  return it == entries.end() ? nullptr : &it->second;
+}
+
+// The block's own entries, each checked against the block's side.
+TlsEntries blockEntries(const ConfigNode& block, TlsSide side) {
+  TlsEntries out;
+  const KeySchema schema = schemaFor(side);
+  for (ConfigNode::Entry& entry : block.entries()) {
+    if (contains(all_tls_keys, entry.key) && !appliesTo(entry.key, side)) {
+      throw ConfigError(entry.key_mark, entry.value.path(), wrongSideReason(entry.key, side));
+    }
+    if (!contains(all_tls_keys, entry.key)) {
+      throw ConfigError(entry.key_mark, entry.value.path(), unknownKeyReason(entry.key, schema));
+    }
+    out.emplace(entry.key, std::move(entry.value));
+  }
+  return out;
+}
+
+bool setsClientCertificate(const TlsEntries& entries) {
+  return std::any_of(client_certificate_keys.begin(), client_certificate_keys.end(),
+                     [&entries](std::string_view key) { return findEntry(entries, key); });
+}
+
+// Adds the defaults that apply to `side` and that the block does not set.
+void inheritDefaults(TlsEntries& entries, const ConfigNode& defaults, TlsSide side) {
+  const bool block_has_client_certificate = setsClientCertificate(entries);
+  for (ConfigNode::Entry& entry : defaults.entries()) {
+    if (!appliesTo(entry.key, side)) {
+      continue;  // e.g. servername in tls_defaults says nothing to accept blocks
+    }
+    if (block_has_client_certificate && contains(client_certificate_keys, entry.key)) {
+      continue;
+    }
+    entries.emplace(entry.key, std::move(entry.value));  // keeps the block's value if set
+  }
+}
+
+PasswordSource parsePassword(const ConfigNode& node) {
+  node.checkKeys(KeySchema{password_keys});
+  auto file = node.find("file");
+  auto env = node.find("env");
+  if (file.has_value() == env.has_value()) {
+    node.fail("give exactly one of {file: PATH} or {env: VARIABLE}");
+  }
+  PasswordSource out;
+  if (file) {
+    out.file = file->asPath();
+    return out;
+  }
+  out.env = env->asLocatedString();
+  if (!isEnvName(out.env->value)) {
+    env->fail("'" + out.env->value + "' is not an environment variable name");
+  }
+  return out;
+}
+
+CertificateConfig parseCertificate(const ConfigNode& node) {
+  node.checkKeys(KeySchema{certificate_keys});
+  CertificateConfig out;
+  out.cert = node.require("cert").asPath();
+  if (auto key = node.find("key")) {
+    out.key = key->asPath();
+  }
+  if (auto password = node.find("password")) {
+    out.password = parsePassword(*password);
+  }
+  auto self_signed = node.find("self_signed");
+  if (!self_signed || !self_signed->asBool()) {
+    return out;
+  }
+  out.self_signed = true;
+  if (out.key.value.empty()) {
+    self_signed->fail("self_signed needs both a cert and a key path to write to; add key: PATH");
+  }
+  if (out.password) {
+    self_signed->fail("self_signed writes an unencrypted key; remove password");
+  }
+  return out;
+}
+
+std::vector<CertificateConfig> parseCertificates(const ConfigNode& node) {
+  std::vector<CertificateConfig> out;
+  for (const ConfigNode& item : node.items()) {
+    item.expectMap();
+    out.push_back(parseCertificate(item));
+  }
+  if (out.empty()) {
+    node.fail("needs at least one certificate: [{cert: PATH, key: PATH}]");
+  }
+  return out;
+}
+
+ClientCertMode parseClientCertMode(const ConfigNode& node) {
+  const std::string mode = node.asString();
+  if (mode == "none") {
+    return ClientCertMode::none;
+  }
+  if (mode == "request") {
+    return ClientCertMode::request;
+  }
+  if (mode == "require") {
+    return ClientCertMode::require;
+  }
+  node.fail("expected none, request or require, not '" + mode + "'");
+}
+
+ClientCertConfig parseClientCerts(const ConfigNode& node) {
+  node.checkKeys(KeySchema{client_certs_keys, client_certs_planned_keys});
+  ClientCertConfig out;
+  if (auto mode = node.find("mode")) {
+    out.mode = parseClientCertMode(*mode);
+  }
+  if (auto cafile = node.find("cafile")) {
+    out.cafile = cafile->asPath();
+  }
+  if (auto cadir = node.find("cadir")) {
+    out.cadir = cadir->asPath();
+  }
+  if (auto castore = node.find("castore")) {
+    out.castore = castore->asNonEmptyString();
+  }
+  if (auto depth = node.find("verify_depth")) {
+    out.verify_depth = static_cast<int>(depth->asInteger(1, 100));
+  }
+  return out;
+}
+
+std::vector<std::string> parseAlpn(const ConfigNode& node) {
+  std::vector<std::string> out;
+  for (const ConfigNode& item : node.items()) {
+    std::string protocol = item.asNonEmptyString();
+    if (protocol.size() > max_alpn_protocol_length) {
+      item.fail("an ALPN protocol name is at most 255 bytes");
+    }
+    out.push_back(std::move(protocol));
+  }
+  return out;
+}
+
+std::string normalizedProtocolName(std::string name) {
+  std::transform(name.begin(), name.end(), name.begin(),
+                 [](unsigned char c) { return static_cast<char>(std::tolower(c)); });
+  // OpenSSL spells them TLSv1.2; accept that too.
+  if (name.starts_with("tlsv") || name.starts_with("sslv")) {
+    name.erase(3, 1);
+  }
+  return name;
+}
+
+bool isLegacy(TlsProtocol protocol) {
+  return protocol == TlsProtocol::tls1_0 || protocol == TlsProtocol::tls1_1;
+}
+
+TlsProtocol parseProtocol(const ConfigNode& item, int security_level) {
+  const std::string written = item.asString();
+  const std::string name = normalizedProtocolName(written);
+  if (name.starts_with("ssl")) {
+    item.fail("'" + written + "' is never supported: SSL 2 and 3 are broken; use tls1.2 or tls1.3");
+  }
+  TlsProtocol protocol{};
+  if (name == "tls1.3") {
+    protocol = TlsProtocol::tls1_3;
+  } else if (name == "tls1.2") {
+    protocol = TlsProtocol::tls1_2;
+  } else if (name == "tls1.1") {
+    protocol = TlsProtocol::tls1_1;
+  } else if (name == "tls1" || name == "tls1.0") {
+    protocol = TlsProtocol::tls1_0;
+  } else {
+    item.fail("unknown protocol '" + written + "'; expected tls1.2 or tls1.3");
+  }
+  if (isLegacy(protocol) && security_level != 0) {
+    item.fail("'" + written +
+              "' is insecure and only allowed with security_level: 0 (in this tls block or "
+              "tls_defaults); prefer tls1.2 and tls1.3");
+  }
+  return protocol;
+}
+
+std::vector<TlsProtocol> parseProtocols(const ConfigNode& node, int security_level) {
+  std::vector<TlsProtocol> out;
+  for (const ConfigNode& item : node.items()) {
+    const TlsProtocol protocol = parseProtocol(item, security_level);
+    if (std::find(out.begin(), out.end(), protocol) != out.end()) {
+      item.fail("is listed twice");
+    }
+    out.push_back(protocol);
+  }
+  if (out.empty()) {
+    node.fail("needs at least one protocol, e.g. [tls1.2, tls1.3]");
+  }
+  std::sort(out.begin(), out.end());
+  // OpenSSL takes a minimum and a maximum version, so a gap cannot be honoured.
+  if (static_cast<std::size_t>(static_cast<int>(out.back()) - static_cast<int>(out.front())) + 1 !=
+      out.size()) {
+    node.fail("must be a contiguous range of versions, e.g. [tls1.2, tls1.3]");
+  }
+  return out;
+}
+
+std::optional<CertificateConfig> parseClientCertificate(const TlsEntries& entries) {
+  const ConfigNode* cert = findEntry(entries, "cert");
+  for (std::string_view needs_cert : {"key", "password"}) {
+    const ConfigNode* node = findEntry(entries, needs_cert);
+    if (node != nullptr && cert == nullptr) {
+      node->fail("needs cert: the client certificate's key and password go with a cert");
+    }
+  }
+  if (cert == nullptr) {
+    return std::nullopt;
+  }
+  CertificateConfig out;
+  out.cert = cert->asPath();
+  if (const ConfigNode* key = findEntry(entries, "key")) {
+    out.key = key->asPath();
+  }
+  if (const ConfigNode* password = findEntry(entries, "password")) {
+    out.password = parsePassword(*password);
+  }
+  return out;
+}
+
+// Keys that set one field each, in either side's block.
+void applySimpleKey(std::string_view key, const ConfigNode& value, TlsConfig& tls) {
+  if (key == "cafile") {
+    tls.cafile = value.asPath();
+  } else if (key == "cadir") {
+    tls.cadir = value.asPath();
+  } else if (key == "castore") {
+    tls.castore = value.asNonEmptyString();
+  } else if (key == "cipher") {
+    tls.cipher = value.asString();
+  } else if (key == "ciphersuites") {
+    tls.ciphersuites = value.asString();
+  } else if (key == "groups") {
+    tls.groups = value.asString();
+  } else if (key == "security_level") {
+    tls.security_level = static_cast<int>(value.asInteger(0, 5));
+  } else if (key == "alpn") {
+    tls.alpn = parseAlpn(value);
+  } else if (key == "keylog") {
+    tls.keylog = value.asPath();
+  } else if (key == "certificates") {
+    tls.certificates = parseCertificates(value);
+  } else if (key == "client_certs") {
+    tls.client_certs = parseClientCerts(value);
+  } else if (key == "servername") {
+    tls.servername = value.asNonEmptyString();
+  } else if (key == "verify") {
+    tls.verify = value.asBool();
+  } else if (key == "peer_name") {
+    tls.peer_name = value.asNonEmptyString();
+  }
+  // protocols, cert, key and password depend on other keys; see buildTlsConfig.
+}
+
+bool hasTrustAnchors(const TlsConfig& tls) {
+  const ClientCertConfig& cc = tls.client_certs;
+  return !cc.cafile.value.empty() || !cc.cadir.value.empty() || !cc.castore.empty() ||
+         !tls.cafile.value.empty() || !tls.cadir.value.empty() || !tls.castore.empty();
+}
+
+void checkAcceptSide(const TlsConfig& tls, const ConfigNode& block, const TlsEntries& entries) {
+  if (tls.certificates.empty()) {
+    block.fail(
+        "the accept side needs certificates: [{cert: PATH, key: PATH}] "
+        "(here or in global.tls_defaults)");
+  }
+  if (tls.client_certs.mode == ClientCertMode::none || hasTrustAnchors(tls)) {
+    return;
+  }
+  const ConfigNode& client_certs = *findEntry(entries, "client_certs");
+  const ConfigNode mode = client_certs.require("mode");
+  mode.fail(
+      "client certificates cannot be verified without a CA; set cafile, cadir or castore "
+      "in client_certs or in the tls block");
+}
+
+void checkConnectSide(const TlsConfig& tls, const TlsEntries& entries) {
+  if (tls.verify || tls.peer_name.empty()) {
+    return;
+  }
+  findEntry(entries, "peer_name")
+      ->fail(
+          "has no effect with verify: false; remove one of them (verify: false turns off "
+          "name checks too)");
+}
+
+TlsConfig buildTlsConfig(const TlsEntries& entries, TlsSide side) {
+  TlsConfig tls;
+  for (const auto& [key, value] : entries) {
+    applySimpleKey(key, value, tls);
+  }
+  // After security_level, which decides whether legacy versions are allowed.
+  if (const ConfigNode* protocols = findEntry(entries, "protocols")) {
+    tls.protocols = parseProtocols(*protocols, tls.security_level);
+  }
+  if (side == TlsSide::connect) {
+    tls.client_certificate = parseClientCertificate(entries);
+  }
+  return tls;
+}
+
+}  // namespace
+
+void checkTlsDefaults(const ConfigNode& defaults) {
+  defaults.checkKeys(KeySchema{all_tls_keys, all_planned_tls_keys});
+  TlsEntries entries;
+  for (ConfigNode::Entry& entry : defaults.entries()) {
+    entries.emplace(entry.key, std::move(entry.value));
+  }
+  // Type-check every value. Legacy protocols are let through here: whether
+  // they are allowed depends on each block's security_level.
+  TlsConfig scratch;
+  for (const auto& [key, value] : entries) {
+    applySimpleKey(key, value, scratch);
+  }
+  if (const ConfigNode* protocols = findEntry(entries, "protocols")) {
+    parseProtocols(*protocols, 0);
+  }
+  parseClientCertificate(entries);
+}
+
+TlsConfig parseTlsBlock(const ConfigNode& block, TlsSide side,
+                        const std::optional<ConfigNode>& defaults) {
+  block.expectMap();
+  TlsEntries entries = blockEntries(block, side);
+  if (defaults) {
+    inheritDefaults(entries, *defaults, side);
+  }
+  TlsConfig tls = buildTlsConfig(entries, side);
+  tls.mark = block.mark();
+  if (side == TlsSide::accept) {
+    checkAcceptSide(tls, block, entries);
+  } else {
+    checkConnectSide(tls, entries);
+  }
+  return tls;
+}
+
+}  // namespace tlsgate

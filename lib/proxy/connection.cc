@@ -1,0 +1,614 @@
+#include "proxy/connection.h"
+
+#include <spdlog/spdlog.h>
+
+#include <algorithm>
+#include <array>
+
+#include "proxy/connection_log.h"
+#include "proxy/worker.h"
+
+namespace tlsgate {
+namespace {
+
+// A socket read lands in the tail chunk only when at least this much room is
+// left there; otherwise a fresh chunk is taken, so reads stay large.
+constexpr std::size_t kMinReadRoom = 4096;
+// Room for one decrypted record, for the same reason.
+constexpr std::size_t kMinPlaintextRoom = 4096;
+// uv_write keeps up to four buffers inline; more would allocate.
+constexpr std::size_t kWriteBuffers = 4;
+constexpr std::size_t kTryWriteBuffers = 16;
+
+const char* phaseName(int phase) {
+  static constexpr std::array<const char*, 4> kNames = {"handshake", "connect",
+                                                        "backend_handshake", "proxy"};
+  return kNames.at(static_cast<std::size_t>(phase));
+}
+
+std::string uvErrorText(int status) {
+  switch (status) {
+    case UV_ECONNREFUSED:
+      return "connection refused";
+    case UV_ECONNRESET:
+      return "connection reset by peer";
+    case UV_EPIPE:
+      return "peer closed the connection (broken pipe)";
+    case UV_ETIMEDOUT:
+      return "timed out";
+    case UV_EHOSTUNREACH:
+      return "host unreachable";
+    case UV_ENETUNREACH:
+      return "network unreachable";
+    default:
+      return uv_strerror(status);
+  }
+}
+
+}  // namespace
+
+void Connection::accept(Worker& worker, std::shared_ptr<Listener> listener,
+                        uv_stream_t* server) {
+  auto* connection = new Connection(worker, std::move(listener));
+  Side& client = connection->client_;
+  uv_tcp_init(worker.loop(), &client.tcp);
+  client.tcp.data = &client;
+  client.open = true;
+  ++connection->open_handles_;
+  int rc = uv_accept(server, reinterpret_cast<uv_stream_t*>(&client.tcp));
+  if (rc != 0) {
+    connection->fail("accept failed: " + uvErrorText(rc));
+    return;
+  }
+  connection->start();
+}
+
+Connection::Connection(Worker& worker, std::shared_ptr<Listener> listener)
+    : worker_(worker),
+      listener_(std::move(listener)),
+      id_(worker.nextConnectionId()),
+      label_("conn=" + std::to_string(id_)),
+      client_(*this, worker.pool(), "accept"),
+      backend_(*this, worker.pool(), "connect") {
+  uv_timer_init(worker_.loop(), &timer_);
+  timer_.data = this;
+  ++open_handles_;
+  started_ms_ = last_activity_ms_ = uv_now(worker_.loop());
+  worker_.add(this);
+  listener_->stats->connections_total.fetch_add(1, std::memory_order_relaxed);
+  listener_->stats->connections_active.fetch_add(1, std::memory_order_relaxed);
+}
+
+Connection::~Connection() {
+  listener_->stats->connections_active.fetch_sub(1, std::memory_order_relaxed);
+  worker_.remove(this);
+}
+
+void Connection::start() {
+  client_.connected = true;
+  client_text_ = peerAddress(&client_.tcp);
+  uv_tcp_nodelay(&client_.tcp, 1);
+
+  const uint64_t limit = worker_.global().limits.max_connections;
+  if (limit > 0 && worker_.activeConnections() > limit) {
+    fail("over limits.max_connections (" + std::to_string(limit) + ")");
+    return;
+  }
+  if (!listener_->accept_tls) {
+    startBackendConnect();
+    return;
+  }
+  client_.tls = TlsSession::create(listener_->accept_tls, client_.rx, client_.tx,
+                                   label_ + " accept");
+  if (!client_.tls) {
+    fail("out of memory creating a TLS session");
+    return;
+  }
+  phase_ = Phase::handshake;
+  armTimer(worker_.global().timeouts.handshake.count());
+  updateReading(client_, backend_);
+}
+
+void Connection::startBackendConnect() {
+  phase_ = Phase::connect;
+  armTimer(worker_.global().timeouts.connect.count());
+  uv_tcp_init(worker_.loop(), &backend_.tcp);
+  backend_.tcp.data = &backend_;
+  backend_.open = true;
+  ++open_handles_;
+  connect_req_.data = this;
+  int rc = uv_tcp_connect(&connect_req_, &backend_.tcp, listener_->backend_address.get(),
+                          onConnect);
+  if (rc != 0) {
+    listener_->stats->backend_connect_failures.fetch_add(1, std::memory_order_relaxed);
+    fail("backend connect failed: " + uvErrorText(rc));
+    return;
+  }
+  // Keep reading the client meanwhile (up to the watermark); its bytes wait in rx.
+  updateReading(client_, backend_);
+}
+
+void Connection::onConnect(uv_connect_t* request, int status) {
+  auto* self = static_cast<Connection*>(request->data);
+  if (self->closing_) {
+    return;
+  }
+  if (status != 0) {
+    self->listener_->stats->backend_connect_failures.fetch_add(1, std::memory_order_relaxed);
+    self->fail("backend connect failed: " + uvErrorText(status));
+    return;
+  }
+  Side& backend = self->backend_;
+  backend.connected = true;
+  uv_tcp_nodelay(&backend.tcp, 1);
+  if (self->listener_->connect_tls) {
+    backend.tls = TlsSession::create(self->listener_->connect_tls, backend.rx, backend.tx,
+                                     self->label_ + " connect");
+    if (!backend.tls) {
+      self->fail("out of memory creating a TLS session");
+      return;
+    }
+    self->phase_ = Phase::backend_handshake;
+    self->armTimer(self->worker_.global().timeouts.handshake.count());
+  } else {
+    self->phase_ = Phase::proxy;
+    self->armIdleTimer();
+  }
+  self->updateReading(backend, self->client_);
+  self->progress();
+}
+
+// Moves the connection forward after any event. Safe to call at any time.
+void Connection::progress() {
+  if (closing_) {
+    return;
+  }
+  switch (phase_) {
+    case Phase::handshake:
+      if (advanceHandshake(client_, Phase::connect)) {
+        startBackendConnect();
+      }
+      return;
+    case Phase::connect:
+      updateReading(client_, backend_);
+      return;
+    case Phase::backend_handshake:
+      if (!advanceHandshake(backend_, Phase::proxy)) {
+        return;
+      }
+      armIdleTimer();
+      break;
+    case Phase::proxy:
+      break;
+  }
+  pump(client_, backend_, bytes_up_);
+  if (closing_) {
+    return;
+  }
+  pump(backend_, client_, bytes_down_);
+  if (closing_) {
+    return;
+  }
+  maybeFinish();
+}
+
+// Returns true when the side's handshake has just completed.
+bool Connection::advanceHandshake(Side& side, Phase after) {
+  TlsResult result = side.tls->handshake();
+  flush(side);
+  switch (result.status) {
+    case TlsStatus::ok:
+      phase_ = after;
+      return !closing_;
+    case TlsStatus::want_input:
+      updateReading(side, &side == &client_ ? backend_ : client_);
+      return false;
+    case TlsStatus::end_of_stream:
+    case TlsStatus::failed:
+      listener_->stats->handshake_failures.fetch_add(1, std::memory_order_relaxed);
+      fail(side.tls->failureReason());
+      return false;
+  }
+  fail("unexpected TLS handshake state");
+  return false;
+}
+
+// Moves plaintext from source to sink until the source has nothing ready or
+// the sink's buffer reaches its high watermark.
+void Connection::pump(Side& source, Side& sink, uint64_t& counter) {
+  const std::size_t high = highWatermark();
+  bool more = true;
+  while (more && !source.stream_ended && sink.tx.size() < high) {
+    more = source.tls ? moveTlsPlaintext(source, sink, counter)
+                      : movePlaintext(source, sink, counter);
+    if (closing_) {
+      return;
+    }
+  }
+  if (source.stream_ended && !sink.shutdown_wanted) {
+    endStream(source, sink);
+  }
+  flush(sink);
+  if (source.tls) {
+    flush(source);  // key updates, tickets and alerts the read produced
+  }
+  if (closing_) {
+    return;
+  }
+  updateReading(source, sink);
+}
+
+// One record's worth from a TLS source. Returns false when nothing more is
+// ready now.
+bool Connection::moveTlsPlaintext(Side& source, Side& sink, uint64_t& counter) {
+  std::span<std::byte> room = sink.tls ? worker_.scratch() : sink.tx.prepare(kMinPlaintextRoom);
+  TlsResult result = source.tls->read(room);
+  switch (result.status) {
+    case TlsStatus::ok:
+      break;
+    case TlsStatus::want_input:
+      if (!sink.tls) {
+        sink.tx.trimTail();
+      }
+      return false;
+    case TlsStatus::end_of_stream:
+      if (!sink.tls) {
+        sink.tx.trimTail();
+      }
+      source.stream_ended = true;
+      return false;
+    case TlsStatus::failed:
+      if (!sink.tls) {
+        sink.tx.trimTail();
+      }
+      fail(source.tls->failureReason());
+      return false;
+  }
+  counter += result.bytes;
+  if (!sink.tls) {
+    sink.tx.commit(result.bytes);
+    return true;
+  }
+  TlsResult written = sink.tls->write(room.first(result.bytes));
+  if (written.status != TlsStatus::ok) {
+    fail(sink.tls->failureReason());
+    return false;
+  }
+  return true;
+}
+
+// One chunk from a plaintext source. Returns false when nothing more is
+// ready now.
+bool Connection::movePlaintext(Side& source, Side& sink, uint64_t& counter) {
+  std::span<const std::byte> bytes = source.rx.front();
+  if (bytes.empty()) {
+    source.stream_ended = source.read_ended;
+    return false;
+  }
+  if (sink.tls) {
+    TlsResult written = sink.tls->write(bytes);
+    if (written.status != TlsStatus::ok) {
+      fail(sink.tls->failureReason());
+      return false;
+    }
+  } else {
+    sink.tx.append(bytes);
+  }
+  counter += bytes.size();
+  source.rx.consume(bytes.size());
+  return true;
+}
+
+// The source will send nothing more: pass the half-close on. A TLS sink gets
+// close_notify, then a TCP FIN once it is written (tls_close CHAN write).
+void Connection::endStream(Side& source, Side& sink) {
+  sink.shutdown_wanted = true;
+  if (sink.tls) {
+    sink.tls->shutdown();
+  }
+  spdlog::debug("{} {} side ended its stream; half-closing the {} side", label_, source.name,
+                sink.name);
+  armIdleTimer();  // the close timeout applies from now on
+}
+
+void Connection::flush(Side& side) {
+  if (!side.connected || side.writing || closing_) {
+    return;
+  }
+  if (side.tx.empty()) {
+    if (side.shutdown_wanted && !side.shutdown_started) {
+      side.shutdown_started = true;
+      side.shutdown_req.data = &side;
+      int rc = uv_shutdown(&side.shutdown_req, reinterpret_cast<uv_stream_t*>(&side.tcp),
+                           onShutdown);
+      if (rc != 0) {
+        fail(std::string("cannot half-close the ") + side.name + " side: " + uvErrorText(rc));
+      }
+    }
+    return;
+  }
+  // Most writes complete at once: try that first, without a request.
+  std::array<std::span<const std::byte>, kTryWriteBuffers> pieces;
+  std::array<uv_buf_t, kTryWriteBuffers> bufs{};
+  std::size_t count = side.tx.gather(pieces);
+  for (std::size_t i = 0; i < count; ++i) {
+    bufs[i] = uv_buf_init(const_cast<char*>(reinterpret_cast<const char*>(pieces[i].data())),
+                          static_cast<unsigned int>(pieces[i].size()));
+  }
+  int written = uv_try_write(reinterpret_cast<uv_stream_t*>(&side.tcp), bufs.data(),
+                             static_cast<unsigned int>(count));
+  if (written < 0 && written != UV_EAGAIN) {
+    fail(std::string("write to the ") + side.name + " side failed: " + uvErrorText(written));
+    return;
+  }
+  if (written > 0) {
+    side.tx.consume(static_cast<std::size_t>(written));
+    last_activity_ms_ = uv_now(worker_.loop());
+  }
+  if (!side.tx.empty()) {
+    startWrite(side);
+    return;
+  }
+  flush(side);  // drained: a pending half-close may go now
+}
+
+void Connection::startWrite(Side& side) {
+  std::array<std::span<const std::byte>, kWriteBuffers> pieces;
+  std::array<uv_buf_t, kWriteBuffers> bufs{};
+  std::size_t count = side.tx.gather(pieces);
+  side.in_flight = 0;
+  for (std::size_t i = 0; i < count; ++i) {
+    bufs[i] = uv_buf_init(const_cast<char*>(reinterpret_cast<const char*>(pieces[i].data())),
+                          static_cast<unsigned int>(pieces[i].size()));
+    side.in_flight += pieces[i].size();
+  }
+  side.write_req.data = &side;
+  int rc = uv_write(&side.write_req, reinterpret_cast<uv_stream_t*>(&side.tcp), bufs.data(),
+                    static_cast<unsigned int>(count), onWrite);
+  if (rc != 0) {
+    fail(std::string("write to the ") + side.name + " side failed: " + uvErrorText(rc));
+    return;
+  }
+  side.writing = true;
+}
+
+void Connection::onWrite(uv_write_t* request, int status) {
+  auto* side = static_cast<Side*>(request->data);
+  Connection* self = side->owner;
+  side->writing = false;
+  side->tx.consume(side->in_flight);
+  side->in_flight = 0;
+  if (self->closing_) {
+    return;
+  }
+  if (status != 0) {
+    self->fail(std::string("write to the ") + side->name + " side failed: " +
+               uvErrorText(status));
+    return;
+  }
+  self->last_activity_ms_ = uv_now(self->worker_.loop());
+  self->flush(*side);
+  // Room in this side's buffer may let the other side's reads resume.
+  self->progress();
+}
+
+void Connection::onShutdown(uv_shutdown_t* request, int status) {
+  auto* side = static_cast<Side*>(request->data);
+  Connection* self = side->owner;
+  if (self->closing_) {
+    return;
+  }
+  if (status != 0 && status != UV_ENOTCONN) {
+    self->fail(std::string("cannot half-close the ") + side->name + " side: " +
+               uvErrorText(status));
+    return;
+  }
+  side->shutdown_done = true;
+  self->maybeFinish();
+}
+
+// Reading from `side` feeds the direction that ends at `other`: it stops
+// while either buffer on that path is above the watermark.
+void Connection::updateReading(Side& side, const Side& other) {
+  if (!side.connected || side.read_ended || closing_) {
+    return;
+  }
+  const std::size_t high = highWatermark();
+  const bool sink_full = other.connected && other.tx.size() >= high;
+  const bool want = side.rx.size() < high && !sink_full;
+  if (want == side.reading) {
+    return;
+  }
+  auto* stream = reinterpret_cast<uv_stream_t*>(&side.tcp);
+  if (!want) {
+    uv_read_stop(stream);
+    side.reading = false;
+    return;
+  }
+  // Resume only below the low watermark, so reads do not flap at the edge.
+  if (other.connected && other.tx.size() > high / 2) {
+    return;
+  }
+  int rc = uv_read_start(stream, onAlloc, onRead);
+  if (rc != 0) {
+    fail(std::string("cannot read from the ") + side.name + " side: " + uvErrorText(rc));
+    return;
+  }
+  side.reading = true;
+}
+
+void Connection::onAlloc(uv_handle_t* handle, std::size_t /*suggested*/, uv_buf_t* buf) {
+  auto* side = static_cast<Side*>(handle->data);
+  std::span<std::byte> room = side->rx.prepare(kMinReadRoom);
+  buf->base = reinterpret_cast<char*>(room.data());
+  buf->len = room.size();
+}
+
+void Connection::onRead(uv_stream_t* stream, ssize_t nread, const uv_buf_t* /*buf*/) {
+  auto* side = static_cast<Side*>(stream->data);
+  Connection* self = side->owner;
+  if (nread > 0) {
+    side->rx.commit(static_cast<std::size_t>(nread));
+    self->last_activity_ms_ = uv_now(self->worker_.loop());
+    self->progress();
+    return;
+  }
+  side->rx.trimTail();  // an empty read must not pin a chunk
+  if (nread == 0) {
+    return;  // EAGAIN
+  }
+  if (nread != UV_EOF) {
+    self->fail(std::string("read from the ") + side->name + " side failed: " +
+               uvErrorText(static_cast<int>(nread)));
+    return;
+  }
+  side->read_ended = true;
+  side->reading = false;
+  uv_read_stop(stream);
+  if (side->tls) {
+    side->tls->setInputEnded();
+  }
+  self->progress();
+}
+
+void Connection::maybeFinish() {
+  auto done = [](const Side& source, const Side& sink) {
+    return source.stream_ended && sink.shutdown_done;
+  };
+  if (done(client_, backend_) && done(backend_, client_)) {
+    close();
+  }
+}
+
+bool Connection::halfClosed() const {
+  return client_.stream_ended || backend_.stream_ended;
+}
+
+std::size_t Connection::highWatermark() const { return worker_.global().limits.buffer_size; }
+
+void Connection::armTimer(uint64_t milliseconds) {
+  uv_timer_start(&timer_, onTimer, milliseconds, 0);
+}
+
+// The idle timer is not restarted on every read: it fires, then checks how
+// long the connection has really been quiet and re-arms for the rest.
+void Connection::armIdleTimer() {
+  const Timeouts& timeouts = worker_.global().timeouts;
+  Duration limit = halfClosed() ? std::min(timeouts.idle, timeouts.close) : timeouts.idle;
+  uint64_t quiet = uv_now(worker_.loop()) - last_activity_ms_;
+  uint64_t left = static_cast<uint64_t>(limit.count()) > quiet
+                      ? static_cast<uint64_t>(limit.count()) - quiet
+                      : 0;
+  armTimer(left);
+}
+
+void Connection::onTimer(uv_timer_t* timer) {
+  auto* self = static_cast<Connection*>(timer->data);
+  if (self->closing_) {
+    return;
+  }
+  const Timeouts& timeouts = self->worker_.global().timeouts;
+  switch (self->phase_) {
+    case Phase::handshake:
+    case Phase::backend_handshake:
+      self->listener_->stats->handshake_failures.fetch_add(1, std::memory_order_relaxed);
+      self->fail("handshake timed out after " + std::to_string(timeouts.handshake.count()) +
+                 "ms (timeouts.handshake)");
+      return;
+    case Phase::connect:
+      self->listener_->stats->backend_connect_failures.fetch_add(1, std::memory_order_relaxed);
+      self->fail("backend connect failed: timed out after " +
+                 std::to_string(timeouts.connect.count()) + "ms (timeouts.connect)");
+      return;
+    case Phase::proxy:
+      break;
+  }
+  const bool half = self->halfClosed();
+  Duration limit = half ? std::min(timeouts.idle, timeouts.close) : timeouts.idle;
+  uint64_t quiet = uv_now(self->worker_.loop()) - self->last_activity_ms_;
+  if (quiet < static_cast<uint64_t>(limit.count())) {
+    self->armIdleTimer();
+    return;
+  }
+  self->fail(std::string(half ? "half-closed and quiet for " : "idle for ") +
+             std::to_string(quiet) + "ms (" + (half ? "timeouts.close" : "timeouts.idle") + ")");
+}
+
+void Connection::abort(const std::string& reason) { fail(reason); }
+
+void Connection::fail(std::string reason) {
+  if (closing_) {
+    return;
+  }
+  failed_ = true;
+  reason_ = std::move(reason);
+  close();
+}
+
+// Whatever TLS has queued (an alert, close_notify) gets one chance to leave.
+void Connection::flushBestEffort(Side& side) {
+  if (!side.connected || side.writing || side.tx.empty()) {
+    return;
+  }
+  std::array<std::span<const std::byte>, kTryWriteBuffers> pieces;
+  std::array<uv_buf_t, kTryWriteBuffers> bufs{};
+  std::size_t count = side.tx.gather(pieces);
+  for (std::size_t i = 0; i < count; ++i) {
+    bufs[i] = uv_buf_init(const_cast<char*>(reinterpret_cast<const char*>(pieces[i].data())),
+                          static_cast<unsigned int>(pieces[i].size()));
+  }
+  uv_try_write(reinterpret_cast<uv_stream_t*>(&side.tcp), bufs.data(),
+               static_cast<unsigned int>(count));
+}
+
+void Connection::close() {
+  if (closing_) {
+    return;
+  }
+  flushBestEffort(client_);
+  flushBestEffort(backend_);
+  closing_ = true;
+  logClose();
+  uv_timer_stop(&timer_);
+  uv_close(reinterpret_cast<uv_handle_t*>(&timer_), onClosed);
+  for (Side* side : {&client_, &backend_}) {
+    if (side->open) {
+      uv_close(reinterpret_cast<uv_handle_t*>(&side->tcp), onClosed);
+    }
+  }
+}
+
+void Connection::onClosed(uv_handle_t* handle) {
+  Connection* self = handle->type == UV_TIMER ? static_cast<Connection*>(handle->data)
+                                              : static_cast<Side*>(handle->data)->owner;
+  if (--self->open_handles_ == 0) {
+    delete self;
+  }
+}
+
+void Connection::logClose() {
+  ConnectionRecord record;
+  record.id = id_;
+  record.listener = listener_->config.name;
+  record.client = client_text_;
+  record.backend = backend_.open ? listener_->backend_text : std::string();
+  record.duration_s = static_cast<double>(uv_now(worker_.loop()) - started_ms_) / 1000.0;
+  record.bytes_up = bytes_up_;
+  record.bytes_down = bytes_down_;
+  if (client_.tls) {
+    record.accept_tls = TlsSummary::of(*client_.tls);
+  }
+  if (backend_.tls) {
+    record.connect_tls = TlsSummary::of(*backend_.tls);
+  }
+  record.failed = failed_;
+  record.phase = phaseName(static_cast<int>(phase_));
+  record.reason = reason_;
+  if (failed_) {
+    spdlog::warn("{}", formatConnectionLine(record));
+  } else {
+    spdlog::info("{}", formatConnectionLine(record));
+  }
+}
+
+}  // namespace tlsgate

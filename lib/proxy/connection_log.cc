@@ -1,0 +1,86 @@
+#include "proxy/connection_log.h"
+
+#include <fmt/format.h>
+
+#include "tls/tls_session.h"
+
+namespace tlsgate {
+namespace {
+
+// Values with spaces or quotes are quoted; empty ones print as "-".
+void appendValue(fmt::memory_buffer& out, const std::string& value) {
+  if (value.empty()) {
+    out.push_back('-');
+    return;
+  }
+  if (value.find_first_of(" \"=\\") == std::string::npos) {
+    fmt::format_to(std::back_inserter(out), "{}", value);
+    return;
+  }
+  out.push_back('"');
+  for (char c : value) {
+    if (c == '"' || c == '\\') {
+      out.push_back('\\');
+    }
+    out.push_back(c);
+  }
+  out.push_back('"');
+}
+
+void appendField(fmt::memory_buffer& out, const char* prefix, const char* key,
+                 const std::string& value) {
+  fmt::format_to(std::back_inserter(out), " {}{}=", prefix, key);
+  appendValue(out, value);
+}
+
+void appendTls(fmt::memory_buffer& out, const char* prefix, const TlsSummary& tls) {
+  appendField(out, prefix, "protocol", tls.protocol);
+  appendField(out, prefix, "cipher", tls.cipher);
+  appendField(out, prefix, "alpn", tls.alpn);
+  appendField(out, prefix, "sni", tls.sni);
+  appendField(out, prefix, "resumed", tls.resumed ? "yes" : "no");
+  appendField(out, prefix, "peer", tls.peer);
+  if (!tls.close_notify) {
+    appendField(out, prefix, "close", "peer closed without close_notify");
+  }
+}
+
+}  // namespace
+
+TlsSummary TlsSummary::of(const TlsSession& session) {
+  TlsSummary summary;
+  summary.protocol = session.protocol();
+  if (!summary.protocol.empty()) {
+    summary.cipher = session.cipher();
+    summary.alpn = session.alpn();
+    summary.resumed = session.resumed();
+    summary.peer = session.peerSubject();
+  }
+  summary.sni = session.servername();
+  summary.close_notify = !session.closedWithoutNotify();
+  return summary;
+}
+
+std::string formatConnectionLine(const ConnectionRecord& record) {
+  fmt::memory_buffer out;
+  fmt::format_to(std::back_inserter(out), "conn={}", record.id);
+  appendField(out, "", "listener", record.listener);
+  appendField(out, "", "client", record.client);
+  appendField(out, "", "backend", record.backend);
+  fmt::format_to(std::back_inserter(out), " duration={:.3f}s bytes_up={} bytes_down={}",
+                 record.duration_s, record.bytes_up, record.bytes_down);
+  if (record.accept_tls) {
+    appendTls(out, "accept.", *record.accept_tls);
+  }
+  if (record.connect_tls) {
+    appendTls(out, "connect.", *record.connect_tls);
+  }
+  appendField(out, "", "outcome", record.failed ? "failed" : "ok");
+  if (record.failed) {
+    appendField(out, "", "phase", record.phase);
+    appendField(out, "", "reason", record.reason);
+  }
+  return fmt::to_string(out);
+}
+
+}  // namespace tlsgate

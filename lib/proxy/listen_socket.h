@@ -1,0 +1,18 @@
+// Listening sockets with SO_REUSEPORT, one per worker, so the kernel spreads
+// new connections across the workers' event loops.
+//
+// Debian's libuv 1.44 has no flag for SO_REUSEPORT, so the socket is made
+// here and handed to libuv with uv_tcp_open().
+#pragma once
+
+#include <string>
+
+#include "proxy/socket_address.h"
+
+namespace tlsgate {
+
+// Creates, binds and listens. Throws ConfigError at `mark` with the reason
+// (address in use, permission denied, …).
+int openListenSocket(const SocketAddress& address, const SourceMark& mark, int backlog = 4096);
+
+}  // namespace tlsgate

@@ -1,0 +1,27 @@
+// Turns OpenSSL's error queue into one sentence a person can act on.
+#pragma once
+
+#include <string>
+
+#include "tls/tls_context.h"
+
+namespace tlsgate {
+
+struct VerifyFailure;
+
+struct FailureContext {
+  TlsRole role = TlsRole::server;
+  int ssl_error = 0;  // SSL_get_error()
+  bool handshake_done = false;
+  bool input_ended = false;  // the transport saw end of stream
+  const VerifyFailure* verify = nullptr;
+};
+
+// Drains this thread's OpenSSL error queue and explains the first error,
+// e.g. "peer spoke plaintext to a TLS port" for "wrong version number".
+std::string describeTlsFailure(const FailureContext& context);
+
+// "certificate verify failed at depth 0 (CN=example.com): certificate has expired"
+std::string describeVerifyFailure(const VerifyFailure& failure);
+
+}  // namespace tlsgate

@@ -1,0 +1,312 @@
+#include "tls/tls_session.h"
+
+#include <openssl/bio.h>
+#include <openssl/err.h>
+#include <openssl/x509.h>
+#include <spdlog/spdlog.h>
+
+#include <climits>
+#include <utility>
+
+#include "tls/failure_reason.h"
+#include "x509/certificate_info.h"
+
+namespace tlsgate {
+namespace {
+
+TlsSession* sessionOf(BIO* bio) { return static_cast<TlsSession*>(BIO_get_data(bio)); }
+
+int queueBioRead(BIO* bio, char* out, std::size_t size, std::size_t* read_bytes) {
+  BIO_clear_retry_flags(bio);
+  TlsSession* session = sessionOf(bio);
+  std::size_t n = session->bioRead({reinterpret_cast<std::byte*>(out), size});
+  *read_bytes = n;
+  if (n > 0) {
+    return 1;
+  }
+  if (!session->bioInputEnded()) {
+    BIO_set_retry_read(bio);
+  }
+  return 0;
+}
+
+int queueBioWrite(BIO* bio, const char* in, std::size_t size, std::size_t* written) {
+  BIO_clear_retry_flags(bio);
+  sessionOf(bio)->bioWrite({reinterpret_cast<const std::byte*>(in), size});
+  *written = size;
+  return 1;
+}
+
+long queueBioCtrl(BIO* bio, int command, long /*num*/, void* /*ptr*/) {  // NOLINT(google-runtime-int)
+  switch (command) {
+    case BIO_CTRL_FLUSH:
+      return 1;
+    case BIO_CTRL_PENDING:
+      return static_cast<long>(sessionOf(bio)->bioPending());  // NOLINT(google-runtime-int)
+    case BIO_CTRL_WPENDING:
+      return 0;
+    case BIO_CTRL_EOF:
+      return sessionOf(bio)->bioInputEnded() ? 1 : 0;
+    default:
+      return 0;
+  }
+}
+
+int queueBioCreate(BIO* bio) {
+  BIO_set_init(bio, 1);
+  return 1;
+}
+
+const BIO_METHOD* queueBioMethod() {
+  static const BIO_METHOD* method = [] {
+    BIO_METHOD* m = BIO_meth_new(BIO_get_new_index() | BIO_TYPE_SOURCE_SINK, "tlsgate queue");
+    BIO_meth_set_read_ex(m, queueBioRead);
+    BIO_meth_set_write_ex(m, queueBioWrite);
+    BIO_meth_set_ctrl(m, queueBioCtrl);
+    BIO_meth_set_create(m, queueBioCreate);
+    return m;
+  }();
+  return method;
+}
+
+}  // namespace
+
+std::unique_ptr<TlsSession> TlsSession::create(std::shared_ptr<const TlsContext> context,
+                                               ByteQueue& ciphertext_in,
+                                               ByteQueue& ciphertext_out, std::string label) {
+  SSL* ssl = SSL_new(context->native());
+  if (ssl == nullptr) {
+    ERR_clear_error();
+    return nullptr;
+  }
+  BIO* bio = BIO_new(queueBioMethod());
+  if (bio == nullptr) {
+    SSL_free(ssl);
+    ERR_clear_error();
+    return nullptr;
+  }
+  std::unique_ptr<TlsSession> session(
+      new TlsSession(std::move(context), ssl, ciphertext_in, ciphertext_out, std::move(label)));
+  BIO_set_data(bio, session.get());
+  SSL_set_bio(ssl, bio, bio);  // one BIO both ways; the SSL owns it
+  return session;
+}
+
+TlsSession::TlsSession(std::shared_ptr<const TlsContext> context, SSL* ssl, ByteQueue& in,
+                       ByteQueue& out, std::string label)
+    : context_(std::move(context)), ssl_(ssl), in_(&in), out_(&out), label_(std::move(label)) {
+  SSL_set_ex_data(ssl_, TlsContext::sessionIndex(), this);
+  if (context_->role() == TlsRole::server) {
+    SSL_set_accept_state(ssl_);
+    return;
+  }
+  SSL_set_connect_state(ssl_);
+  if (!context_->servername().empty()) {
+    // SSL_set_tlsext_host_name() is a macro with a C cast; this is its body.
+    SSL_ctrl(ssl_, SSL_CTRL_SET_TLSEXT_HOSTNAME, TLSEXT_NAMETYPE_host_name,
+             const_cast<char*>(context_->servername().c_str()));
+  }
+  if (context_->verifiesPeer() && !context_->verifyName().empty()) {
+    // SSL_set1_host matches DNS names and IP addresses alike.
+    SSL_set1_host(ssl_, context_->verifyName().c_str());
+    SSL_set_hostflags(ssl_, X509_CHECK_FLAG_NO_PARTIAL_WILDCARDS);
+  }
+}
+
+TlsSession::~TlsSession() { SSL_free(ssl_); }
+
+std::size_t TlsSession::bioRead(std::span<std::byte> out) { return in_->read(out); }
+
+TlsResult TlsSession::handshake() {
+  if (state_ == TlsState::failed) {
+    return {TlsStatus::failed, 0};
+  }
+  if (handshake_completed_) {
+    return {TlsStatus::ok, 0};
+  }
+  ERR_clear_error();
+  int rc = SSL_do_handshake(ssl_);
+  if (rc == 1) {
+    noteHandshakeDone();
+    return {TlsStatus::ok, 0};
+  }
+  int error = SSL_get_error(ssl_, rc);
+  switch (error) {
+    case SSL_ERROR_WANT_READ:
+      return {TlsStatus::want_input, 0};
+    case SSL_ERROR_WANT_WRITE:  // our BIO never blocks on output; treat like read
+      return {TlsStatus::want_input, 0};
+    case SSL_ERROR_ZERO_RETURN:
+    case SSL_ERROR_SYSCALL:
+    case SSL_ERROR_SSL:
+      return failFromSsl(error);
+    default:
+      return failFromSsl(error);
+  }
+}
+
+TlsResult TlsSession::read(std::span<std::byte> plaintext) {
+  if (state_ == TlsState::failed) {
+    return {TlsStatus::failed, 0};
+  }
+  if (peer_closed_) {
+    return {TlsStatus::end_of_stream, 0};
+  }
+  if (!handshake_completed_) {
+    TlsResult result = handshake();
+    if (result.status != TlsStatus::ok) {
+      return result;
+    }
+  }
+  ERR_clear_error();
+  std::size_t n = 0;
+  int size = static_cast<int>(std::min<std::size_t>(plaintext.size(), INT_MAX));
+  if (SSL_read_ex(ssl_, plaintext.data(), static_cast<std::size_t>(size), &n) == 1) {
+    return {TlsStatus::ok, n};
+  }
+  int error = SSL_get_error(ssl_, 0);
+  switch (error) {
+    case SSL_ERROR_WANT_READ:
+    case SSL_ERROR_WANT_WRITE:
+      return {TlsStatus::want_input, 0};
+    case SSL_ERROR_ZERO_RETURN:
+      peer_closed_ = true;
+      state_ = close_sent_ ? TlsState::closed : TlsState::closing;
+      return {TlsStatus::end_of_stream, 0};
+    case SSL_ERROR_SYSCALL:
+    case SSL_ERROR_SSL:
+      if (isUnexpectedEof()) {
+        ERR_clear_error();
+        peer_closed_ = true;
+        closed_without_notify_ = true;
+        state_ = close_sent_ ? TlsState::closed : TlsState::closing;
+        return {TlsStatus::end_of_stream, 0};
+      }
+      return failFromSsl(error);
+    default:
+      return failFromSsl(error);
+  }
+}
+
+bool TlsSession::isUnexpectedEof() const {
+  unsigned long error = ERR_peek_error();
+  return bioInputEnded() &&
+         (error == 0 || (ERR_GET_LIB(error) == ERR_LIB_SSL &&
+                         ERR_GET_REASON(error) == SSL_R_UNEXPECTED_EOF_WHILE_READING));
+}
+
+TlsResult TlsSession::write(std::span<const std::byte> plaintext) {
+  if (state_ == TlsState::failed) {
+    return {TlsStatus::failed, 0};
+  }
+  if (close_sent_) {
+    fail("write after close_notify");
+    return {TlsStatus::failed, 0};
+  }
+  if (plaintext.empty()) {
+    return {TlsStatus::ok, 0};
+  }
+  ERR_clear_error();
+  std::size_t n = 0;
+  if (SSL_write_ex(ssl_, plaintext.data(), plaintext.size(), &n) == 1) {
+    return {TlsStatus::ok, n};
+  }
+  int error = SSL_get_error(ssl_, 0);
+  switch (error) {
+    case SSL_ERROR_WANT_READ:  // handshake not finished yet
+    case SSL_ERROR_WANT_WRITE:
+      return {TlsStatus::want_input, 0};
+    case SSL_ERROR_ZERO_RETURN:
+    case SSL_ERROR_SYSCALL:
+    case SSL_ERROR_SSL:
+      return failFromSsl(error);
+    default:
+      return failFromSsl(error);
+  }
+}
+
+TlsResult TlsSession::shutdown() {
+  if (state_ == TlsState::failed) {
+    return {TlsStatus::failed, 0};
+  }
+  if (close_sent_) {
+    return {TlsStatus::ok, 0};
+  }
+  ERR_clear_error();
+  // 0 means "sent, peer's not seen yet"; 1 means both done. Either way ours is out.
+  int rc = SSL_shutdown(ssl_);
+  if (rc < 0) {
+    int error = SSL_get_error(ssl_, rc);
+    if (error != SSL_ERROR_WANT_READ && error != SSL_ERROR_WANT_WRITE) {
+      return failFromSsl(error);
+    }
+  }
+  close_sent_ = true;
+  state_ = peer_closed_ ? TlsState::closed : TlsState::closing;
+  return {TlsStatus::ok, 0};
+}
+
+void TlsSession::fail(std::string reason) {
+  if (state_ == TlsState::failed) {
+    return;
+  }
+  state_ = TlsState::failed;
+  failure_reason_ = std::move(reason);
+}
+
+TlsResult TlsSession::failFromSsl(int ssl_error) {
+  FailureContext context;
+  context.role = role();
+  context.ssl_error = ssl_error;
+  context.handshake_done = handshake_completed_;
+  context.input_ended = input_ended_;
+  context.verify = &verify_failure_;
+  fail(describeTlsFailure(context));
+  return {TlsStatus::failed, 0};
+}
+
+void TlsSession::noteHandshakeDone() {
+  state_ = TlsState::open;
+  handshake_completed_ = true;
+  if (spdlog::should_log(spdlog::level::debug)) {
+    spdlog::debug("{} handshake done: {} {} alpn={} resumed={}", label_, protocol(), cipher(),
+                  alpn().empty() ? "-" : alpn(), resumed() ? "yes" : "no");
+  }
+}
+
+void TlsSession::recordVerifyFailure(int depth, int error, std::string subject) {
+  if (verify_failure_.error != 0) {
+    return;  // keep the first
+  }
+  verify_failure_ = {depth, error, std::move(subject)};
+}
+
+std::string TlsSession::protocol() const {
+  return handshakeDone() ? SSL_get_version(ssl_) : std::string();
+}
+
+std::string TlsSession::cipher() const {
+  const SSL_CIPHER* c = SSL_get_current_cipher(ssl_);
+  return c != nullptr ? SSL_CIPHER_get_name(c) : std::string();
+}
+
+std::string TlsSession::alpn() const {
+  const unsigned char* data = nullptr;
+  unsigned int len = 0;
+  SSL_get0_alpn_selected(ssl_, &data, &len);
+  return {reinterpret_cast<const char*>(data), len};
+}
+
+std::string TlsSession::servername() const {
+  const char* name = SSL_get_servername(ssl_, TLSEXT_NAMETYPE_host_name);
+  return name != nullptr ? name : std::string();
+}
+
+bool TlsSession::resumed() const { return SSL_session_reused(ssl_) == 1; }
+
+std::string TlsSession::peerSubject() const {
+  X509* peer = SSL_get0_peer_certificate(ssl_);
+  return peer != nullptr ? subjectOneLine(peer) : std::string();
+}
+
+}  // namespace tlsgate

@@ -1,0 +1,123 @@
+// TlsSession drives one SSL object for one connection side, entirely in
+// memory.
+//
+// Ciphertext comes in through `ciphertext_in` and goes out through
+// `ciphertext_out`, two ByteQueues that the owner moves to and from the
+// network (or, in tests, to and from another TlsSession). A custom BIO reads
+// and writes those queues directly, so no bytes are copied into OpenSSL's
+// memory BIOs and nothing here knows about sockets or libuv.
+//
+// Output never blocks: everything OpenSSL writes lands in `ciphertext_out`.
+// The owner keeps that bounded by not feeding more plaintext while the queue
+// is above its watermark. After every call the owner flushes
+// `ciphertext_out` before reading again.
+#pragma once
+
+#include <openssl/ssl.h>
+
+#include <cstddef>
+#include <memory>
+#include <span>
+#include <string>
+
+#include "tls/tls_context.h"
+#include "util/byte_queue.h"
+
+namespace tlsgate {
+
+// TWAPI's tls_state words: NEGOTIATING, OPEN, CLOSING; plus the end states.
+enum class TlsState { handshaking, open, closing, closed, failed };
+
+enum class TlsStatus {
+  ok,             // progress: `bytes` tells how much
+  want_input,     // nothing more until more ciphertext arrives
+  end_of_stream,  // the peer sent close_notify: no more plaintext will come
+  failed,         // the session is dead; failureReason() says why
+};
+
+struct TlsResult {
+  TlsStatus status = TlsStatus::ok;
+  std::size_t bytes = 0;
+};
+
+// The first certificate that failed verification.
+struct VerifyFailure {
+  int depth = -1;
+  int error = 0;  // X509_V_ERR_*
+  std::string subject;
+};
+
+class TlsSession {
+ public:
+  // `label` prefixes the handshake trace at debug level (e.g. "conn=7 accept").
+  static std::unique_ptr<TlsSession> create(std::shared_ptr<const TlsContext> context,
+                                            ByteQueue& ciphertext_in, ByteQueue& ciphertext_out,
+                                            std::string label = {});
+  ~TlsSession();
+  TlsSession(const TlsSession&) = delete;
+  TlsSession& operator=(const TlsSession&) = delete;
+  TlsSession(TlsSession&&) = delete;
+  TlsSession& operator=(TlsSession&&) = delete;
+
+  // Advances the handshake. ok once it is complete.
+  TlsResult handshake();
+  // Decrypts into `plaintext`. Runs the handshake first if needed.
+  TlsResult read(std::span<std::byte> plaintext);
+  // Encrypts all of `plaintext` into ciphertext_out.
+  TlsResult write(std::span<const std::byte> plaintext);
+  // Sends close_notify once (tls_close CHAN write). Reading may go on.
+  TlsResult shutdown();
+  // The transport delivered its end of stream: no more ciphertext will come.
+  void setInputEnded() { input_ended_ = true; }
+  // Marks the session failed with an explanation from outside TLS (a timeout).
+  void fail(std::string reason);
+
+  TlsState state() const { return state_; }
+  bool handshakeDone() const { return handshake_completed_; }
+  bool peerClosed() const { return peer_closed_; }
+  bool closeSent() const { return close_sent_; }
+  // The transport ended after the handshake without a close_notify. read()
+  // reports it as end_of_stream, as most TLS stacks do.
+  bool closedWithoutNotify() const { return closed_without_notify_; }
+  const std::string& failureReason() const { return failure_reason_; }
+  TlsRole role() const { return context_->role(); }
+
+  // The tls::status / tls::connection fields.
+  std::string protocol() const;  // "TLSv1.3"
+  std::string cipher() const;
+  std::string alpn() const;
+  std::string servername() const;  // SNI sent (client) or received (server)
+  bool resumed() const;
+  std::string peerSubject() const;  // empty without a peer certificate
+
+  // Used by the callbacks in tls_session.cc and tls_context.cc.
+  void recordVerifyFailure(int depth, int error, std::string subject);
+  const std::string& label() const { return label_; }
+  std::size_t bioRead(std::span<std::byte> out);
+  void bioWrite(std::span<const std::byte> in) { out_->append(in); }
+  bool bioInputEnded() const { return input_ended_ && in_->empty(); }
+  std::size_t bioPending() const { return in_->size(); }
+
+ private:
+  TlsSession(std::shared_ptr<const TlsContext> context, SSL* ssl, ByteQueue& in, ByteQueue& out,
+             std::string label);
+  TlsResult failFromSsl(int ssl_error);
+  bool isUnexpectedEof() const;
+  void noteHandshakeDone();
+
+  std::shared_ptr<const TlsContext> context_;
+  SSL* ssl_;
+  ByteQueue* in_;
+  ByteQueue* out_;
+  std::string label_;
+  TlsState state_ = TlsState::handshaking;
+  bool handshake_completed_ = false;
+  bool input_ended_ = false;
+  bool peer_closed_ = false;
+  bool close_sent_ = false;
+  bool closed_without_notify_ = false;
+  VerifyFailure verify_failure_;
+  std::string failure_reason_;
+};
+
+}  // namespace tlsgate

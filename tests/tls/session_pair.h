@@ -1,0 +1,84 @@
+// A client TlsSession and a server TlsSession joined in memory: what one
+// writes to its ciphertext_out the pump delivers to the other's
+// ciphertext_in. No sockets are involved.
+#pragma once
+
+#include <memory>
+#include <string>
+
+#include "support/test_pki.h"
+#include "tls/tls_session.h"
+
+namespace tlsgate::test {
+
+// A server config with `issued` as its certificate.
+inline TlsConfig serverConfig(const IssuedCertificate& issued) {
+  TlsConfig config;
+  CertificateConfig certificate;
+  certificate.cert.value = issued.cert_path;
+  certificate.key.value = issued.key_path;
+  config.certificates.push_back(certificate);
+  return config;
+}
+
+// A client config that trusts `ca_path` and verifies `servername`.
+inline TlsConfig clientConfig(const std::string& ca_path, const std::string& servername) {
+  TlsConfig config;
+  config.cafile.value = ca_path;
+  config.servername = servername;
+  return config;
+}
+
+class SessionPair {
+ public:
+  SessionPair(const TlsConfig& server_config, const TlsConfig& client_config)
+      : server_context(TlsContext::create(server_config, TlsRole::server)),
+        client_context(TlsContext::create(client_config, TlsRole::client)),
+        server(TlsSession::create(server_context, server_in, server_out, "test server")),
+        client(TlsSession::create(client_context, client_in, client_out, "test client")) {}
+
+  // Moves all pending ciphertext both ways; true if anything moved.
+  bool pump() {
+    bool moved = !client_out.empty() || !server_out.empty();
+    transfer(client_out, server_in);
+    transfer(server_out, client_in);
+    return moved;
+  }
+
+  // Drives both handshakes until both finish or one fails.
+  bool handshake() {
+    for (int round = 0; round < 20; ++round) {
+      TlsResult c = client->handshake();
+      TlsResult s = server->handshake();
+      pump();
+      if (c.status == TlsStatus::failed || s.status == TlsStatus::failed) {
+        return false;
+      }
+      if (client->handshakeDone() && server->handshakeDone()) {
+        return true;
+      }
+    }
+    return false;
+  }
+
+  BufferPool pool{16 * 1024, 64};
+  ByteQueue client_in{pool};
+  ByteQueue client_out{pool};
+  ByteQueue server_in{pool};
+  ByteQueue server_out{pool};
+  std::shared_ptr<TlsContext> server_context;
+  std::shared_ptr<TlsContext> client_context;
+  std::unique_ptr<TlsSession> server;
+  std::unique_ptr<TlsSession> client;
+
+ private:
+  static void transfer(ByteQueue& from, ByteQueue& to) {
+    while (!from.empty()) {
+      auto bytes = from.front();
+      to.append(bytes);
+      from.consume(bytes.size());
+    }
+  }
+};
+
+}  // namespace tlsgate::test

@@ -1,0 +1,129 @@
+#include "tls/tls_context.h"
+
+#include <gtest/gtest.h>
+#include <openssl/pem.h>
+#include <sys/stat.h>
+
+#include <cstdlib>
+#include <fstream>
+#include <sstream>
+
+#include "support/test_pki.h"
+#include "tls/session_pair.h"
+#include "util/config_error.h"
+
+namespace tlsgate::test {
+namespace {
+
+std::string errorOf(const TlsConfig& config, TlsRole role) {
+  try {
+    TlsContext::create(config, role);
+  } catch (const ConfigError& e) {
+    return e.what();
+  }
+  return "no error";
+}
+
+// Re-writes `key_path` encrypted with AES-256 under `password`.
+std::string encryptKey(const TestPki& pki, const std::string& key_path,
+                       const std::string& password) {
+  std::FILE* in = std::fopen(key_path.c_str(), "r");
+  EVP_PKEY* key = PEM_read_PrivateKey(in, nullptr, nullptr, nullptr);
+  std::fclose(in);
+  std::string path = pki.dir() + "/encrypted.key";
+  std::FILE* out = std::fopen(path.c_str(), "w");
+  PEM_write_PKCS8PrivateKey(out, key, EVP_aes_256_cbc(), password.data(),
+                            static_cast<int>(password.size()), nullptr, nullptr);
+  std::fclose(out);
+  EVP_PKEY_free(key);
+  return path;
+}
+
+class TlsContextTest : public ::testing::Test {
+ protected:
+  TestPki pki;
+  IssuedCertificate server_cert = pki.issue("server", "localhost", {"localhost"});
+};
+
+TEST_F(TlsContextTest, MissingCertificateNamesFileAndPosition) {
+  TlsConfig config = serverConfig(server_cert);
+  config.certificates[0].cert = {"/nonexistent/site.pem", SourceMark{"tlsgate.yaml", 12, 17}};
+  std::string error = errorOf(config, TlsRole::server);
+  EXPECT_NE(error.find("tlsgate.yaml:12:17: cert: "), std::string::npos) << error;
+  EXPECT_NE(error.find("/nonexistent/site.pem"), std::string::npos) << error;
+}
+
+TEST_F(TlsContextTest, MismatchedKeyIsRejected) {
+  IssuedCertificate other = pki.issue("other", "other", {"other"});
+  TlsConfig config = serverConfig(server_cert);
+  config.certificates[0].key.value = other.key_path;
+  EXPECT_NE(errorOf(config, TlsRole::server).find("do not go together"), std::string::npos);
+}
+
+TEST_F(TlsContextTest, EncryptedKeyWithPasswordFromEnvironment) {
+  TlsConfig config = serverConfig(server_cert);
+  config.certificates[0].key.value = encryptKey(pki, server_cert.key_path, "s3cret");
+  config.certificates[0].password = PasswordSource{};
+  config.certificates[0].password->env = Located<std::string>{"TLSGATE_TEST_KEY_PASSWORD", {}};
+  ::setenv("TLSGATE_TEST_KEY_PASSWORD", "s3cret", 1);
+  EXPECT_NO_THROW(TlsContext::create(config, TlsRole::server));
+  ::setenv("TLSGATE_TEST_KEY_PASSWORD", "wrong", 1);
+  EXPECT_NE(errorOf(config, TlsRole::server).find("wrong password"), std::string::npos);
+  ::unsetenv("TLSGATE_TEST_KEY_PASSWORD");
+  EXPECT_NE(errorOf(config, TlsRole::server).find("TLSGATE_TEST_KEY_PASSWORD is not set"),
+            std::string::npos);
+}
+
+TEST_F(TlsContextTest, EncryptedKeyWithPasswordFromFile) {
+  TlsConfig config = serverConfig(server_cert);
+  config.certificates[0].key.value = encryptKey(pki, server_cert.key_path, "from a file");
+  config.certificates[0].password = PasswordSource{};
+  config.certificates[0].password->file =
+      LocatedPath{pki.writeFile("keypass", "from a file\n"), {}};
+  EXPECT_NO_THROW(TlsContext::create(config, TlsRole::server));
+}
+
+TEST_F(TlsContextTest, EncryptedKeyWithoutPasswordSaysSo) {
+  TlsConfig config = serverConfig(server_cert);
+  config.certificates[0].key.value = encryptKey(pki, server_cert.key_path, "s3cret");
+  EXPECT_NE(errorOf(config, TlsRole::server).find("set password"), std::string::npos);
+}
+
+TEST_F(TlsContextTest, BadCipherStringsNameTheKey) {
+  TlsConfig config = serverConfig(server_cert);
+  config.cipher = "NOT-A-CIPHER";
+  EXPECT_NE(errorOf(config, TlsRole::server).find("cipher: "), std::string::npos);
+  config.cipher.clear();
+  config.ciphersuites = "TLS_NOPE";
+  EXPECT_NE(errorOf(config, TlsRole::server).find("ciphersuites: "), std::string::npos);
+  config.ciphersuites.clear();
+  config.groups = "P-999";
+  EXPECT_NE(errorOf(config, TlsRole::server).find("groups: "), std::string::npos);
+}
+
+TEST_F(TlsContextTest, ClientUsesAddressHostAsServernameButNotAnIp) {
+  TlsConfig config = clientConfig(pki.caPath(), "");
+  auto named = TlsContext::create(config, TlsRole::client, "backend.example");
+  EXPECT_EQ(named->servername(), "backend.example");
+  EXPECT_EQ(named->verifyName(), "backend.example");
+  auto by_ip = TlsContext::create(config, TlsRole::client, "127.0.0.1");
+  EXPECT_EQ(by_ip->servername(), "");  // no SNI for an IP address
+  EXPECT_EQ(by_ip->verifyName(), "127.0.0.1");
+}
+
+TEST_F(TlsContextTest, KeylogWritesPrivateFile) {
+  TlsConfig server = serverConfig(server_cert);
+  server.keylog.value = pki.dir() + "/keys.log";
+  SessionPair pair(server, clientConfig(pki.caPath(), "localhost"));
+  ASSERT_TRUE(pair.handshake());
+  std::ifstream in(server.keylog.value);
+  std::stringstream text;
+  text << in.rdbuf();
+  EXPECT_NE(text.str().find("CLIENT_HANDSHAKE_TRAFFIC_SECRET "), std::string::npos);
+  struct stat info {};
+  ASSERT_EQ(::stat(server.keylog.value.c_str(), &info), 0);
+  EXPECT_EQ(info.st_mode & 0777, 0600U);
+}
+
+}  // namespace
+}  // namespace tlsgate::test
