@@ -1,12 +1,12 @@
 // tlsgate's entry point: the command line, signals and privileges. All the
 // work happens in lib/.
-#include <CLI/CLI.hpp>
 #include <grp.h>
 #include <pwd.h>
 #include <spdlog/spdlog.h>
 #include <unistd.h>
 #include <uv.h>
 
+#include <CLI/CLI.hpp>
 #include <csignal>
 #include <cstring>
 #include <iostream>
@@ -55,8 +55,7 @@ void dropPrivileges(const tlsgate::GlobalConfig& global) {
                                std::strerror(errno));
   }
   if (setgid(gid) != 0 || setuid(uid) != 0) {
-    throw tlsgate::ConfigError(std::string("cannot switch to user/group: ") +
-                               std::strerror(errno));
+    throw tlsgate::ConfigError(std::string("cannot switch to user/group: ") + std::strerror(errno));
   }
 }
 

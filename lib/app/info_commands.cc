@@ -25,6 +25,8 @@ std::string ciphersText(const std::optional<std::string>& protocol, bool verbose
   return formatCiphers(listCiphers(protocol), verbose);
 }
 
-std::string certInfoText(const std::string& path) { return formatCertificateFile(path); }
+std::string certInfoText(const std::string& path) {
+  return formatCertificateFile(path);
+}
 
 }  // namespace tlsgate

@@ -14,8 +14,7 @@ namespace {
 
 constexpr const char* kTextPattern = "%Y-%m-%dT%H:%M:%S.%e%z %l %v";
 // %* is the message escaped for a JSON string (JsonMessageFlag below).
-constexpr const char* kJsonPattern =
-    R"({"time":"%Y-%m-%dT%H:%M:%S.%e%z","level":"%l","msg":"%*"})";
+constexpr const char* kJsonPattern = R"({"time":"%Y-%m-%dT%H:%M:%S.%e%z","level":"%l","msg":"%*"})";
 
 class JsonMessageFlag : public spdlog::custom_flag_formatter {
  public:
@@ -57,8 +56,8 @@ std::shared_ptr<spdlog::sinks::sink> makeSink(const LogConfig& log) {
 }  // namespace
 
 void setupBootstrapLogging() {
-  auto logger = std::make_shared<spdlog::logger>(
-      "tlsgate", std::make_shared<spdlog::sinks::stderr_sink_mt>());
+  auto logger = std::make_shared<spdlog::logger>("tlsgate",
+                                                 std::make_shared<spdlog::sinks::stderr_sink_mt>());
   logger->set_pattern(kTextPattern);
   logger->set_level(spdlog::level::info);
   spdlog::set_default_logger(logger);

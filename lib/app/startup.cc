@@ -22,9 +22,10 @@ void prepareSelfSignedCertificates(const Config& config) {
       try {
         if (ensureSelfSigned(certificate.cert.value, certificate.key.value, {"localhost"},
                              {"127.0.0.1", "::1"})) {
-          spdlog::warn("{}: generated a self-signed certificate at {} for listener {}; clients "
-                       "will not trust it (use it for development only)",
-                       certificate.cert.mark.str(), certificate.cert.value, listener.name);
+          spdlog::warn(
+              "{}: generated a self-signed certificate at {} for listener {}; clients "
+              "will not trust it (use it for development only)",
+              certificate.cert.mark.str(), certificate.cert.value, listener.name);
         }
       } catch (const ConfigError& e) {
         throw ConfigError(certificate.cert.mark, "self_signed", e.what());
@@ -33,7 +34,9 @@ void prepareSelfSignedCertificates(const Config& config) {
   }
 }
 
-void validateConfig(const Config& config) { buildListeners(config); }
+void validateConfig(const Config& config) {
+  buildListeners(config);
+}
 
 void raiseFileLimit() {
   rlimit limit{};

@@ -21,8 +21,8 @@ constexpr std::size_t kWriteBuffers = 4;
 constexpr std::size_t kTryWriteBuffers = 16;
 
 const char* phaseName(int phase) {
-  static constexpr std::array<const char*, 4> kNames = {"handshake", "connect",
-                                                        "backend_handshake", "proxy"};
+  static constexpr std::array<const char*, 4> kNames = {"handshake", "connect", "backend_handshake",
+                                                        "proxy"};
   return kNames.at(static_cast<std::size_t>(phase));
 }
 
@@ -47,8 +47,7 @@ std::string uvErrorText(int status) {
 
 }  // namespace
 
-void Connection::accept(Worker& worker, std::shared_ptr<Listener> listener,
-                        uv_stream_t* server) {
+void Connection::accept(Worker& worker, std::shared_ptr<Listener> listener, uv_stream_t* server) {
   auto* connection = new Connection(worker, std::move(listener));
   Side& client = connection->client_;
   uv_tcp_init(worker.loop(), &client.tcp);
@@ -98,8 +97,8 @@ void Connection::start() {
     startBackendConnect();
     return;
   }
-  client_.tls = TlsSession::create(listener_->accept_tls, client_.rx, client_.tx,
-                                   label_ + " accept");
+  client_.tls =
+      TlsSession::create(listener_->accept_tls, client_.rx, client_.tx, label_ + " accept");
   if (!client_.tls) {
     fail("out of memory creating a TLS session");
     return;
@@ -117,8 +116,8 @@ void Connection::startBackendConnect() {
   backend_.open = true;
   ++open_handles_;
   connect_req_.data = this;
-  int rc = uv_tcp_connect(&connect_req_, &backend_.tcp, listener_->backend_address.get(),
-                          onConnect);
+  int rc =
+      uv_tcp_connect(&connect_req_, &backend_.tcp, listener_->backend_address.get(), onConnect);
   if (rc != 0) {
     listener_->stats->backend_connect_failures.fetch_add(1, std::memory_order_relaxed);
     fail("backend connect failed: " + uvErrorText(rc));
@@ -219,8 +218,8 @@ void Connection::pump(Side& source, Side& sink, uint64_t& counter) {
   const std::size_t high = highWatermark();
   bool more = true;
   while (more && !source.stream_ended && sink.tx.size() < high) {
-    more = source.tls ? moveTlsPlaintext(source, sink, counter)
-                      : movePlaintext(source, sink, counter);
+    more =
+        source.tls ? moveTlsPlaintext(source, sink, counter) : movePlaintext(source, sink, counter);
     if (closing_) {
       return;
     }
@@ -319,8 +318,8 @@ void Connection::flush(Side& side) {
     if (side.shutdown_wanted && !side.shutdown_started) {
       side.shutdown_started = true;
       side.shutdown_req.data = &side;
-      int rc = uv_shutdown(&side.shutdown_req, reinterpret_cast<uv_stream_t*>(&side.tcp),
-                           onShutdown);
+      int rc =
+          uv_shutdown(&side.shutdown_req, reinterpret_cast<uv_stream_t*>(&side.tcp), onShutdown);
       if (rc != 0) {
         fail(std::string("cannot half-close the ") + side.name + " side: " + uvErrorText(rc));
       }
@@ -382,8 +381,7 @@ void Connection::onWrite(uv_write_t* request, int status) {
     return;
   }
   if (status != 0) {
-    self->fail(std::string("write to the ") + side->name + " side failed: " +
-               uvErrorText(status));
+    self->fail(std::string("write to the ") + side->name + " side failed: " + uvErrorText(status));
     return;
   }
   self->last_activity_ms_ = uv_now(self->worker_.loop());
@@ -399,8 +397,8 @@ void Connection::onShutdown(uv_shutdown_t* request, int status) {
     return;
   }
   if (status != 0 && status != UV_ENOTCONN) {
-    self->fail(std::string("cannot half-close the ") + side->name + " side: " +
-               uvErrorText(status));
+    self->fail(std::string("cannot half-close the ") + side->name +
+               " side: " + uvErrorText(status));
     return;
   }
   side->shutdown_done = true;
@@ -458,8 +456,8 @@ void Connection::onRead(uv_stream_t* stream, ssize_t nread, const uv_buf_t* /*bu
     return;  // EAGAIN
   }
   if (nread != UV_EOF) {
-    self->fail(std::string("read from the ") + side->name + " side failed: " +
-               uvErrorText(static_cast<int>(nread)));
+    self->fail(std::string("read from the ") + side->name +
+               " side failed: " + uvErrorText(static_cast<int>(nread)));
     return;
   }
   side->read_ended = true;
@@ -484,7 +482,9 @@ bool Connection::halfClosed() const {
   return client_.stream_ended || backend_.stream_ended;
 }
 
-std::size_t Connection::highWatermark() const { return worker_.global().limits.buffer_size; }
+std::size_t Connection::highWatermark() const {
+  return worker_.global().limits.buffer_size;
+}
 
 void Connection::armTimer(uint64_t milliseconds) {
   uv_timer_start(&timer_, onTimer, milliseconds, 0);
@@ -534,7 +534,9 @@ void Connection::onTimer(uv_timer_t* timer) {
              std::to_string(quiet) + "ms (" + (half ? "timeouts.close" : "timeouts.idle") + ")");
 }
 
-void Connection::abort(const std::string& reason) { fail(reason); }
+void Connection::abort(const std::string& reason) {
+  fail(reason);
+}
 
 void Connection::fail(std::string reason) {
   if (closing_) {

@@ -55,10 +55,10 @@ class Connection {
     Connection* owner;
     const char* name;  // "accept" or "connect"
     uv_tcp_t tcp{};
-    bool open = false;        // tcp is initialised and needs uv_close
-    bool connected = false;   // bytes may flow
-    bool reading = false;     // uv_read_start is in force
-    bool read_ended = false;  // the socket delivered EOF
+    bool open = false;          // tcp is initialised and needs uv_close
+    bool connected = false;     // bytes may flow
+    bool reading = false;       // uv_read_start is in force
+    bool read_ended = false;    // the socket delivered EOF
     bool stream_ended = false;  // no more plaintext will come from this side
     bool writing = false;
     std::size_t in_flight = 0;  // bytes of tx handed to uv_write

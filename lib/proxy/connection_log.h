@@ -16,7 +16,7 @@ struct TlsSummary {
   std::string alpn;
   std::string sni;
   bool resumed = false;
-  std::string peer;       // peer certificate subject
+  std::string peer;          // peer certificate subject
   bool close_notify = true;  // false: the peer ended without close_notify
 
   static TlsSummary of(const TlsSession& session);

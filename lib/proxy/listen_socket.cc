@@ -26,9 +26,9 @@ namespace {
   } else if (err == EADDRNOTAVAIL) {
     hint = " (no local interface has this address)";
   }
-  throw ConfigError(mark, "address",
-                    std::string("cannot ") + step + " " + address.str() + ": " +
-                        std::strerror(err) + hint);
+  throw ConfigError(
+      mark, "address",
+      std::string("cannot ") + step + " " + address.str() + ": " + std::strerror(err) + hint);
 }
 
 }  // namespace

@@ -25,7 +25,7 @@ struct Listener {
   ListenerConfig config;
   SocketAddress listen_address;
   SocketAddress backend_address;
-  std::string backend_text;  // for logs
+  std::string backend_text;                       // for logs
   std::shared_ptr<const TlsContext> accept_tls;   // null: plaintext accept side
   std::shared_ptr<const TlsContext> connect_tls;  // null: plaintext connect side
   std::unique_ptr<ListenerStats> stats = std::make_unique<ListenerStats>();

@@ -25,7 +25,9 @@ std::string formatSockaddr(const sockaddr* address) {
   return "-";
 }
 
-std::string SocketAddress::str() const { return formatSockaddr(get()); }
+std::string SocketAddress::str() const {
+  return formatSockaddr(get());
+}
 
 SocketAddress resolveAddress(const Address& address, const std::string& key) {
   if (address.isUnix()) {
@@ -37,8 +39,8 @@ SocketAddress resolveAddress(const Address& address, const std::string& key) {
   hints.ai_flags = AI_NUMERICSERV | AI_ADDRCONFIG;
   addrinfo* found = nullptr;
   const std::string port = std::to_string(address.port);
-  int rc = getaddrinfo(address.host.empty() ? nullptr : address.host.c_str(), port.c_str(),
-                       &hints, &found);
+  int rc = getaddrinfo(address.host.empty() ? nullptr : address.host.c_str(), port.c_str(), &hints,
+                       &found);
   if (rc != 0 || found == nullptr) {
     // AI_ADDRCONFIG hides loopback-only families on hosts without a network;
     // try once more without it before giving up.

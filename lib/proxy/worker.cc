@@ -21,9 +21,8 @@ Worker::Worker(int index, WorkerShared& shared, std::vector<std::shared_ptr<List
     slot->open = true;
     slots_.push_back(std::move(slot));
   }
-  uv_async_init(&loop_, &stop_async_, [](uv_async_t* async) {
-    static_cast<Worker*>(async->data)->onStopRequested();
-  });
+  uv_async_init(&loop_, &stop_async_,
+                [](uv_async_t* async) { static_cast<Worker*>(async->data)->onStopRequested(); });
   stop_async_.data = this;
   uv_timer_init(&loop_, &drain_timer_);
   drain_timer_.data = this;
@@ -101,8 +100,8 @@ void Worker::onStopRequested() {
   }
   const auto drain = global().timeouts.drain;
   if (connection_count_ > 0) {
-    spdlog::info("worker {}: draining {} connection(s) for up to {}ms", index_,
-                 connection_count_, drain.count());
+    spdlog::info("worker {}: draining {} connection(s) for up to {}ms", index_, connection_count_,
+                 drain.count());
     uv_timer_start(
         &drain_timer_, [](uv_timer_t* t) { static_cast<Worker*>(t->data)->onDrainTimeout(); },
         static_cast<uint64_t>(drain.count()), 0);

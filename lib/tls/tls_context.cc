@@ -140,8 +140,8 @@ int verifyCallback(int preverify_ok, X509_STORE_CTX* store) {
   if (preverify_ok == 1) {
     return 1;
   }
-  auto* ssl = static_cast<SSL*>(
-      X509_STORE_CTX_get_ex_data(store, SSL_get_ex_data_X509_STORE_CTX_idx()));
+  auto* ssl =
+      static_cast<SSL*>(X509_STORE_CTX_get_ex_data(store, SSL_get_ex_data_X509_STORE_CTX_idx()));
   auto* session = static_cast<TlsSession*>(SSL_get_ex_data(ssl, TlsContext::sessionIndex()));
   if (session != nullptr) {
     X509* cert = X509_STORE_CTX_get_current_cert(store);
@@ -253,7 +253,7 @@ void TlsContext::applyProtocolPolicy() {
   SSL_CTX_set_max_proto_version(ctx_, protocolVersion(*max_it));
   // Versions between min and max that were left out of the list.
   const std::pair<TlsProtocol, uint64_t> gaps[] = {{TlsProtocol::tls1_1, SSL_OP_NO_TLSv1_1},
-                                                    {TlsProtocol::tls1_2, SSL_OP_NO_TLSv1_2}};
+                                                   {TlsProtocol::tls1_2, SSL_OP_NO_TLSv1_2}};
   for (auto [protocol, option] : gaps) {
     if (std::find(config_.protocols.begin(), config_.protocols.end(), protocol) ==
         config_.protocols.end()) {
@@ -276,8 +276,8 @@ void TlsContext::applyProtocolPolicy() {
   if (!config_.ciphersuites.empty() &&
       SSL_CTX_set_ciphersuites(ctx_, config_.ciphersuites.c_str()) != 1) {
     throw ConfigError(config_.mark, "ciphersuites",
-                      "no usable TLS 1.3 suite in \"" + config_.ciphersuites + "\": " +
-                          opensslError() + " (see `tlsgate ciphers tls1.3`)");
+                      "no usable TLS 1.3 suite in \"" + config_.ciphersuites +
+                          "\": " + opensslError() + " (see `tlsgate ciphers tls1.3`)");
   }
   if (!config_.groups.empty() && SSL_CTX_set1_groups_list(ctx_, config_.groups.c_str()) != 1) {
     throw ConfigError(config_.mark, "groups",
@@ -309,8 +309,8 @@ void TlsContext::loadTrustAnchors() {
   const ClientCertConfig& cc = config_.client_certs;
   const bool server = role_ == TlsRole::server;
   // A client_certs CA overrides the block's own on the accept side.
-  const bool own = server && (!cc.cafile.value.empty() || !cc.cadir.value.empty() ||
-                              !cc.castore.empty());
+  const bool own =
+      server && (!cc.cafile.value.empty() || !cc.cadir.value.empty() || !cc.castore.empty());
   const LocatedPath& cafile = own ? cc.cafile : config_.cafile;
   const LocatedPath& cadir = own ? cc.cadir : config_.cadir;
   const std::string& castore = own ? cc.castore : config_.castore;
@@ -329,8 +329,8 @@ void TlsContext::loadTrustAnchors() {
     }
   }
   if (!cadir.value.empty() && SSL_CTX_load_verify_dir(ctx_, cadir.value.c_str()) != 1) {
-    throw ConfigError(cadir.mark, "cadir", "cannot use CA directory " + cadir.value + ": " +
-                                               opensslError());
+    throw ConfigError(cadir.mark, "cadir",
+                      "cannot use CA directory " + cadir.value + ": " + opensslError());
   }
   if (!castore.empty() && SSL_CTX_load_verify_store(ctx_, castore.c_str()) != 1) {
     throw ConfigError(config_.mark, "castore",
@@ -401,9 +401,10 @@ void TlsContext::openKeylog() {
   }
   SSL_CTX_set_app_data(ctx_, keylog_);
   SSL_CTX_set_keylog_callback(ctx_, keylogCallback);
-  spdlog::warn("{}: TLS session keys are being written to {}; anyone who can read it can "
-               "decrypt this traffic",
-               config_.mark.str(), path);
+  spdlog::warn(
+      "{}: TLS session keys are being written to {}; anyone who can read it can "
+      "decrypt this traffic",
+      config_.mark.str(), path);
 }
 
 }  // namespace tlsgate

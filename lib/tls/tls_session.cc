@@ -14,7 +14,9 @@
 namespace tlsgate {
 namespace {
 
-TlsSession* sessionOf(BIO* bio) { return static_cast<TlsSession*>(BIO_get_data(bio)); }
+TlsSession* sessionOf(BIO* bio) {
+  return static_cast<TlsSession*>(BIO_get_data(bio));
+}
 
 int queueBioRead(BIO* bio, char* out, std::size_t size, std::size_t* read_bytes) {
   BIO_clear_retry_flags(bio);
@@ -37,7 +39,8 @@ int queueBioWrite(BIO* bio, const char* in, std::size_t size, std::size_t* writt
   return 1;
 }
 
-long queueBioCtrl(BIO* bio, int command, long /*num*/, void* /*ptr*/) {  // NOLINT(google-runtime-int)
+long queueBioCtrl(BIO* bio, int command, long /*num*/,
+                  void* /*ptr*/) {  // NOLINT(google-runtime-int)
   switch (command) {
     case BIO_CTRL_FLUSH:
       return 1;
@@ -72,8 +75,8 @@ const BIO_METHOD* queueBioMethod() {
 }  // namespace
 
 std::unique_ptr<TlsSession> TlsSession::create(std::shared_ptr<const TlsContext> context,
-                                               ByteQueue& ciphertext_in,
-                                               ByteQueue& ciphertext_out, std::string label) {
+                                               ByteQueue& ciphertext_in, ByteQueue& ciphertext_out,
+                                               std::string label) {
   SSL* ssl = SSL_new(context->native());
   if (ssl == nullptr) {
     ERR_clear_error();
@@ -113,9 +116,13 @@ TlsSession::TlsSession(std::shared_ptr<const TlsContext> context, SSL* ssl, Byte
   }
 }
 
-TlsSession::~TlsSession() { SSL_free(ssl_); }
+TlsSession::~TlsSession() {
+  SSL_free(ssl_);
+}
 
-std::size_t TlsSession::bioRead(std::span<std::byte> out) { return in_->read(out); }
+std::size_t TlsSession::bioRead(std::span<std::byte> out) {
+  return in_->read(out);
+}
 
 TlsResult TlsSession::handshake() {
   if (state_ == TlsState::failed) {
@@ -302,7 +309,9 @@ std::string TlsSession::servername() const {
   return name != nullptr ? name : std::string();
 }
 
-bool TlsSession::resumed() const { return SSL_session_reused(ssl_) == 1; }
+bool TlsSession::resumed() const {
+  return SSL_session_reused(ssl_) == 1;
+}
 
 std::string TlsSession::peerSubject() const {
   X509* peer = SSL_get0_peer_certificate(ssl_);

@@ -62,8 +62,7 @@ std::span<const std::byte> ByteQueue::front() const {
 std::size_t ByteQueue::gather(std::span<std::span<const std::byte>> out,
                               std::size_t max_bytes) const {
   std::size_t filled = 0;
-  for (BufferChunk* c = head_; c != nullptr && filled < out.size() && max_bytes > 0;
-       c = c->next_) {
+  for (BufferChunk* c = head_; c != nullptr && filled < out.size() && max_bytes > 0; c = c->next_) {
     std::size_t n = std::min(c->end_ - c->begin_, max_bytes);
     if (n == 0) {
       continue;

@@ -31,8 +31,7 @@ class TestPki {
   // `valid_days` below zero makes it already expired.
   IssuedCertificate issue(const std::string& name, const std::string& common_name,
                           const std::vector<std::string>& dns_names,
-                          const std::vector<std::string>& ip_addresses = {},
-                          int valid_days = 30);
+                          const std::vector<std::string>& ip_addresses = {}, int valid_days = 30);
 
   // Writes `text` to a file in dir() and returns its path.
   std::string writeFile(const std::string& name, const std::string& text) const;
