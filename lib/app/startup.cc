@@ -4,11 +4,33 @@
 #include <sys/resource.h>
 #include <unistd.h>
 
+#include <cerrno>
+#include <cstring>
+#include <filesystem>
+
 #include "proxy/listener.h"
 #include "util/config_error.h"
 #include "x509/self_signed.h"
 
 namespace tlsgate {
+namespace {
+
+std::string makeScratchDirectory() {
+  std::string pattern = (std::filesystem::temp_directory_path() / "tlsgate-check-XXXXXX").string();
+  if (::mkdtemp(pattern.data()) == nullptr) {
+    throw ConfigError(std::string("cannot create a scratch directory: ") + std::strerror(errno));
+  }
+  return pattern;
+}
+
+void removeScratch(const std::string& dir) {
+  if (!dir.empty()) {
+    std::error_code ignored;
+    std::filesystem::remove_all(dir, ignored);
+  }
+}
+
+}  // namespace
 
 void prepareSelfSignedCertificates(const Config& config) {
   for (const ListenerConfig& listener : config.listeners) {
@@ -35,7 +57,36 @@ void prepareSelfSignedCertificates(const Config& config) {
 }
 
 void validateConfig(const Config& config) {
-  buildListeners(config);
+  // Self-signed certificates that `run` would generate are generated into a
+  // scratch directory, so the rest of their tls block is checked too.
+  Config checked = config;
+  std::string scratch;
+  int generated = 0;
+  for (ListenerConfig& listener : checked.listeners) {
+    if (!listener.accept.tls) {
+      continue;
+    }
+    for (CertificateConfig& certificate : listener.accept.tls->certificates) {
+      std::error_code ignored;
+      if (!certificate.self_signed || std::filesystem::exists(certificate.cert.value, ignored)) {
+        continue;
+      }
+      if (scratch.empty()) {
+        scratch = makeScratchDirectory();
+      }
+      const std::string base = scratch + "/" + std::to_string(++generated);
+      certificate.cert.value = base + ".pem";
+      certificate.key.value = base + ".key";
+    }
+  }
+  try {
+    prepareSelfSignedCertificates(checked);
+    buildListeners(checked);
+  } catch (...) {
+    removeScratch(scratch);
+    throw;
+  }
+  removeScratch(scratch);
 }
 
 void raiseFileLimit() {

@@ -337,7 +337,7 @@ void Connection::flush(Side& side) {
   int written = uv_try_write(reinterpret_cast<uv_stream_t*>(&side.tcp), bufs.data(),
                              static_cast<unsigned int>(count));
   if (written < 0 && written != UV_EAGAIN) {
-    fail(std::string("write to the ") + side.name + " side failed: " + uvErrorText(written));
+    failWrite(side, written);
     return;
   }
   if (written > 0) {
@@ -365,7 +365,7 @@ void Connection::startWrite(Side& side) {
   int rc = uv_write(&side.write_req, reinterpret_cast<uv_stream_t*>(&side.tcp), bufs.data(),
                     static_cast<unsigned int>(count), onWrite);
   if (rc != 0) {
-    fail(std::string("write to the ") + side.name + " side failed: " + uvErrorText(rc));
+    failWrite(side, rc);
     return;
   }
   side.writing = true;
@@ -381,7 +381,7 @@ void Connection::onWrite(uv_write_t* request, int status) {
     return;
   }
   if (status != 0) {
-    self->fail(std::string("write to the ") + side->name + " side failed: " + uvErrorText(status));
+    self->failWrite(*side, status);
     return;
   }
   self->last_activity_ms_ = uv_now(self->worker_.loop());
@@ -536,6 +536,19 @@ void Connection::onTimer(uv_timer_t* timer) {
 
 void Connection::abort(const std::string& reason) {
   fail(reason);
+}
+
+// A peer that has finished sending and then closes its socket outright makes
+// our last writes fail with a reset or broken pipe. It chose to stop
+// listening, so that is the end of the connection, not a failure.
+void Connection::failWrite(Side& side, int status) {
+  if (side.stream_ended && (status == UV_EPIPE || status == UV_ECONNRESET)) {
+    spdlog::debug("{} {} side closed before taking our last bytes ({})", label_, side.name,
+                  uvErrorText(status));
+    close();
+    return;
+  }
+  fail(std::string("write to the ") + side.name + " side failed: " + uvErrorText(status));
 }
 
 void Connection::fail(std::string reason) {

@@ -87,6 +87,7 @@ class Connection {
   void updateReading(Side& side, const Side& other);
   void maybeFinish();
   void fail(std::string reason);
+  void failWrite(Side& side, int status);
   void close();
   void flushBestEffort(Side& side);
   void armTimer(uint64_t milliseconds);
