@@ -11,6 +11,9 @@ namespace tlsgate {
 namespace {
 
 std::string explain(int reason, TlsRole role, bool handshake_done = false) {
+  // The daemon loads OpenSSL's error strings when it creates its first
+  // context; a test that runs alone has to ask.
+  OPENSSL_init_ssl(OPENSSL_INIT_LOAD_SSL_STRINGS | OPENSSL_INIT_LOAD_CRYPTO_STRINGS, nullptr);
   ERR_clear_error();
   ERR_raise(ERR_LIB_SSL, reason);
   FailureContext context;
