@@ -77,7 +77,7 @@ class Worker {
   uv_loop_t loop_{};
   BufferPool pool_;
   // Plaintext passes through here between two TLS sessions (re-encrypt mode).
-  std::array<std::byte, 16 * 1024> scratch_{};
+  std::array<std::byte, std::size_t{16} * 1024> scratch_{};
   std::vector<std::unique_ptr<ListenSlot>> slots_;
   uv_async_t stop_async_{};
   uv_timer_t drain_timer_{};

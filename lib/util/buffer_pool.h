@@ -32,7 +32,7 @@ class BufferChunk {
 class BufferPool {
  public:
   // `max_free` bounds the memory kept for reuse after a burst.
-  explicit BufferPool(std::size_t chunk_size = 16 * 1024, std::size_t max_free = 1024);
+  explicit BufferPool(std::size_t chunk_size = std::size_t{16} * 1024, std::size_t max_free = 1024);
   ~BufferPool();
   BufferPool(const BufferPool&) = delete;
   BufferPool& operator=(const BufferPool&) = delete;
