@@ -25,7 +25,7 @@ test_pkgs=(openssl ca-certificates curl python3 tcl tcl-tls)
 # Shared libraries the binary links against, plus the openssl CLI for
 # inspecting certificates and ca-certificates for the system trust store.
 runtime_pkgs=(libuv1 libssl3 libyaml-cpp0.7 libspdlog1.10 libfmt9 libsystemd0 openssl ca-certificates)
-bench_pkgs=(stunnel4 hitch haproxy nginx wrk)
+bench_pkgs=(stunnel4 hitch haproxy nginx wrk libbenchmark-dev)
 
 runtime=0
 bench=0

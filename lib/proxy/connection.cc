@@ -456,8 +456,7 @@ void Connection::onRead(uv_stream_t* stream, ssize_t nread, const uv_buf_t* /*bu
     return;  // EAGAIN
   }
   if (nread != UV_EOF) {
-    self->fail(std::string("read from the ") + side->name +
-               " side failed: " + uvErrorText(static_cast<int>(nread)));
+    self->failRead(*side, static_cast<int>(nread));
     return;
   }
   side->read_ended = true;
@@ -536,6 +535,19 @@ void Connection::onTimer(uv_timer_t* timer) {
 
 void Connection::abort(const std::string& reason) {
   fail(reason);
+}
+
+// A reset from a peer after the other direction has been fully delivered and
+// closed (it got our close_notify and FIN) ends a finished exchange: many
+// clients close that way. Earlier, a reset loses data and is a failure.
+void Connection::failRead(Side& side, int status) {
+  const Side& other = &side == &client_ ? backend_ : client_;
+  if (status == UV_ECONNRESET && other.stream_ended && side.shutdown_done) {
+    spdlog::debug("{} {} side reset the connection after the exchange", label_, side.name);
+    close();
+    return;
+  }
+  fail(std::string("read from the ") + side.name + " side failed: " + uvErrorText(status));
 }
 
 // A peer that has finished sending and then closes its socket outright makes

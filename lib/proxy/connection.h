@@ -88,6 +88,7 @@ class Connection {
   void maybeFinish();
   void fail(std::string reason);
   void failWrite(Side& side, int status);
+  void failRead(Side& side, int status);
   void close();
   void flushBestEffort(Side& side);
   void armTimer(uint64_t milliseconds);

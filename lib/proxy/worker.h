@@ -75,7 +75,10 @@ class Worker {
   int index_;
   WorkerShared& shared_;
   uv_loop_t loop_{};
-  BufferPool pool_;
+  // A chunk holds one whole TLS record (16 KiB of data plus its header, tag
+  // and padding), so a record goes out in one piece.
+  static constexpr std::size_t kChunkSize = std::size_t{16} * 1024 + 512;
+  BufferPool pool_{kChunkSize};
   // Plaintext passes through here between two TLS sessions (re-encrypt mode).
   std::array<std::byte, std::size_t{16} * 1024> scratch_{};
   std::vector<std::unique_ptr<ListenSlot>> slots_;
