@@ -1,0 +1,47 @@
+#include "proxy/socket_address.h"
+
+#include <gtest/gtest.h>
+
+#include "util/config_error.h"
+
+namespace tlsgate {
+namespace {
+
+Address hostPort(const std::string& host, uint16_t port) {
+  Address address;
+  address.host = host;
+  address.port = port;
+  address.mark = {"test.yaml", 3, 16};
+  return address;
+}
+
+TEST(SocketAddressTest, FormatsIpv4AndIpv6) {
+  EXPECT_EQ(resolveAddress(hostPort("127.0.0.1", 8443), "address").str(), "127.0.0.1:8443");
+  EXPECT_EQ(resolveAddress(hostPort("::1", 443), "address").str(), "[::1]:443");
+}
+
+TEST(SocketAddressTest, ResolvesNames) {
+  SocketAddress address = resolveAddress(hostPort("localhost", 80), "address");
+  EXPECT_TRUE(address.str() == "127.0.0.1:80" || address.str() == "[::1]:80") << address.str();
+}
+
+TEST(SocketAddressTest, UnresolvableNameNamesThePosition) {
+  try {
+    resolveAddress(hostPort("no-such-host.invalid", 80), "connect.address");
+    FAIL() << "expected an error";
+  } catch (const ConfigError& e) {
+    EXPECT_NE(std::string(e.what()).find("test.yaml:3:16: connect.address: cannot resolve "
+                                         "no-such-host.invalid"),
+              std::string::npos)
+        << e.what();
+  }
+}
+
+TEST(SocketAddressTest, UnixSocketsAreRejectedForNow) {
+  Address address;
+  address.unix_path = "/run/app.sock";
+  EXPECT_THROW(resolveAddress(address, "address"), ConfigError);
+}
+
+}  // namespace
+}  // namespace tlsgate
