@@ -57,12 +57,48 @@ enum class TlsProtocol { tls1_0, tls1_1, tls1_2, tls1_3 };
 
 enum class ClientCertMode { none, request, require };
 
+// Which verified client certificates are admitted (TclTLS -validatecommand,
+// TWAPI -verifier). A certificate that matches any one rule is admitted; with
+// no rules, every verified certificate is.
+struct ClientCertAllow {
+  std::vector<std::string> subject_cn;  // exact, case-sensitive
+  std::vector<std::string> san_dns;     // lower-case; "*.example.com" covers one label
+  std::vector<std::string> san_uri;     // exact, e.g. spiffe://example.org/billing
+  std::vector<std::string> san_ip;      // canonical text form ("10.0.0.1", "2001:db8::1")
+  std::vector<std::string> sha256;      // certificate SHA-256, upper-case hex without colons
+
+  bool empty() const {
+    return subject_cn.empty() && san_dns.empty() && san_uri.empty() && san_ip.empty() &&
+           sha256.empty();
+  }
+};
+
 struct ClientCertConfig {
   ClientCertMode mode = ClientCertMode::none;  // (-request / -require)
   LocatedPath cafile;                          // empty: use the tls block's cafile/cadir/castore
   LocatedPath cadir;
   std::string castore;
   int verify_depth = 4;
+  LocatedPath crl;  // PEM or DER CRLs checked for the client's certificate; empty: none
+  ClientCertAllow allow;
+};
+
+// Accept side: what to do when the client asks for a server name (SNI) that
+// none of the certificates serves. A client that sends no SNI always gets
+// the default certificate.
+struct SniConfig {
+  bool reject_unknown = false;  // true: unrecognized_name alert; false: the default certificate
+};
+
+// Session resumption (TLS 1.2 session IDs and tickets, TLS 1.3 tickets).
+struct SessionConfig {
+  // Accept side.
+  bool tickets = true;      // false: no stateless tickets; resumption uses the server cache only
+  LocatedPath ticket_keys;  // one base64 80-byte key per line; empty: a random key per process
+  uint64_t cache_size = 20000;  // sessions in the server-side cache; 0 turns the cache off
+  Duration timeout = std::chrono::seconds(300);  // session and ticket lifetime
+  // Connect side: offer the last session from this backend to the next connection.
+  bool resume = true;
 };
 
 // One tls: block, after tls_defaults have been merged in. Which keys may be
@@ -74,13 +110,20 @@ struct TlsConfig {
 
   // Accept side: the first certificate is the default.
   std::vector<CertificateConfig> certificates;
+  SniConfig sni;
   ClientCertConfig client_certs;
+  LocatedPath dhparams;     // PEM DH parameters for DHE cipher suites; empty: no DHE   (-dhparams)
+  LocatedPath ocsp_staple;  // DER OCSP response for the first certificate; empty: none
 
   // Connect side: an optional client certificate (cert/key/password keys).
   std::optional<CertificateConfig> client_certificate;
   std::string servername;  // empty: the host of the connect address   (-servername)
   bool verify = true;      //                                            (-require)
   std::string peer_name;   // empty: servername                          (-peersubject)
+  // SHA-256 of the backend's leaf certificate (upper-case hex, no colons),
+  // as `tlsgate cert-info` prints it; empty: no pinning. Checked after the
+  // chain and name.
+  std::vector<std::string> pin_sha256;
 
   // Both sides. Trust anchors for verifying the peer. All empty on the
   // connect side means the system trust store.
@@ -95,6 +138,7 @@ struct TlsConfig {
   int security_level = 2;    //                                                   (-security_level)
   std::vector<std::string> alpn;  // accept: server preference; connect: offer order  (-alpn)
   LocatedPath keylog;             // NSS key log file; empty: off (SSLKEYLOGFILE also turns it on)
+  SessionConfig session;          // accept: tickets and cache; connect: resume
 };
 
 struct AcceptConfig {

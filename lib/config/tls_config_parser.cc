@@ -1,9 +1,14 @@
 #include "config/tls_config_parser.h"
 
+#include <arpa/inet.h>
+
 #include <algorithm>
 #include <array>
 #include <cctype>
+#include <cstdint>
 #include <map>
+#include <optional>
+#include <span>
 #include <string>
 #include <string_view>
 
@@ -16,34 +21,38 @@ namespace {
 // Which side of a listener a tls key belongs to.
 enum class KeySide { both, accept, connect };
 
-constexpr std::array<std::string_view, 18> all_tls_keys = {
+constexpr std::array<std::string_view, 23> all_tls_keys = {
     // both sides
     "cafile", "cadir", "castore", "protocols", "cipher", "ciphersuites", "groups", "security_level",
-    "alpn", "keylog",
+    "alpn", "keylog", "session",
     // accept side
-    "certificates", "client_certs",
+    "certificates", "sni", "client_certs", "dhparams", "ocsp_staple",
     // connect side
-    "servername", "verify", "peer_name", "cert", "key", "password"};
-constexpr std::array<std::string_view, 12> accept_tls_keys = {
-    "cafile", "cadir",          "castore", "protocols", "cipher",       "ciphersuites",
-    "groups", "security_level", "alpn",    "keylog",    "certificates", "client_certs"};
-constexpr std::array<std::string_view, 16> connect_tls_keys = {
-    "cafile",    "cadir",          "castore", "protocols", "cipher",     "ciphersuites",
-    "groups",    "security_level", "alpn",    "keylog",    "servername", "verify",
-    "peer_name", "cert",           "key",     "password"};
+    "servername", "verify", "peer_name", "pin_sha256", "cert", "key", "password"};
+constexpr std::array<std::string_view, 16> accept_tls_keys = {
+    "cafile", "cadir",          "castore",  "protocols",  "cipher",  "ciphersuites",
+    "groups", "security_level", "alpn",     "keylog",     "session", "certificates",
+    "sni",    "client_certs",   "dhparams", "ocsp_staple"};
+constexpr std::array<std::string_view, 18> connect_tls_keys = {
+    "cafile", "cadir",          "castore",    "protocols", "cipher",  "ciphersuites",
+    "groups", "security_level", "alpn",       "keylog",    "session", "servername",
+    "verify", "peer_name",      "pin_sha256", "cert",      "key",     "password"};
 
-constexpr std::array<std::string_view, 5> all_planned_tls_keys = {"sni", "session", "ocsp_staple",
-                                                                  "dhparams", "pin_sha256"};
-constexpr std::array<std::string_view, 4> accept_planned_tls_keys = {"sni", "session",
-                                                                     "ocsp_staple", "dhparams"};
-constexpr std::array<std::string_view, 2> connect_planned_tls_keys = {"session", "pin_sha256"};
+constexpr std::array<std::string_view, 1> sni_keys = {"unknown"};
+constexpr std::array<std::string_view, 5> all_session_keys = {"tickets", "ticket_keys",
+                                                              "cache_size", "timeout", "resume"};
+constexpr std::array<std::string_view, 4> accept_session_keys = {"tickets", "ticket_keys",
+                                                                 "cache_size", "timeout"};
+constexpr std::array<std::string_view, 1> connect_session_keys = {"resume"};
+constexpr int64_t max_session_cache_size = 100000000;
 
 constexpr std::array<std::string_view, 4> certificate_keys = {"cert", "key", "password",
                                                               "self_signed"};
 constexpr std::array<std::string_view, 2> password_keys = {"file", "env"};
-constexpr std::array<std::string_view, 5> client_certs_keys = {"mode", "cafile", "cadir", "castore",
-                                                               "verify_depth"};
-constexpr std::array<std::string_view, 2> client_certs_planned_keys = {"allow", "crl"};
+constexpr std::array<std::string_view, 7> client_certs_keys = {
+    "mode", "cafile", "cadir", "castore", "verify_depth", "crl", "allow"};
+constexpr std::array<std::string_view, 5> allow_keys = {"subject_cn", "san_dns", "san_uri",
+                                                        "san_ip", "sha256"};
 
 // The connect side's client certificate, inherited from tls_defaults as a unit.
 constexpr std::array<std::string_view, 3> client_certificate_keys = {"cert", "key", "password"};
@@ -69,9 +78,9 @@ bool appliesTo(std::string_view key, TlsSide side) {
 
 KeySchema schemaFor(TlsSide side) {
   if (side == TlsSide::accept) {
-    return KeySchema{accept_tls_keys, accept_planned_tls_keys};
+    return KeySchema{accept_tls_keys};
   }
-  return KeySchema{connect_tls_keys, connect_planned_tls_keys};
+  return KeySchema{connect_tls_keys};
 }
 
 std::string wrongSideReason(std::string_view key, TlsSide side) {
@@ -196,8 +205,87 @@ ClientCertMode parseClientCertMode(const ConfigNode& node) {
   node.fail("expected none, request or require, not '" + mode + "'");
 }
 
+std::string lowerCased(std::string text) {
+  std::transform(text.begin(), text.end(), text.begin(),
+                 [](unsigned char c) { return static_cast<char>(std::tolower(c)); });
+  return text;
+}
+
+std::string parseDnsRule(const ConfigNode& item) {
+  std::string name = lowerCased(item.asNonEmptyString());
+  const std::size_t star = name.find('*');
+  if (star != std::string::npos && (star != 0 || !name.starts_with("*.") || name.size() < 3 ||
+                                    name.find('*', 1) != std::string::npos)) {
+    item.fail("a wildcard must be a whole first label, like *.internal.example");
+  }
+  return name;
+}
+
+std::string parseIpRule(const ConfigNode& item) {
+  const std::string written = item.asNonEmptyString();
+  unsigned char address[16] = {};
+  char text[INET6_ADDRSTRLEN] = {};
+  const int family = written.find(':') == std::string::npos ? AF_INET : AF_INET6;
+  if (inet_pton(family, written.c_str(), address) != 1 ||
+      inet_ntop(family, address, text, sizeof text) == nullptr) {
+    item.fail("'" + written + "' is not an IPv4 or IPv6 address");
+  }
+  return text;
+}
+
+// "AB:CD:..." or "abcd...": 32 bytes in hex, colons optional.
+std::string parseSha256Pin(const ConfigNode& item) {
+  const std::string written = item.asNonEmptyString();
+  std::string hex;
+  for (char c : written) {
+    if (c == ':') {
+      continue;
+    }
+    if (std::isxdigit(static_cast<unsigned char>(c)) == 0) {
+      item.fail("'" + written + "' is not a SHA-256 fingerprint in hex (AB:CD:... or abcd...)");
+    }
+    hex.push_back(static_cast<char>(std::toupper(static_cast<unsigned char>(c))));
+  }
+  if (hex.size() != 64) {
+    item.fail("a SHA-256 fingerprint has 64 hex digits, not " + std::to_string(hex.size()) +
+              " (see sha256_hash in `tlsgate cert-info FILE`)");
+  }
+  return hex;
+}
+
+template <typename Parse>
+std::vector<std::string> parseRuleList(const ConfigNode& node, Parse parse) {
+  std::vector<std::string> out;
+  for (const ConfigNode& item : node.items()) {
+    out.push_back(parse(item));
+  }
+  return out;
+}
+
+ClientCertAllow parseAllow(const ConfigNode& node) {
+  node.checkKeys(KeySchema{allow_keys});
+  ClientCertAllow out;
+  const auto any = [](const ConfigNode& item) { return item.asNonEmptyString(); };
+  if (auto list = node.find("subject_cn")) {
+    out.subject_cn = parseRuleList(*list, any);
+  }
+  if (auto list = node.find("san_dns")) {
+    out.san_dns = parseRuleList(*list, parseDnsRule);
+  }
+  if (auto list = node.find("san_uri")) {
+    out.san_uri = parseRuleList(*list, any);
+  }
+  if (auto list = node.find("san_ip")) {
+    out.san_ip = parseRuleList(*list, parseIpRule);
+  }
+  if (auto list = node.find("sha256")) {
+    out.sha256 = parseRuleList(*list, parseSha256Pin);
+  }
+  return out;
+}
+
 ClientCertConfig parseClientCerts(const ConfigNode& node) {
-  node.checkKeys(KeySchema{client_certs_keys, client_certs_planned_keys});
+  node.checkKeys(KeySchema{client_certs_keys});
   ClientCertConfig out;
   if (auto mode = node.find("mode")) {
     out.mode = parseClientCertMode(*mode);
@@ -213,6 +301,96 @@ ClientCertConfig parseClientCerts(const ConfigNode& node) {
   }
   if (auto depth = node.find("verify_depth")) {
     out.verify_depth = static_cast<int>(depth->asInteger(1, 100));
+  }
+  if (auto crl = node.find("crl")) {
+    out.crl = crl->asPath();
+  }
+  if (auto allow = node.find("allow")) {
+    out.allow = parseAllow(*allow);
+  }
+  if (out.mode != ClientCertMode::none) {
+    return out;
+  }
+  for (std::string_view key : {"crl", "allow"}) {
+    if (auto unused = node.find(key)) {
+      unused->fail("has no effect with mode: none; set mode: request or require, or remove it");
+    }
+  }
+  return out;
+}
+
+SniConfig parseSni(const ConfigNode& node) {
+  node.checkKeys(KeySchema{sni_keys});
+  SniConfig out;
+  auto unknown = node.find("unknown");
+  if (!unknown) {
+    return out;
+  }
+  const std::string value = unknown->asString();
+  if (value != "default" && value != "reject") {
+    unknown->fail("expected default or reject, not '" + value + "'");
+  }
+  out.reject_unknown = value == "reject";
+  return out;
+}
+
+// In a block, the session keys of the other side are errors. Inherited from
+// tls_defaults, they are skipped, like the side-specific tls keys.
+void checkSessionKeys(const ConfigNode& node, TlsSide side) {
+  const bool accept = side == TlsSide::accept;
+  for (const ConfigNode::Entry& entry : node.entries()) {
+    const bool mine = accept ? contains(accept_session_keys, entry.key)
+                             : contains(connect_session_keys, entry.key);
+    if (mine) {
+      continue;
+    }
+    if (contains(all_session_keys, entry.key)) {
+      throw ConfigError(entry.key_mark, entry.value.path(),
+                        accept ? "belongs on the connect side: session.resume is for connect.tls"
+                               : "belongs on the accept side: the connect side's session takes "
+                                 "only resume");
+    }
+    const KeySchema schema{accept ? std::span<const std::string_view>(accept_session_keys)
+                                  : std::span<const std::string_view>(connect_session_keys)};
+    throw ConfigError(entry.key_mark, entry.value.path(), unknownKeyReason(entry.key, schema));
+  }
+}
+
+Duration parseSessionTimeout(const ConfigNode& node) {
+  const Duration timeout = node.asPositiveDuration();
+  if (timeout < std::chrono::seconds(1)) {
+    node.fail("must be at least 1s: OpenSSL counts session lifetimes in whole seconds");
+  }
+  return timeout;
+}
+
+// `side` is empty for tls_defaults, where the keys of both sides may appear.
+SessionConfig parseSession(const ConfigNode& node, std::optional<TlsSide> side) {
+  if (side) {
+    checkSessionKeys(node, *side);
+  } else {
+    node.checkKeys(KeySchema{all_session_keys});
+  }
+  SessionConfig out;
+  const bool accept = !side || *side == TlsSide::accept;
+  const bool connect = !side || *side == TlsSide::connect;
+  if (auto tickets = node.find("tickets"); tickets && accept) {
+    out.tickets = tickets->asBool();
+  }
+  if (auto keys = node.find("ticket_keys"); keys && accept) {
+    out.ticket_keys = keys->asPath();
+  }
+  if (auto size = node.find("cache_size"); size && accept) {
+    out.cache_size = static_cast<uint64_t>(size->asInteger(0, max_session_cache_size));
+  }
+  if (auto timeout = node.find("timeout"); timeout && accept) {
+    out.timeout = parseSessionTimeout(*timeout);
+  }
+  if (auto resume = node.find("resume"); resume && connect) {
+    out.resume = resume->asBool();
+  }
+  if (accept && !out.tickets && !out.ticket_keys.value.empty()) {
+    node.require("ticket_keys").fail("has no effect with tickets: false; remove one of them");
   }
   return out;
 }
@@ -334,6 +512,12 @@ void applySimpleKey(std::string_view key, const ConfigNode& value, TlsConfig& tl
     tls.keylog = value.asPath();
   } else if (key == "certificates") {
     tls.certificates = parseCertificates(value);
+  } else if (key == "sni") {
+    tls.sni = parseSni(value);
+  } else if (key == "dhparams") {
+    tls.dhparams = value.asPath();
+  } else if (key == "ocsp_staple") {
+    tls.ocsp_staple = value.asPath();
   } else if (key == "client_certs") {
     tls.client_certs = parseClientCerts(value);
   } else if (key == "servername") {
@@ -342,8 +526,11 @@ void applySimpleKey(std::string_view key, const ConfigNode& value, TlsConfig& tl
     tls.verify = value.asBool();
   } else if (key == "peer_name") {
     tls.peer_name = value.asNonEmptyString();
+  } else if (key == "pin_sha256") {
+    tls.pin_sha256 = parseRuleList(value, parseSha256Pin);
   }
-  // protocols, cert, key and password depend on other keys; see buildTlsConfig.
+  // protocols, session, cert, key and password depend on other keys or on
+  // the side; see buildTlsConfig.
 }
 
 bool hasTrustAnchors(const TlsConfig& tls) {
@@ -369,6 +556,12 @@ void checkAcceptSide(const TlsConfig& tls, const ConfigNode& block, const TlsEnt
 }
 
 void checkConnectSide(const TlsConfig& tls, const TlsEntries& entries) {
+  if (!tls.verify && !tls.pin_sha256.empty()) {
+    findEntry(entries, "pin_sha256")
+        ->fail(
+            "needs verify: true; pins are checked after the chain and name, which verify: "
+            "false turns off");
+  }
   if (tls.verify || tls.peer_name.empty()) {
     return;
   }
@@ -378,10 +571,15 @@ void checkConnectSide(const TlsConfig& tls, const TlsEntries& entries) {
           "name checks too)");
 }
 
-TlsConfig buildTlsConfig(const TlsEntries& entries, TlsSide side) {
+TlsConfig buildTlsConfig(const TlsEntries& entries, TlsSide side, bool session_inherited) {
   TlsConfig tls;
   for (const auto& [key, value] : entries) {
     applySimpleKey(key, value, tls);
+  }
+  if (const ConfigNode* session = findEntry(entries, "session")) {
+    // From tls_defaults, the other side's session keys are skipped, not errors.
+    tls.session =
+        parseSession(*session, session_inherited ? std::nullopt : std::optional<TlsSide>(side));
   }
   // After security_level, which decides whether legacy versions are allowed.
   if (const ConfigNode* protocols = findEntry(entries, "protocols")) {
@@ -396,7 +594,7 @@ TlsConfig buildTlsConfig(const TlsEntries& entries, TlsSide side) {
 }  // namespace
 
 void checkTlsDefaults(const ConfigNode& defaults) {
-  defaults.checkKeys(KeySchema{all_tls_keys, all_planned_tls_keys});
+  defaults.checkKeys(KeySchema{all_tls_keys});
   TlsEntries entries;
   for (ConfigNode::Entry& entry : defaults.entries()) {
     entries.emplace(entry.key, std::move(entry.value));
@@ -410,6 +608,9 @@ void checkTlsDefaults(const ConfigNode& defaults) {
   if (const ConfigNode* protocols = findEntry(entries, "protocols")) {
     parseProtocols(*protocols, 0);
   }
+  if (const ConfigNode* session = findEntry(entries, "session")) {
+    parseSession(*session, std::nullopt);
+  }
   parseClientCertificate(entries);
 }
 
@@ -417,10 +618,11 @@ TlsConfig parseTlsBlock(const ConfigNode& block, TlsSide side,
                         const std::optional<ConfigNode>& defaults) {
   block.expectMap();
   TlsEntries entries = blockEntries(block, side);
+  const bool session_inherited = findEntry(entries, "session") == nullptr;
   if (defaults) {
     inheritDefaults(entries, *defaults, side);
   }
-  TlsConfig tls = buildTlsConfig(entries, side);
+  TlsConfig tls = buildTlsConfig(entries, side, session_inherited);
   tls.mark = block.mark();
   if (side == TlsSide::accept) {
     checkAcceptSide(tls, block, entries);

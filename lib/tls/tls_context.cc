@@ -1,7 +1,8 @@
 #include "tls/tls_context.h"
 
-#include <openssl/decoder.h>
 #include <openssl/err.h>
+#include <openssl/ocsp.h>
+#include <openssl/pem.h>
 #include <openssl/x509v3.h>
 #include <spdlog/spdlog.h>
 #include <sys/stat.h>
@@ -13,6 +14,8 @@
 #include <fstream>
 #include <sstream>
 
+#include "tls/certificate_loader.h"
+#include "tls/peer_identity.h"
 #include "tls/tls_session.h"
 #include "util/config_error.h"
 #include "x509/certificate_info.h"
@@ -55,85 +58,119 @@ bool isIpAddress(const std::string& host) {
   return true;
 }
 
-std::string readPassword(const PasswordSource& source, const LocatedPath& key) {
-  if (source.env) {
-    const char* value = std::getenv(source.env->value.c_str());  // NOLINT(concurrency-mt-unsafe)
-    if (value == nullptr) {
-      throw ConfigError(source.env->mark, "password.env",
-                        "environment variable " + source.env->value + " is not set");
+// SNI bytes are chosen by the client; keep log lines printable.
+std::string printable(const char* name) {
+  std::string out;
+  for (const char* c = name; *c != '\0' && out.size() < 255; ++c) {
+    const auto byte = static_cast<unsigned char>(*c);
+    out.push_back(byte >= 0x20 && byte < 0x7F ? *c : '?');
+  }
+  return out;
+}
+
+TlsSession* sessionOf(const SSL* ssl) {
+  return static_cast<TlsSession*>(SSL_get_ex_data(ssl, TlsContext::sessionIndex()));
+}
+
+const TlsContext* contextOf(const SSL* ssl) {
+  return static_cast<const TlsContext*>(
+      SSL_CTX_get_ex_data(SSL_get_SSL_CTX(ssl), TlsContext::contextIndex()));
+}
+
+// The servername callback: moves the connection to the SSL_CTX that serves
+// the client's SNI (hitch's and stunnel's sni selection).
+int selectCertificate(SSL* ssl, int* alert, void* arg) {
+  const auto* context = static_cast<const TlsContext*>(arg);
+  const char* name = SSL_get_servername(ssl, TLSEXT_NAMETYPE_host_name);
+  if (name == nullptr) {
+    return SSL_TLSEXT_ERR_OK;  // no SNI: the default certificate
+  }
+  SSL_CTX* chosen = context->contextFor(name);
+  if (chosen == nullptr) {
+    if (!context->rejectsUnknownNames()) {
+      return SSL_TLSEXT_ERR_OK;
     }
-    return value;
+    if (TlsSession* session = sessionOf(ssl)) {
+      session->recordPolicyFailure("client asked for server name '" + printable(name) +
+                                   "', which no certificate of this listener serves "
+                                   "(sni: {unknown: reject})");
+    }
+    *alert = SSL_AD_UNRECOGNIZED_NAME;
+    return SSL_TLSEXT_ERR_ALERT_FATAL;
   }
-  if (!source.file) {
-    throw ConfigError(key.mark, "password", "no password source");
+  if (chosen != SSL_get_SSL_CTX(ssl)) {
+    SSL_set_SSL_CTX(ssl, chosen);
   }
-  std::ifstream in(source.file->value);
+  return SSL_TLSEXT_ERR_OK;
+}
+
+int ticketKeyCallback(SSL* ssl, unsigned char name[16], unsigned char iv[EVP_MAX_IV_LENGTH],
+                      EVP_CIPHER_CTX* cipher, EVP_MAC_CTX* mac, int encrypt) {
+  const TlsContext* context = contextOf(ssl);
+  const TicketKeys* keys = context != nullptr ? context->ticketKeys() : nullptr;
+  if (keys == nullptr) {
+    return -1;
+  }
+  return keys->setUp(name, iv, cipher, mac, encrypt == 1);
+}
+
+// Staples the configured OCSP response when the client asks for one and the
+// connection is served the certificate the response is about.
+int stapleOcspResponse(SSL* ssl, void* arg) {
+  const auto* context = static_cast<const TlsContext*>(arg);
+  const std::string& response = context->ocspResponse();
+  if (response.empty() || SSL_get_certificate(ssl) != context->firstCertificate()) {
+    return SSL_TLSEXT_ERR_NOACK;
+  }
+  auto* copy = static_cast<unsigned char*>(OPENSSL_memdup(response.data(), response.size()));
+  if (copy == nullptr) {
+    return SSL_TLSEXT_ERR_NOACK;
+  }
+  // The body of SSL_set_tlsext_status_ocsp_resp, a macro with a C cast; the
+  // SSL takes ownership of `copy`.
+  const auto length = static_cast<long>(response.size());  // NOLINT(google-runtime-int)
+  SSL_ctrl(ssl, SSL_CTRL_SET_TLSEXT_STATUS_REQ_OCSP_RESP, length, copy);
+  return SSL_TLSEXT_ERR_OK;
+}
+
+std::string readBinaryFile(const LocatedPath& path, const std::string& key) {
+  std::ifstream in(path.value, std::ios::binary);
   if (!in) {
-    throw ConfigError(source.file->mark, "password.file",
-                      "cannot read " + source.file->value + ": " + std::strerror(errno));
+    throw ConfigError(path.mark, key, "cannot read " + path.value + ": " + std::strerror(errno));
   }
-  std::string line;
-  std::getline(in, line);
-  while (!line.empty() && (line.back() == '\r' || line.back() == '\n')) {
-    line.pop_back();
-  }
-  return line;
+  std::stringstream bytes;
+  bytes << in.rdbuf();
+  return bytes.str();
 }
 
-EVP_PKEY* loadPrivateKey(const LocatedPath& path, const std::optional<PasswordSource>& password) {
-  std::string pass = password ? readPassword(*password, path) : std::string();
-  EVP_PKEY* pkey = nullptr;
-  OSSL_DECODER_CTX* decoder = OSSL_DECODER_CTX_new_for_pkey(
-      &pkey, nullptr, nullptr, nullptr, OSSL_KEYMGMT_SELECT_PRIVATE_KEY, nullptr, nullptr);
-  if (decoder == nullptr) {
-    throw ConfigError(path.mark, "key", "cannot set up a key decoder: " + opensslError());
+// Verifies the peer's chain as OpenSSL would, then applies tlsgate's rules
+// to the verified leaf: client_certs.allow on the accept side, pin_sha256 on
+// the connect side.
+int verifyPeerCertificate(X509_STORE_CTX* store, void* arg) {
+  if (X509_verify_cert(store) != 1) {
+    return 0;
   }
-  if (password) {
-    OSSL_DECODER_CTX_set_passphrase(decoder, reinterpret_cast<const unsigned char*>(pass.data()),
-                                    pass.size());
+  const auto* context = static_cast<const TlsContext*>(arg);
+  const std::string refusal = context->peerRefusal(identityOf(X509_STORE_CTX_get0_cert(store)));
+  if (refusal.empty()) {
+    return 1;
   }
-  std::FILE* file = std::fopen(path.value.c_str(), "rb");
-  if (file == nullptr) {
-    int err = errno;
-    OSSL_DECODER_CTX_free(decoder);
-    throw ConfigError(path.mark, "key", "cannot read " + path.value + ": " + std::strerror(err));
+  auto* ssl =
+      static_cast<SSL*>(X509_STORE_CTX_get_ex_data(store, SSL_get_ex_data_X509_STORE_CTX_idx()));
+  if (TlsSession* session = sessionOf(ssl)) {
+    session->recordPolicyFailure(refusal);
   }
-  BIO* bio = BIO_new_fp(file, BIO_CLOSE);
-  int ok = OSSL_DECODER_from_bio(decoder, bio);
-  BIO_free(bio);
-  OSSL_DECODER_CTX_free(decoder);
-  OPENSSL_cleanse(pass.data(), pass.size());
-  if (ok != 1 || pkey == nullptr) {
-    ERR_clear_error();
-    std::string hint = password ? "wrong password, or the file holds no private key"
-                                : "no private key found (if it is encrypted, set password)";
-    throw ConfigError(path.mark, "key", "cannot load private key from " + path.value + ": " + hint);
-  }
-  return pkey;
+  X509_STORE_CTX_set_error(store, X509_V_ERR_CERT_REJECTED);  // sent as a bad_certificate alert
+  return 0;
 }
 
-void installCertificate(SSL_CTX* ctx, const CertificateConfig& certificate) {
-  std::vector<X509Ptr> chain;
-  try {
-    chain = loadCertificates(certificate.cert.value);
-  } catch (const ConfigError& e) {
-    throw ConfigError(certificate.cert.mark, "cert", e.what());
+int keepClientSession(SSL* ssl, SSL_SESSION* session) {
+  const TlsContext* context = contextOf(ssl);
+  if (context == nullptr) {
+    return 0;
   }
-  const LocatedPath& key_path = certificate.key.value.empty() ? certificate.cert : certificate.key;
-  EVP_PKEY* pkey = loadPrivateKey(key_path, certificate.password);
-
-  STACK_OF(X509)* extra = sk_X509_new_null();
-  for (std::size_t i = 1; i < chain.size(); ++i) {
-    sk_X509_push(extra, chain[i].get());
-  }
-  int ok = SSL_CTX_use_cert_and_key(ctx, chain.front().get(), pkey, extra, 1);
-  sk_X509_free(extra);  // the context took its own references
-  EVP_PKEY_free(pkey);
-  if (ok != 1) {
-    throw ConfigError(certificate.cert.mark, "cert",
-                      "certificate " + certificate.cert.value + " and key " + key_path.value +
-                          " do not go together: " + opensslError());
-  }
+  context->keepSession(session);
+  return 1;  // we hold the reference now
 }
 
 int verifyCallback(int preverify_ok, X509_STORE_CTX* store) {
@@ -142,8 +179,7 @@ int verifyCallback(int preverify_ok, X509_STORE_CTX* store) {
   }
   auto* ssl =
       static_cast<SSL*>(X509_STORE_CTX_get_ex_data(store, SSL_get_ex_data_X509_STORE_CTX_idx()));
-  auto* session = static_cast<TlsSession*>(SSL_get_ex_data(ssl, TlsContext::sessionIndex()));
-  if (session != nullptr) {
+  if (TlsSession* session = sessionOf(ssl)) {
     X509* cert = X509_STORE_CTX_get_current_cert(store);
     session->recordVerifyFailure(X509_STORE_CTX_get_error_depth(store),
                                  X509_STORE_CTX_get_error(store),
@@ -157,7 +193,7 @@ void infoCallback(const SSL* ssl, int where, int ret) {
   if (!spdlog::should_log(spdlog::level::debug)) {
     return;
   }
-  auto* session = static_cast<TlsSession*>(SSL_get_ex_data(ssl, TlsContext::sessionIndex()));
+  const TlsSession* session = sessionOf(ssl);
   const std::string label = session != nullptr ? session->label() : std::string("tls");
   if ((where & SSL_CB_ALERT) != 0) {
     spdlog::debug("{} alert {}: {}", label, (where & SSL_CB_READ) != 0 ? "received" : "sent",
@@ -200,12 +236,21 @@ int TlsContext::sessionIndex() {
   return index;
 }
 
+int TlsContext::contextIndex() {
+  static const int index = SSL_CTX_get_ex_new_index(0, nullptr, nullptr, nullptr, nullptr);
+  return index;
+}
+
 std::shared_ptr<TlsContext> TlsContext::create(const TlsConfig& config, TlsRole role,
                                                const std::string& default_servername) {
   std::shared_ptr<TlsContext> context(new TlsContext(config, role));
-  context->applyProtocolPolicy();
+  context->newSslContext();  // the default one
   if (role == TlsRole::server) {
-    context->loadServerCertificate();
+    context->loadServerCertificates();
+    context->loadServerExtras();
+    if (!config.session.ticket_keys.value.empty()) {
+      context->ticket_keys_ = TicketKeys::load(config.session.ticket_keys);
+    }
   } else {
     context->loadClientCertificate();
     context->servername_ = config.servername.empty() ? default_servername : config.servername;
@@ -217,95 +262,174 @@ std::shared_ptr<TlsContext> TlsContext::create(const TlsConfig& config, TlsRole 
       context->servername_.clear();  // RFC 6066: no IP addresses in SNI
     }
   }
-  context->loadTrustAnchors();
-  context->applyVerifyPolicy();
-  context->applyAlpn();
   context->openKeylog();
+  for (SSL_CTX* ctx : context->contexts_) {
+    context->loadTrustAnchors(ctx);
+    context->applyVerifyPolicy(ctx);
+    context->applyAlpn(ctx);
+    context->applyKeylog(ctx);
+    if (role == TlsRole::server) {
+      context->applyServerSessionPolicy(ctx);
+      context->applyServerExtras(ctx);
+    } else {
+      context->applyClientSessionPolicy(ctx);
+    }
+  }
+  if (role == TlsRole::server) {
+    // The bodies of SSL_CTX_set_tlsext_servername_callback/_arg, which are
+    // macros with C casts.
+    SSL_CTX_callback_ctrl(context->native(), SSL_CTRL_SET_TLSEXT_SERVERNAME_CB,
+                          reinterpret_cast<void (*)()>(selectCertificate));
+    SSL_CTX_ctrl(context->native(), SSL_CTRL_SET_TLSEXT_SERVERNAME_ARG, 0, context.get());
+  }
   return context;
 }
 
 TlsContext::TlsContext(const TlsConfig& config, TlsRole role)
-    : config_(config),
-      role_(role),
-      ctx_(SSL_CTX_new(role == TlsRole::server ? TLS_server_method() : TLS_client_method())) {
-  if (ctx_ == nullptr) {
-    throw ConfigError(config.mark, "tls", "cannot create a TLS context: " + opensslError());
-  }
-  SSL_CTX_set_info_callback(ctx_, infoCallback);
-}
+    : config_(config), role_(role), client_cert_policy_(config.client_certs.allow) {}
 
 TlsContext::~TlsContext() {
-  SSL_CTX_free(ctx_);
+  for (SSL_CTX* ctx : contexts_) {
+    SSL_CTX_free(ctx);
+  }
+  SSL_SESSION_free(last_session_);
   if (keylog_ != nullptr) {
     std::fclose(keylog_);
   }
 }
 
-void TlsContext::applyProtocolPolicy() {
-  SSL_CTX_set_security_level(ctx_, config_.security_level);
+SSL_CTX* TlsContext::newSslContext() {
+  SSL_CTX* ctx = SSL_CTX_new(role_ == TlsRole::server ? TLS_server_method() : TLS_client_method());
+  if (ctx == nullptr) {
+    throw ConfigError(config_.mark, "tls", "cannot create a TLS context: " + opensslError());
+  }
+  contexts_.push_back(ctx);
+  SSL_CTX_set_ex_data(ctx, contextIndex(), this);
+  SSL_CTX_set_info_callback(ctx, infoCallback);
+  // Before the certificates, whose key sizes the security level judges.
+  applyProtocolPolicy(ctx);
+  return ctx;
+}
+
+SSL_CTX* TlsContext::contextFor(const std::string& servername) const {
+  std::optional<std::size_t> group = sni_.select(servername);
+  return group ? contexts_[*group] : nullptr;
+}
+
+std::string TlsContext::peerRefusal(const PeerIdentity& identity) const {
+  if (role_ == TlsRole::server) {
+    return client_cert_policy_.admits(identity) ? std::string()
+                                                : ClientCertPolicy::refusal(identity);
+  }
+  const std::vector<std::string>& pins = config_.pin_sha256;
+  if (pins.empty() || std::find(pins.begin(), pins.end(), identity.sha256) != pins.end()) {
+    return {};
+  }
+  return "server certificate " + identity.subject + " (sha256 " + identity.sha256 +
+         ") matches none of pin_sha256; if the backend's certificate was renewed, pin the new "
+         "one (see sha256_hash in `tlsgate cert-info FILE`)";
+}
+
+void TlsContext::noteHandshake(bool resumed) const {
+  handshakes_.fetch_add(1, std::memory_order_relaxed);
+  if (resumed) {
+    resumptions_.fetch_add(1, std::memory_order_relaxed);
+  }
+}
+
+SSL_SESSION* TlsContext::sessionToResume() const {
+  std::lock_guard<std::mutex> lock(session_mutex_);
+  if (last_session_ == nullptr || SSL_SESSION_is_resumable(last_session_) != 1) {
+    return nullptr;
+  }
+  SSL_SESSION_up_ref(last_session_);
+  return last_session_;
+}
+
+void TlsContext::keepSession(SSL_SESSION* session) const {
+  SSL_SESSION* previous = nullptr;
+  {
+    std::lock_guard<std::mutex> lock(session_mutex_);
+    previous = last_session_;
+    last_session_ = session;
+  }
+  SSL_SESSION_free(previous);
+}
+
+void TlsContext::applyProtocolPolicy(SSL_CTX* ctx) {
+  SSL_CTX_set_security_level(ctx, config_.security_level);
   auto [min_it, max_it] = std::minmax_element(
       config_.protocols.begin(), config_.protocols.end(),
       [](TlsProtocol a, TlsProtocol b) { return protocolVersion(a) < protocolVersion(b); });
   if (min_it == config_.protocols.end()) {
     throw ConfigError(config_.mark, "protocols", "no TLS version enabled");
   }
-  SSL_CTX_set_min_proto_version(ctx_, protocolVersion(*min_it));
-  SSL_CTX_set_max_proto_version(ctx_, protocolVersion(*max_it));
+  SSL_CTX_set_min_proto_version(ctx, protocolVersion(*min_it));
+  SSL_CTX_set_max_proto_version(ctx, protocolVersion(*max_it));
   // Versions between min and max that were left out of the list.
   const std::pair<TlsProtocol, uint64_t> gaps[] = {{TlsProtocol::tls1_1, SSL_OP_NO_TLSv1_1},
                                                    {TlsProtocol::tls1_2, SSL_OP_NO_TLSv1_2}};
   for (auto [protocol, option] : gaps) {
     if (std::find(config_.protocols.begin(), config_.protocols.end(), protocol) ==
         config_.protocols.end()) {
-      SSL_CTX_set_options(ctx_, option);
+      SSL_CTX_set_options(ctx, option);
     }
   }
 
-  SSL_CTX_set_options(ctx_, SSL_OP_NO_RENEGOTIATION | SSL_OP_NO_COMPRESSION);
+  SSL_CTX_set_options(ctx, SSL_OP_NO_RENEGOTIATION | SSL_OP_NO_COMPRESSION);
   if (role_ == TlsRole::server) {
-    SSL_CTX_set_options(ctx_, SSL_OP_CIPHER_SERVER_PREFERENCE);
+    SSL_CTX_set_options(ctx, SSL_OP_CIPHER_SERVER_PREFERENCE);
   }
   // Give SSL's record buffers back while a connection is idle.
-  SSL_CTX_set_mode(ctx_, SSL_MODE_RELEASE_BUFFERS);
+  SSL_CTX_set_mode(ctx, SSL_MODE_RELEASE_BUFFERS);
 
-  if (!config_.cipher.empty() && SSL_CTX_set_cipher_list(ctx_, config_.cipher.c_str()) != 1) {
+  if (!config_.cipher.empty() && SSL_CTX_set_cipher_list(ctx, config_.cipher.c_str()) != 1) {
     throw ConfigError(config_.mark, "cipher",
                       "no usable cipher in \"" + config_.cipher + "\": " + opensslError() +
                           " (see `tlsgate ciphers tls1.2`)");
   }
   if (!config_.ciphersuites.empty() &&
-      SSL_CTX_set_ciphersuites(ctx_, config_.ciphersuites.c_str()) != 1) {
+      SSL_CTX_set_ciphersuites(ctx, config_.ciphersuites.c_str()) != 1) {
     throw ConfigError(config_.mark, "ciphersuites",
                       "no usable TLS 1.3 suite in \"" + config_.ciphersuites +
                           "\": " + opensslError() + " (see `tlsgate ciphers tls1.3`)");
   }
-  if (!config_.groups.empty() && SSL_CTX_set1_groups_list(ctx_, config_.groups.c_str()) != 1) {
+  if (!config_.groups.empty() && SSL_CTX_set1_groups_list(ctx, config_.groups.c_str()) != 1) {
     throw ConfigError(config_.mark, "groups",
                       "unknown group in \"" + config_.groups + "\": " + opensslError());
   }
 }
 
-void TlsContext::loadServerCertificate() {
+void TlsContext::loadServerCertificates() {
   if (config_.certificates.empty()) {
     throw ConfigError(config_.mark, "certificates", "a TLS accept side needs a certificate");
   }
-  if (config_.certificates.size() > 1) {
-    throw ConfigError(config_.mark, "certificates",
-                      "only one certificate per listener is supported in this version");
+  std::vector<LoadedCertificate> loaded;
+  loaded.reserve(config_.certificates.size());
+  for (const CertificateConfig& certificate : config_.certificates) {
+    loaded.push_back(loadCertificate(certificate));
   }
-  installCertificate(ctx_, config_.certificates.front());
-  // Session IDs and tickets must not cross listeners.
-  static const unsigned char kSessionContext[] = "tlsgate";
-  SSL_CTX_set_session_id_context(ctx_, kSessionContext, sizeof(kSessionContext) - 1);
+  const std::vector<std::vector<const LoadedCertificate*>> groups = groupByNames(loaded);
+  first_certificate_.reset(loaded.front().chain.front().get());
+  X509_up_ref(first_certificate_.get());
+  for (std::size_t index = 0; index < groups.size(); ++index) {
+    SSL_CTX* ctx = index == 0 ? contexts_.front() : newSslContext();
+    for (const LoadedCertificate* certificate : groups[index]) {
+      installCertificate(ctx, *certificate);
+    }
+    sni_.add(groups[index].front()->names, index);
+  }
 }
 
 void TlsContext::loadClientCertificate() {
-  if (config_.client_certificate) {
-    installCertificate(ctx_, *config_.client_certificate);
+  if (!config_.client_certificate) {
+    return;
   }
+  LoadedCertificate certificate = loadCertificate(*config_.client_certificate);
+  installCertificate(contexts_.front(), certificate);
 }
 
-void TlsContext::loadTrustAnchors() {
+void TlsContext::loadTrustAnchors(SSL_CTX* ctx) {
   const ClientCertConfig& cc = config_.client_certs;
   const bool server = role_ == TlsRole::server;
   // A client_certs CA overrides the block's own on the accept side.
@@ -316,7 +440,7 @@ void TlsContext::loadTrustAnchors() {
   const std::string& castore = own ? cc.castore : config_.castore;
 
   if (!cafile.value.empty()) {
-    if (SSL_CTX_load_verify_file(ctx_, cafile.value.c_str()) != 1) {
+    if (SSL_CTX_load_verify_file(ctx, cafile.value.c_str()) != 1) {
       throw ConfigError(cafile.mark, "cafile",
                         "cannot load CA certificates from " + cafile.value + ": " + opensslError());
     }
@@ -324,61 +448,143 @@ void TlsContext::loadTrustAnchors() {
       // Tell clients which CAs we accept, like TclTLS does with -cafile.
       STACK_OF(X509_NAME)* names = SSL_load_client_CA_file(cafile.value.c_str());
       if (names != nullptr) {
-        SSL_CTX_set_client_CA_list(ctx_, names);
+        SSL_CTX_set_client_CA_list(ctx, names);
       }
     }
   }
-  if (!cadir.value.empty() && SSL_CTX_load_verify_dir(ctx_, cadir.value.c_str()) != 1) {
+  if (!cadir.value.empty() && SSL_CTX_load_verify_dir(ctx, cadir.value.c_str()) != 1) {
     throw ConfigError(cadir.mark, "cadir",
                       "cannot use CA directory " + cadir.value + ": " + opensslError());
   }
-  if (!castore.empty() && SSL_CTX_load_verify_store(ctx_, castore.c_str()) != 1) {
+  if (!castore.empty() && SSL_CTX_load_verify_store(ctx, castore.c_str()) != 1) {
     throw ConfigError(config_.mark, "castore",
                       "cannot open CA store " + castore + ": " + opensslError());
   }
   if (!server && cafile.value.empty() && cadir.value.empty() && castore.empty()) {
-    SSL_CTX_set_default_verify_paths(ctx_);
+    SSL_CTX_set_default_verify_paths(ctx);
+  }
+  if (server && !cc.crl.value.empty()) {
+    loadCrl(ctx);
   }
   ERR_clear_error();
 }
 
-void TlsContext::applyVerifyPolicy() {
+void TlsContext::loadServerExtras() {
+  if (!config_.dhparams.value.empty()) {
+    loadDhParams();
+  }
+  if (!config_.ocsp_staple.value.empty()) {
+    loadOcspResponse();
+  }
+}
+
+void TlsContext::loadDhParams() {
+  const std::string pem = readBinaryFile(config_.dhparams, "dhparams");
+  BioPtr bio(BIO_new_mem_buf(pem.data(), static_cast<int>(pem.size())));
+  dh_params_.reset(PEM_read_bio_Parameters(bio.get(), nullptr));
+  if (dh_params_ && EVP_PKEY_get_base_id(dh_params_.get()) == EVP_PKEY_DH) {
+    return;
+  }
+  ERR_clear_error();
+  throw ConfigError(config_.dhparams.mark, "dhparams",
+                    config_.dhparams.value +
+                        " holds no PEM DH parameters (make them with `openssl genpkey -genparam "
+                        "-algorithm DH -pkeyopt dh_param:ffdhe2048`)");
+}
+
+void TlsContext::loadOcspResponse() {
+  ocsp_response_ = readBinaryFile(config_.ocsp_staple, "ocsp_staple");
+  const auto* der = reinterpret_cast<const unsigned char*>(ocsp_response_.data());
+  const auto length = static_cast<long>(ocsp_response_.size());  // NOLINT(google-runtime-int)
+  OCSP_RESPONSE* parsed = d2i_OCSP_RESPONSE(nullptr, &der, length);
+  if (parsed != nullptr) {
+    OCSP_RESPONSE_free(parsed);
+    return;
+  }
+  ERR_clear_error();
+  throw ConfigError(config_.ocsp_staple.mark, "ocsp_staple",
+                    config_.ocsp_staple.value +
+                        " is not a DER OCSP response (as `openssl ocsp -respout` writes)");
+}
+
+void TlsContext::applyServerExtras(SSL_CTX* ctx) {
+  if (dh_params_) {
+    EVP_PKEY_up_ref(dh_params_.get());
+    SSL_CTX_set0_tmp_dh_pkey(ctx, dh_params_.get());  // takes the reference
+  }
+  if (!ocsp_response_.empty()) {
+    // The bodies of SSL_CTX_set_tlsext_status_cb/_arg, macros with C casts.
+    SSL_CTX_callback_ctrl(ctx, SSL_CTRL_SET_TLSEXT_STATUS_REQ_CB,
+                          reinterpret_cast<void (*)()>(stapleOcspResponse));
+    SSL_CTX_ctrl(ctx, SSL_CTRL_SET_TLSEXT_STATUS_REQ_CB_ARG, 0, this);
+  }
+}
+
+void TlsContext::loadCrl(SSL_CTX* ctx) {
+  const LocatedPath& crl = config_.client_certs.crl;
+  X509_STORE* store = SSL_CTX_get_cert_store(ctx);
+  X509_LOOKUP* lookup = X509_STORE_add_lookup(store, X509_LOOKUP_file());
+  int loaded =
+      lookup != nullptr ? X509_load_crl_file(lookup, crl.value.c_str(), X509_FILETYPE_PEM) : 0;
+  if (loaded <= 0 && lookup != nullptr) {
+    ERR_clear_error();
+    loaded = X509_load_crl_file(lookup, crl.value.c_str(), X509_FILETYPE_ASN1);
+  }
+  if (loaded <= 0) {
+    throw ConfigError(crl.mark, "client_certs.crl",
+                      "cannot load a CRL from " + crl.value + ": " + opensslError() +
+                          " (expected PEM or DER X509 CRLs)");
+  }
+  // The client's own certificate is checked; its CAs are trusted as configured.
+  X509_STORE_set_flags(store, X509_V_FLAG_CRL_CHECK);
+}
+
+void TlsContext::applyVerifyPolicy(SSL_CTX* ctx) {
   if (role_ == TlsRole::client) {
-    SSL_CTX_set_verify(ctx_, config_.verify ? SSL_VERIFY_PEER : SSL_VERIFY_NONE,
+    SSL_CTX_set_verify(ctx, config_.verify ? SSL_VERIFY_PEER : SSL_VERIFY_NONE,
                        config_.verify ? verifyCallback : nullptr);
+    if (config_.verify && !config_.pin_sha256.empty()) {
+      SSL_CTX_set_cert_verify_callback(ctx, verifyPeerCertificate, this);
+    }
     if (!config_.verify) {
       spdlog::warn("{}: verify is false: the connect side accepts any server certificate",
                    config_.mark.str());
     }
     return;
   }
+  if (config_.client_certs.mode != ClientCertMode::none &&
+      !client_cert_policy_.admitsEveryVerifiedCertificate()) {
+    SSL_CTX_set_cert_verify_callback(ctx, verifyPeerCertificate, this);
+  }
   switch (config_.client_certs.mode) {
     case ClientCertMode::none:
-      SSL_CTX_set_verify(ctx_, SSL_VERIFY_NONE, nullptr);
+      SSL_CTX_set_verify(ctx, SSL_VERIFY_NONE, nullptr);
       return;
     case ClientCertMode::request:
-      SSL_CTX_set_verify(ctx_, SSL_VERIFY_PEER, verifyCallback);
+      SSL_CTX_set_verify(ctx, SSL_VERIFY_PEER, verifyCallback);
       break;
     case ClientCertMode::require:
-      SSL_CTX_set_verify(ctx_, SSL_VERIFY_PEER | SSL_VERIFY_FAIL_IF_NO_PEER_CERT, verifyCallback);
+      SSL_CTX_set_verify(ctx, SSL_VERIFY_PEER | SSL_VERIFY_FAIL_IF_NO_PEER_CERT, verifyCallback);
       break;
   }
-  SSL_CTX_set_verify_depth(ctx_, config_.client_certs.verify_depth);
+  SSL_CTX_set_verify_depth(ctx, config_.client_certs.verify_depth);
 }
 
-void TlsContext::applyAlpn() {
-  for (const std::string& protocol : config_.alpn) {
-    alpn_wire_.push_back(static_cast<char>(protocol.size()));
-    alpn_wire_ += protocol;
+void TlsContext::applyAlpn(SSL_CTX* ctx) {
+  if (alpn_wire_.empty()) {
+    for (const std::string& protocol : config_.alpn) {
+      alpn_wire_.push_back(static_cast<char>(protocol.size()));
+      alpn_wire_ += protocol;
+    }
   }
   if (alpn_wire_.empty()) {
     return;
   }
   if (role_ == TlsRole::server) {
-    SSL_CTX_set_alpn_select_cb(ctx_, selectAlpn, &alpn_wire_);
+    SSL_CTX_set_alpn_select_cb(ctx, selectAlpn, &alpn_wire_);
     return;
   }
-  SSL_CTX_set_alpn_protos(ctx_, reinterpret_cast<const unsigned char*>(alpn_wire_.data()),
+  SSL_CTX_set_alpn_protos(ctx, reinterpret_cast<const unsigned char*>(alpn_wire_.data()),
                           static_cast<unsigned int>(alpn_wire_.size()));
 }
 
@@ -399,12 +605,73 @@ void TlsContext::openKeylog() {
     throw ConfigError(config_.keylog.mark, "keylog",
                       "cannot open key log " + path + ": " + std::strerror(errno));
   }
-  SSL_CTX_set_app_data(ctx_, keylog_);
-  SSL_CTX_set_keylog_callback(ctx_, keylogCallback);
   spdlog::warn(
       "{}: TLS session keys are being written to {}; anyone who can read it can "
       "decrypt this traffic",
       config_.mark.str(), path);
+}
+
+void TlsContext::applyKeylog(SSL_CTX* ctx) {
+  if (keylog_ == nullptr) {
+    return;
+  }
+  SSL_CTX_set_app_data(ctx, keylog_);
+  SSL_CTX_set_keylog_callback(ctx, keylogCallback);
+}
+
+void TlsContext::applyServerSessionPolicy(SSL_CTX* ctx) {
+  const std::array<unsigned char, 32> id_context = sessionIdContext();
+  SSL_CTX_set_session_id_context(ctx, id_context.data(), id_context.size());
+  const SessionConfig& session = config_.session;
+  if (!session.tickets) {
+    SSL_CTX_set_options(ctx, SSL_OP_NO_TICKET);
+  }
+  SSL_CTX_set_timeout(ctx,
+                      std::chrono::duration_cast<std::chrono::seconds>(session.timeout).count());
+  if (session.cache_size == 0) {
+    SSL_CTX_set_session_cache_mode(ctx, SSL_SESS_CACHE_OFF);
+  } else {
+    SSL_CTX_sess_set_cache_size(
+        ctx, static_cast<long>(session.cache_size));  // NOLINT(google-runtime-int)
+  }
+  if (ticket_keys_) {
+    SSL_CTX_set_tlsext_ticket_key_evp_cb(ctx, ticketKeyCallback);
+  }
+}
+
+// Sessions must not resume under another tls block's client-certificate
+// policy, even when the blocks share a ticket key file; OpenSSL checks the
+// id context on every resumption. It depends only on the configuration, so
+// a restart with the same configuration and ticket keys still resumes.
+std::array<unsigned char, 32> TlsContext::sessionIdContext() const {
+  const ClientCertConfig& cc = config_.client_certs;
+  std::string policy = "tlsgate\n" + sha256Fingerprint(first_certificate_.get());
+  for (const std::string& part :
+       {std::to_string(static_cast<int>(cc.mode)), cc.cafile.value, cc.cadir.value, cc.castore,
+        config_.cafile.value, config_.cadir.value, config_.castore, cc.crl.value,
+        std::to_string(cc.verify_depth)}) {
+    policy += "\n" + part;
+  }
+  for (const auto* rules : {&cc.allow.subject_cn, &cc.allow.san_dns, &cc.allow.san_uri,
+                            &cc.allow.san_ip, &cc.allow.sha256}) {
+    policy += "\n[";
+    for (const std::string& rule : *rules) {
+      policy += rule + ",";
+    }
+  }
+  std::array<unsigned char, 32> digest{};
+  EVP_Digest(policy.data(), policy.size(), digest.data(), nullptr, EVP_sha256(), nullptr);
+  return digest;
+}
+
+void TlsContext::applyClientSessionPolicy(SSL_CTX* ctx) {
+  if (!config_.session.resume) {
+    SSL_CTX_set_session_cache_mode(ctx, SSL_SESS_CACHE_OFF);
+    return;
+  }
+  // Keep only the newest session, ourselves, instead of OpenSSL's cache.
+  SSL_CTX_set_session_cache_mode(ctx, SSL_SESS_CACHE_CLIENT | SSL_SESS_CACHE_NO_INTERNAL_STORE);
+  SSL_CTX_sess_set_new_cb(ctx, keepClientSession);
 }
 
 }  // namespace tlsgate

@@ -1,17 +1,34 @@
-// TlsContext owns one SSL_CTX built from a TlsConfig.
+// TlsContext owns the SSL_CTXs built from one TlsConfig.
 //
 // One context serves every connection of a listener side, on every worker
 // (SSL_new on a shared SSL_CTX is thread-safe). A reload builds new contexts;
 // connections keep the one they started with through shared_ptr.
+//
+// On the accept side there is one SSL_CTX per distinct set of certificate
+// names. The first certificate's SSL_CTX is the default; a servername
+// callback on it moves a connection to the SSL_CTX that serves the client's
+// SNI. Every SSL_CTX of one TlsContext is configured identically apart from
+// its certificates, and session tickets and the session cache always belong
+// to the default one, so a session resumes whichever certificate served it.
 #pragma once
 
 #include <openssl/ssl.h>
 
+#include <array>
+#include <atomic>
+#include <cstdint>
 #include <cstdio>
 #include <memory>
+#include <mutex>
+#include <optional>
 #include <string>
+#include <vector>
 
 #include "config/config.h"
+#include "tls/client_cert_policy.h"
+#include "tls/sni_selector.h"
+#include "tls/ticket_keys.h"
+#include "x509/openssl_ptr.h"
 
 namespace tlsgate {
 
@@ -32,7 +49,8 @@ class TlsContext {
   TlsContext(TlsContext&&) = delete;
   TlsContext& operator=(TlsContext&&) = delete;
 
-  SSL_CTX* native() const { return ctx_; }
+  // The default SSL_CTX: new sessions start on it.
+  SSL_CTX* native() const { return contexts_.front(); }
   TlsRole role() const { return role_; }
   const TlsConfig& config() const { return config_; }
 
@@ -42,28 +60,81 @@ class TlsContext {
   const std::string& verifyName() const { return verify_name_; }
   bool verifiesPeer() const { return verifies_peer_; }
 
+  // Server side: the SSL_CTX whose certificates serve `servername`, or null
+  // when none does.
+  SSL_CTX* contextFor(const std::string& servername) const;
+  bool rejectsUnknownNames() const { return config_.sni.reject_unknown; }
+  // The number of SSL_CTXs (certificate name sets); 1 on the client side.
+  std::size_t certificateGroups() const { return contexts_.size(); }
+
+  // Server side: the OCSP response to staple when the first certificate is
+  // served (empty without ocsp_staple), and that certificate.
+  const std::string& ocspResponse() const { return ocsp_response_; }
+  X509* firstCertificate() const { return first_certificate_.get(); }
+
+  // Why a verified peer certificate is refused by tlsgate's own rules
+  // (client_certs.allow, pin_sha256); empty when it is admitted.
+  std::string peerRefusal(const PeerIdentity& identity) const;
+
+  // Completed handshakes and, of those, resumed sessions, across all
+  // connections that used this context.
+  uint64_t handshakes() const { return handshakes_.load(std::memory_order_relaxed); }
+  uint64_t resumptions() const { return resumptions_.load(std::memory_order_relaxed); }
+  void noteHandshake(bool resumed) const;
+
+  // Client side with session.resume: the session to offer on the next
+  // connection (a new reference, or null), and where new ones are kept.
+  SSL_SESSION* sessionToResume() const;
+  void keepSession(SSL_SESSION* session) const;  // takes the reference
+
+  // Server side with session.ticket_keys: the keys; null without a key file.
+  const TicketKeys* ticketKeys() const { return ticket_keys_ ? &*ticket_keys_ : nullptr; }
+
   // The index of the SSL ex_data slot that points back at the TlsSession.
   static int sessionIndex();
+  // The index of the SSL_CTX ex_data slot that points back at the TlsContext.
+  static int contextIndex();
 
  private:
   TlsContext(const TlsConfig& config, TlsRole role);
 
-  void applyProtocolPolicy();
-  void loadServerCertificate();
+  SSL_CTX* newSslContext();
+  void applyProtocolPolicy(SSL_CTX* ctx);
+  void loadServerCertificates();
   void loadClientCertificate();
-  void loadTrustAnchors();
-  void applyVerifyPolicy();
-  void applyAlpn();
+  void loadTrustAnchors(SSL_CTX* ctx);
+  void loadCrl(SSL_CTX* ctx);
+  void loadServerExtras();
+  void loadDhParams();
+  void loadOcspResponse();
+  void applyServerExtras(SSL_CTX* ctx);
+  void applyVerifyPolicy(SSL_CTX* ctx);
+  void applyAlpn(SSL_CTX* ctx);
+  void applyServerSessionPolicy(SSL_CTX* ctx);
+  void applyClientSessionPolicy(SSL_CTX* ctx);
+  std::array<unsigned char, 32> sessionIdContext() const;
   void openKeylog();
+  void applyKeylog(SSL_CTX* ctx);
 
   TlsConfig config_;
   TlsRole role_;
-  SSL_CTX* ctx_ = nullptr;
+  std::vector<SSL_CTX*> contexts_;  // [0] is the default
+  SniSelector sni_;
   std::string servername_;
   std::string verify_name_;
   bool verifies_peer_ = false;
   std::string alpn_wire_;  // ALPN list in wire format
   std::FILE* keylog_ = nullptr;
+  std::optional<TicketKeys> ticket_keys_;
+  ClientCertPolicy client_cert_policy_;
+  X509Ptr first_certificate_;  // the first certificate's leaf
+  EvpPkeyPtr dh_params_;       // from dhparams
+  std::string ocsp_response_;  // DER, from ocsp_staple
+
+  mutable std::atomic<uint64_t> handshakes_{0};
+  mutable std::atomic<uint64_t> resumptions_{0};
+  mutable std::mutex session_mutex_;
+  mutable SSL_SESSION* last_session_ = nullptr;  // guarded by session_mutex_
 };
 
 }  // namespace tlsgate

@@ -104,6 +104,10 @@ TlsSession::TlsSession(std::shared_ptr<const TlsContext> context, SSL* ssl, Byte
     return;
   }
   SSL_set_connect_state(ssl_);
+  if (SSL_SESSION* previous = context_->sessionToResume()) {
+    SSL_set_session(ssl_, previous);  // offered; the server decides whether it resumes
+    SSL_SESSION_free(previous);
+  }
   if (!context_->servername().empty()) {
     // SSL_set_tlsext_host_name() is a macro with a C cast; this is its body.
     SSL_ctrl(ssl_, SSL_CTRL_SET_TLSEXT_HOSTNAME, TLSEXT_NAMETYPE_host_name,
@@ -262,6 +266,11 @@ void TlsSession::fail(std::string reason) {
 }
 
 TlsResult TlsSession::failFromSsl(int ssl_error) {
+  if (!policy_failure_.empty()) {
+    ERR_clear_error();  // the queue only says a callback refused
+    fail(policy_failure_);
+    return {TlsStatus::failed, 0};
+  }
   FailureContext context;
   context.role = role();
   context.ssl_error = ssl_error;
@@ -275,6 +284,13 @@ TlsResult TlsSession::failFromSsl(int ssl_error) {
 void TlsSession::noteHandshakeDone() {
   state_ = TlsState::open;
   handshake_completed_ = true;
+  context_->noteHandshake(resumed());
+  if (role() == TlsRole::client && resumed() && SSL_version(ssl_) != TLS1_3_VERSION &&
+      context_->config().session.resume) {
+    // A TLS 1.2 server may renew the ticket of a resumed session, and OpenSSL
+    // calls no new-session callback then: keep the renewed session ourselves.
+    context_->keepSession(SSL_get1_session(ssl_));
+  }
   if (spdlog::should_log(spdlog::level::debug)) {
     spdlog::debug("{} handshake done: {} {} alpn={} resumed={}", label_, protocol(), cipher(),
                   alpn().empty() ? "-" : alpn(), resumed() ? "yes" : "no");
@@ -286,6 +302,12 @@ void TlsSession::recordVerifyFailure(int depth, int error, std::string subject) 
     return;  // keep the first
   }
   verify_failure_ = {depth, error, std::move(subject)};
+}
+
+void TlsSession::recordPolicyFailure(std::string reason) {
+  if (policy_failure_.empty()) {
+    policy_failure_ = std::move(reason);
+  }
 }
 
 std::string TlsSession::protocol() const {
@@ -316,6 +338,10 @@ bool TlsSession::resumed() const {
 std::string TlsSession::peerSubject() const {
   X509* peer = SSL_get0_peer_certificate(ssl_);
   return peer != nullptr ? subjectOneLine(peer) : std::string();
+}
+
+PeerIdentity TlsSession::peerIdentity() const {
+  return identityOf(SSL_get0_peer_certificate(ssl_));
 }
 
 }  // namespace tlsgate

@@ -20,6 +20,7 @@
 #include <span>
 #include <string>
 
+#include "tls/peer_identity.h"
 #include "tls/tls_context.h"
 #include "util/byte_queue.h"
 
@@ -89,9 +90,14 @@ class TlsSession {
   std::string servername() const;  // SNI sent (client) or received (server)
   bool resumed() const;
   std::string peerSubject() const;  // empty without a peer certificate
+  // The peer certificate's subject, names and SHA-256; empty without one.
+  PeerIdentity peerIdentity() const;
 
   // Used by the callbacks in tls_session.cc and tls_context.cc.
   void recordVerifyFailure(int depth, int error, std::string subject);
+  // A tlsgate policy (SNI, client-certificate rules) refused the peer. The
+  // first reason recorded becomes the failure reason.
+  void recordPolicyFailure(std::string reason);
   const std::string& label() const { return label_; }
   std::size_t bioRead(std::span<std::byte> out);
   void bioWrite(std::span<const std::byte> in) { out_->append(in); }
@@ -117,6 +123,7 @@ class TlsSession {
   bool close_sent_ = false;
   bool closed_without_notify_ = false;
   VerifyFailure verify_failure_;
+  std::string policy_failure_;
   std::string failure_reason_;
 };
 

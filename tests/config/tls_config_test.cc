@@ -131,8 +131,11 @@ TEST(TlsConfigTest, DefaultsAreCheckedEvenWithoutTlsBlocks) {
                       "test.yaml:3:17: global.tls_defaults.protocols[0]: ", "never supported"));
   EXPECT_TRUE(errorIs(loadError(config("", "", "    key: client.key\n")),
                       "test.yaml:3:10: global.tls_defaults.key: ", "needs cert"));
-  EXPECT_TRUE(errorIs(loadError(config("", "", "    session: {}\n")),
-                      "test.yaml:3:5: global.tls_defaults.session: ", "not implemented yet"));
+  EXPECT_TRUE(errorIs(loadError(config("", "", "    pin_sha256: [AB]\n")),
+                      "test.yaml:3:18: global.tls_defaults.pin_sha256[0]: ", "64 hex digits"));
+  EXPECT_TRUE(
+      errorIs(loadError(config("", "", "    session: { tickets: maybe }\n")),
+              "test.yaml:3:25: global.tls_defaults.session.tickets: ", "expected true or false"));
 }
 
 // ---------------------------------------------------------------- keys and sides
@@ -317,9 +320,158 @@ TEST(TlsConfigTest, ClientCertsValues) {
       errorIs(loadError(withClientCerts("{ mode: require, cafile: c.pem, verify_depth: 0 }")),
               "test.yaml:7:69: listeners[0].accept.tls.client_certs.verify_depth: ",
               "must be from 1 to 100"));
+}
+
+TEST(TlsConfigTest, ClientCertsAllowRules) {
+  const std::string pin =
+      "ab:ab:ab:ab:ab:ab:ab:ab:ab:ab:ab:ab:ab:ab:ab:ab:ab:ab:ab:ab:ab:ab:ab:ab:ab:ab:ab:ab:ab:ab:"
+      "ab:ab";
+  const ClientCertConfig cc =
+      acceptTls(withClientCerts("{ mode: require, cafile: c.pem, crl: clients.crl, allow: { "
+                                "subject_cn: [billing], san_dns: ['*.Internal.Example'], "
+                                "san_uri: ['spiffe://example.org/billing'], "
+                                "san_ip: ['10.0.0.1', '2001:DB8:0:0::1'], sha256: ['" +
+                                pin + "'] } }"))
+          .client_certs;
+  EXPECT_EQ(cc.crl.value, "/etc/tlsgate/clients.crl");
+  EXPECT_EQ(cc.allow.subject_cn, std::vector<std::string>{"billing"});
+  EXPECT_EQ(cc.allow.san_dns, std::vector<std::string>{"*.internal.example"});
+  EXPECT_EQ(cc.allow.san_uri, std::vector<std::string>{"spiffe://example.org/billing"});
+  EXPECT_EQ(cc.allow.san_ip, (std::vector<std::string>{"10.0.0.1", "2001:db8::1"}));
+  EXPECT_EQ(
+      cc.allow.sha256,
+      std::vector<std::string>{"ABABABABABABABABABABABABABABABABABABABABABABABABABABABABABABABAB"});
+}
+
+TEST(TlsConfigTest, ClientCertsAllowErrors) {
+  const auto allow = [](const std::string& rules) {
+    return loadError(withClientCerts("{ mode: require, cafile: c.pem, allow: " + rules + " }"));
+  };
+  EXPECT_TRUE(errorIs(allow("{ sha256: ['AB:CD'] }"),
+                      "test.yaml:7:73: listeners[0].accept.tls.client_certs.allow.sha256[0]: ",
+                      "64 hex digits, not 4"));
+  EXPECT_TRUE(errorIs(allow("{ sha256: ['xyz'] }"),
+                      "test.yaml:7:73: listeners[0].accept.tls.client_certs.allow.sha256[0]: ",
+                      "not a SHA-256 fingerprint"));
+  EXPECT_TRUE(errorIs(allow("{ san_ip: [10.0.0.300] }"),
+                      "test.yaml:7:73: listeners[0].accept.tls.client_certs.allow.san_ip[0]: ",
+                      "not an IPv4 or IPv6 address"));
+  EXPECT_TRUE(errorIs(allow("{ san_dns: ['a.*.example'] }"),
+                      "test.yaml:7:74: listeners[0].accept.tls.client_certs.allow.san_dns[0]: ",
+                      "whole first label"));
+  EXPECT_TRUE(errorIs(allow("{ san_url: [x] }"),
+                      "test.yaml:7:64: listeners[0].accept.tls.client_certs.allow.san_url: ",
+                      "did you mean 'san_uri'"));
+  EXPECT_TRUE(errorIs(loadError(withClientCerts("{ mode: none, allow: { subject_cn: [a] } }")),
+                      "test.yaml:7:44: listeners[0].accept.tls.client_certs.allow: ",
+                      "has no effect with mode: none"));
+  EXPECT_TRUE(errorIs(loadError(withClientCerts("{ crl: c.crl }")),
+                      "test.yaml:7:30: listeners[0].accept.tls.client_certs.crl: ",
+                      "has no effect with mode: none"));
+}
+
+// ---------------------------------------------------------------- sni
+
+TEST(TlsConfigTest, SniUnknown) {
+  EXPECT_FALSE(acceptTls(config(accept_cert, "")).sni.reject_unknown);
+  EXPECT_FALSE(
+      acceptTls(config(std::string(accept_cert) + "        sni: { unknown: default }\n", ""))
+          .sni.reject_unknown);
+  EXPECT_TRUE(acceptTls(config(std::string(accept_cert) + "        sni: { unknown: reject }\n", ""))
+                  .sni.reject_unknown);
   EXPECT_TRUE(errorIs(
-      loadError(withClientCerts("{ mode: require, cafile: c.pem, allow: {} }")),
-      "test.yaml:7:55: listeners[0].accept.tls.client_certs.allow: ", "not implemented yet"));
+      loadError(config(std::string(accept_cert) + "        sni: { unknown: fail }\n", "")),
+      "test.yaml:7:25: listeners[0].accept.tls.sni.unknown: ", "expected default or reject"));
+  EXPECT_TRUE(
+      errorIs(loadError(config(std::string(accept_cert) + "        sni: { unknwn: reject }\n", "")),
+              "test.yaml:7:16: listeners[0].accept.tls.sni.unknwn: ", "did you mean 'unknown'"));
+  EXPECT_TRUE(
+      errorIs(loadError(config(accept_cert, "        sni: { unknown: reject }\n")),
+              "test.yaml:10:9: listeners[0].connect.tls.sni: ", "belongs on the accept side"));
+}
+
+TEST(TlsConfigTest, PinSha256) {
+  const std::string pin(64, 'a');
+  EXPECT_EQ(connectTls(config(accept_cert, "        pin_sha256: ['" + pin + "']\n")).pin_sha256,
+            std::vector<std::string>{std::string(64, 'A')});
+  EXPECT_TRUE(
+      errorIs(loadError(config(accept_cert,
+                               "        verify: false\n        pin_sha256: ['" + pin + "']\n")),
+              "test.yaml:11:21: listeners[0].connect.tls.pin_sha256: ", "needs verify: true"));
+  EXPECT_TRUE(errorIs(
+      loadError(config(std::string(accept_cert) + "        pin_sha256: []\n", "")),
+      "test.yaml:7:9: listeners[0].accept.tls.pin_sha256: ", "belongs on the connect side"));
+}
+
+TEST(TlsConfigTest, DhparamsAndOcspStapleArePathsOnTheAcceptSide) {
+  const TlsConfig tls = acceptTls(config(std::string(accept_cert) +
+                                             "        dhparams: dh.pem\n"
+                                             "        ocsp_staple: /var/lib/tlsgate/site.ocsp\n",
+                                         ""));
+  EXPECT_EQ(tls.dhparams.value, "/etc/tlsgate/dh.pem");
+  EXPECT_EQ(tls.dhparams.mark.str(), "test.yaml:7:19");
+  EXPECT_EQ(tls.ocsp_staple.value, "/var/lib/tlsgate/site.ocsp");
+  EXPECT_TRUE(
+      errorIs(loadError(config(accept_cert, "        dhparams: dh.pem\n")),
+              "test.yaml:10:9: listeners[0].connect.tls.dhparams: ", "belongs on the accept side"));
+  EXPECT_TRUE(errorIs(
+      loadError(config(accept_cert, "        ocsp_staple: s.ocsp\n")),
+      "test.yaml:10:9: listeners[0].connect.tls.ocsp_staple: ", "belongs on the accept side"));
+}
+
+// ---------------------------------------------------------------- session
+
+TEST(TlsConfigTest, SessionDefaults) {
+  const Config loaded = load(config(accept_cert, verify_on));
+  const SessionConfig& accept = loaded.listeners[0].accept.tls->session;
+  EXPECT_TRUE(accept.tickets);
+  EXPECT_TRUE(accept.ticket_keys.value.empty());
+  EXPECT_EQ(accept.cache_size, 20000U);
+  EXPECT_EQ(accept.timeout, std::chrono::seconds(300));
+  EXPECT_TRUE(loaded.listeners[0].connect.tls->session.resume);
+}
+
+TEST(TlsConfigTest, SessionValues) {
+  const TlsConfig accept = acceptTls(
+      config(std::string(accept_cert) +
+                 "        session: { tickets: true, ticket_keys: tickets.key, cache_size: 0, "
+                 "timeout: 1h }\n",
+             ""));
+  EXPECT_EQ(accept.session.ticket_keys.value, "/etc/tlsgate/tickets.key");
+  EXPECT_EQ(accept.session.ticket_keys.mark.str(), "test.yaml:7:48");
+  EXPECT_EQ(accept.session.cache_size, 0U);
+  EXPECT_EQ(accept.session.timeout, std::chrono::hours(1));
+  EXPECT_FALSE(
+      connectTls(config(accept_cert, "        session: { resume: false }\n")).session.resume);
+}
+
+TEST(TlsConfigTest, SessionKeysBelongToOneSide) {
+  EXPECT_TRUE(errorIs(
+      loadError(config(std::string(accept_cert) + "        session: { resume: true }\n", "")),
+      "test.yaml:7:20: listeners[0].accept.tls.session.resume: ", "belongs on the connect side"));
+  EXPECT_TRUE(errorIs(
+      loadError(config(accept_cert, "        session: { tickets: false }\n")),
+      "test.yaml:10:20: listeners[0].connect.tls.session.tickets: ", "belongs on the accept side"));
+  EXPECT_TRUE(errorIs(
+      loadError(config(std::string(accept_cert) + "        session: { ticket_key: k }\n", "")),
+      "test.yaml:7:20: listeners[0].accept.tls.session.ticket_key: ",
+      "did you mean 'ticket_keys'"));
+  // From tls_defaults, each side takes its own session keys.
+  const Config loaded =
+      load(config(accept_cert, verify_on, "    session: { resume: false, cache_size: 5 }\n"));
+  EXPECT_EQ(loaded.listeners[0].accept.tls->session.cache_size, 5U);
+  EXPECT_FALSE(loaded.listeners[0].connect.tls->session.resume);
+}
+
+TEST(TlsConfigTest, SessionValueErrors) {
+  const std::string prefix = std::string(accept_cert) + "        session: ";
+  EXPECT_TRUE(errorIs(loadError(config(prefix + "{ timeout: 500ms }\n", "")),
+                      "test.yaml:7:29: listeners[0].accept.tls.session.timeout: ", "at least 1s"));
+  EXPECT_TRUE(errorIs(loadError(config(prefix + "{ cache_size: -1 }\n", "")),
+                      "test.yaml:7:32: listeners[0].accept.tls.session.cache_size: ", "from 0"));
+  EXPECT_TRUE(errorIs(loadError(config(prefix + "{ tickets: false, ticket_keys: k }\n", "")),
+                      "test.yaml:7:49: listeners[0].accept.tls.session.ticket_keys: ",
+                      "has no effect with tickets: false"));
 }
 
 TEST(TlsConfigTest, Alpn) {

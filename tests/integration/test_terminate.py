@@ -168,7 +168,6 @@ class TerminateTest(IntegrationTest):
             self.assertEqual(logfmt(line).get("outcome"), "failed", line)
             self.assertEqual(backend.accepted, 0)
 
-    @unittest.skip("several certificates per listener (SNI selection) are not implemented yet")
     def test_certificate_chosen_by_sni(self):
         other_cert, other_key = self.pki.extra_server_cert("other", "other.example")
         certs = [{"cert": "server.pem", "key": "server.key"},

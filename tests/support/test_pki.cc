@@ -3,12 +3,15 @@
 #include <openssl/ec.h>
 #include <openssl/pem.h>
 #include <openssl/rand.h>
+#include <openssl/rsa.h>
 #include <openssl/x509v3.h>
 
 #include <cstdlib>
 #include <filesystem>
 #include <fstream>
 #include <stdexcept>
+
+#include "x509/certificate_info.h"
 
 namespace tlsgate::test {
 namespace {
@@ -73,6 +76,8 @@ void writeKey(const std::string& path, EVP_PKEY* key) {
   std::FILE* f = std::fopen(path.c_str(), "w");
   PEM_write_PrivateKey(f, key, nullptr, nullptr, 0, nullptr, nullptr);
   std::fclose(f);
+  std::filesystem::permissions(
+      path, std::filesystem::perms::owner_read | std::filesystem::perms::owner_write);
 }
 
 }  // namespace
@@ -101,7 +106,23 @@ TestPki::~TestPki() {
 IssuedCertificate TestPki::issue(const std::string& name, const std::string& common_name,
                                  const std::vector<std::string>& dns_names,
                                  const std::vector<std::string>& ip_addresses, int valid_days) {
-  EvpPkeyPtr key = makeKey();
+  return issueWithKey(makeKey(), name, common_name, dns_names, ip_addresses, valid_days);
+}
+
+IssuedCertificate TestPki::issueRsa(const std::string& name, const std::string& common_name,
+                                    const std::vector<std::string>& dns_names) {
+  EvpPkeyPtr key(EVP_RSA_gen(2048));
+  if (!key) {
+    throw std::runtime_error("EVP_RSA_gen failed");
+  }
+  return issueWithKey(std::move(key), name, common_name, dns_names, {}, 30);
+}
+
+IssuedCertificate TestPki::issueWithKey(EvpPkeyPtr key, const std::string& name,
+                                        const std::string& common_name,
+                                        const std::vector<std::string>& dns_names,
+                                        const std::vector<std::string>& ip_addresses,
+                                        int valid_days) {
   X509Ptr cert = makeCertificate(key.get(), common_name, ca_cert_.get(), valid_days);
   std::string san;
   for (const std::string& dns : dns_names) {
@@ -110,8 +131,21 @@ IssuedCertificate TestPki::issue(const std::string& name, const std::string& com
   for (const std::string& ip : ip_addresses) {
     san += (san.empty() ? "IP:" : ",IP:") + ip;
   }
-  if (!san.empty()) {
-    addExtension(cert.get(), ca_cert_.get(), NID_subject_alt_name, san);
+  return finish(std::move(key), std::move(cert), name, san);
+}
+
+IssuedCertificate TestPki::issueWithSubjectAltName(const std::string& name,
+                                                   const std::string& common_name,
+                                                   const std::string& subject_alt_name) {
+  EvpPkeyPtr key = makeKey();
+  X509Ptr cert = makeCertificate(key.get(), common_name, ca_cert_.get(), 30);
+  return finish(std::move(key), std::move(cert), name, subject_alt_name);
+}
+
+IssuedCertificate TestPki::finish(EvpPkeyPtr key, X509Ptr cert, const std::string& name,
+                                  const std::string& subject_alt_name) {
+  if (!subject_alt_name.empty()) {
+    addExtension(cert.get(), ca_cert_.get(), NID_subject_alt_name, subject_alt_name);
   }
   addExtension(cert.get(), ca_cert_.get(), NID_basic_constraints, "CA:FALSE");
   addExtension(cert.get(), ca_cert_.get(), NID_ext_key_usage, "serverAuth,clientAuth");
@@ -121,6 +155,34 @@ IssuedCertificate TestPki::issue(const std::string& name, const std::string& com
   writePem(issued.cert_path, cert.get(), ca_cert_.get());
   writeKey(issued.key_path, key.get());
   return issued;
+}
+
+std::string TestPki::writeCrl(const std::string& name,
+                              const std::vector<std::string>& revoked_cert_paths) {
+  X509_CRL* crl = X509_CRL_new();
+  X509_CRL_set_version(crl, 1);
+  X509_CRL_set_issuer_name(crl, X509_get_subject_name(ca_cert_.get()));
+  ASN1_TIME* now = X509_gmtime_adj(nullptr, -60);
+  ASN1_TIME* next = X509_gmtime_adj(nullptr, 7L * 24 * 3600);  // NOLINT(google-runtime-int)
+  X509_CRL_set1_lastUpdate(crl, now);
+  X509_CRL_set1_nextUpdate(crl, next);
+  for (const std::string& path : revoked_cert_paths) {
+    X509Ptr leaf = std::move(loadCertificates(path).front());
+    X509_REVOKED* revoked = X509_REVOKED_new();
+    X509_REVOKED_set_serialNumber(revoked, X509_get_serialNumber(leaf.get()));
+    X509_REVOKED_set_revocationDate(revoked, now);
+    X509_CRL_add0_revoked(crl, revoked);
+  }
+  ASN1_TIME_free(now);
+  ASN1_TIME_free(next);
+  X509_CRL_sort(crl);
+  X509_CRL_sign(crl, ca_key_.get(), EVP_sha256());
+  const std::string path = dir_ + "/" + name;
+  std::FILE* f = std::fopen(path.c_str(), "w");
+  PEM_write_X509_CRL(f, crl);
+  std::fclose(f);
+  X509_CRL_free(crl);
+  return path;
 }
 
 std::string TestPki::writeFile(const std::string& name, const std::string& text) const {

@@ -33,10 +33,31 @@ class TestPki {
                           const std::vector<std::string>& dns_names,
                           const std::vector<std::string>& ip_addresses = {}, int valid_days = 30);
 
+  // As issue(), with an RSA-2048 key instead of ECDSA P-256.
+  IssuedCertificate issueRsa(const std::string& name, const std::string& common_name,
+                             const std::vector<std::string>& dns_names);
+
+  // A certificate whose subjectAltName is exactly `subject_alt_name`, in
+  // OpenSSL's config syntax ("URI:spiffe://example.org/a,DNS:a.example");
+  // empty for none.
+  IssuedCertificate issueWithSubjectAltName(const std::string& name, const std::string& common_name,
+                                            const std::string& subject_alt_name);
+
+  // A PEM CRL, signed by the CA, that revokes the leaf of each certificate
+  // file; returns its path.
+  std::string writeCrl(const std::string& name, const std::vector<std::string>& revoked_cert_paths);
+
   // Writes `text` to a file in dir() and returns its path.
   std::string writeFile(const std::string& name, const std::string& text) const;
 
  private:
+  IssuedCertificate issueWithKey(EvpPkeyPtr key, const std::string& name,
+                                 const std::string& common_name,
+                                 const std::vector<std::string>& dns_names,
+                                 const std::vector<std::string>& ip_addresses, int valid_days);
+  IssuedCertificate finish(EvpPkeyPtr key, X509Ptr cert, const std::string& name,
+                           const std::string& subject_alt_name);
+
   std::string dir_;
   std::string ca_path_;
   EvpPkeyPtr ca_key_;

@@ -3,8 +3,10 @@
 // ciphertext_in. No sockets are involved.
 #pragma once
 
+#include <cstddef>
 #include <memory>
 #include <string>
+#include <utility>
 
 #include "support/test_pki.h"
 #include "tls/tls_session.h"
@@ -32,8 +34,13 @@ inline TlsConfig clientConfig(const std::string& ca_path, const std::string& ser
 class SessionPair {
  public:
   SessionPair(const TlsConfig& server_config, const TlsConfig& client_config)
-      : server_context(TlsContext::create(server_config, TlsRole::server)),
-        client_context(TlsContext::create(client_config, TlsRole::client)),
+      : SessionPair(TlsContext::create(server_config, TlsRole::server),
+                    TlsContext::create(client_config, TlsRole::client)) {}
+
+  // Sessions on existing contexts, e.g. a second connection that resumes.
+  SessionPair(std::shared_ptr<TlsContext> server_ctx, std::shared_ptr<TlsContext> client_ctx)
+      : server_context(std::move(server_ctx)),
+        client_context(std::move(client_ctx)),
         server(TlsSession::create(server_context, server_in, server_out, "test server")),
         client(TlsSession::create(client_context, client_in, client_out, "test client")) {}
 
@@ -59,6 +66,16 @@ class SessionPair {
       }
     }
     return false;
+  }
+
+  // Lets the client read what the server sent after the handshake: TLS 1.3
+  // session tickets arrive then.
+  void readPostHandshake() {
+    pump();
+    std::byte buffer[256];
+    client->read(buffer);
+    server->read(buffer);
+    pump();
   }
 
   BufferPool pool{16 * 1024, 64};

@@ -2,6 +2,8 @@
 
 #include <gtest/gtest.h>
 #include <openssl/pem.h>
+#include <spdlog/sinks/ostream_sink.h>
+#include <spdlog/spdlog.h>
 #include <sys/stat.h>
 
 #include <cstdlib>
@@ -11,6 +13,7 @@
 #include "support/test_pki.h"
 #include "tls/session_pair.h"
 #include "util/config_error.h"
+#include "x509/certificate_info.h"
 
 namespace tlsgate::test {
 namespace {
@@ -37,6 +40,44 @@ std::string encryptKey(const TestPki& pki, const std::string& key_path,
   std::fclose(out);
   EVP_PKEY_free(key);
   return path;
+}
+
+// Collects what tlsgate logs while it lives.
+class CapturedLog {
+ public:
+  CapturedLog() : previous_(spdlog::default_logger()) {
+    auto sink = std::make_shared<spdlog::sinks::ostream_sink_mt>(stream_);
+    spdlog::set_default_logger(std::make_shared<spdlog::logger>("capture", sink));
+  }
+  ~CapturedLog() { spdlog::set_default_logger(previous_); }
+  CapturedLog(const CapturedLog&) = delete;
+  CapturedLog& operator=(const CapturedLog&) = delete;
+  CapturedLog(CapturedLog&&) = delete;
+  CapturedLog& operator=(CapturedLog&&) = delete;
+
+  std::string text() const { return stream_.str(); }
+
+ private:
+  std::shared_ptr<spdlog::logger> previous_;
+  std::ostringstream stream_;
+};
+
+// Writes the leaf of `issued` and its key in DER, next to the PEM files.
+IssuedCertificate derCopy(const IssuedCertificate& issued) {
+  IssuedCertificate der{issued.cert_path + ".der", issued.key_path + ".der"};
+  X509Ptr cert = std::move(loadCertificates(issued.cert_path).front());
+  std::FILE* in = std::fopen(issued.key_path.c_str(), "r");
+  EVP_PKEY* key = PEM_read_PrivateKey(in, nullptr, nullptr, nullptr);
+  std::fclose(in);
+  std::FILE* out = std::fopen(der.cert_path.c_str(), "wb");
+  i2d_X509_fp(out, cert.get());
+  std::fclose(out);
+  out = std::fopen(der.key_path.c_str(), "wb");
+  i2d_PrivateKey_fp(out, key);
+  std::fclose(out);
+  ::chmod(der.key_path.c_str(), 0600);
+  EVP_PKEY_free(key);
+  return der;
 }
 
 class TlsContextTest : public ::testing::Test {
@@ -109,6 +150,37 @@ TEST_F(TlsContextTest, ClientUsesAddressHostAsServernameButNotAnIp) {
   auto by_ip = TlsContext::create(config, TlsRole::client, "127.0.0.1");
   EXPECT_EQ(by_ip->servername(), "");  // no SNI for an IP address
   EXPECT_EQ(by_ip->verifyName(), "127.0.0.1");
+}
+
+TEST_F(TlsContextTest, KeyReadableByOthersIsWarnedAbout) {
+  TlsConfig config = serverConfig(server_cert);
+  config.certificates[0].key.mark = SourceMark{"tlsgate.yaml", 7, 14};
+  {
+    CapturedLog log;
+    TlsContext::create(config, TlsRole::server);
+    EXPECT_EQ(log.text().find("private key"), std::string::npos) << log.text();
+  }
+  ASSERT_EQ(::chmod(server_cert.key_path.c_str(), 0640), 0);
+  {
+    CapturedLog log;
+    TlsContext::create(config, TlsRole::server);
+    EXPECT_NE(log.text().find("tlsgate.yaml:7:14: private key file " + server_cert.key_path +
+                              " can be read by its group; restrict it with chmod 600"),
+              std::string::npos)
+        << log.text();
+  }
+  ASSERT_EQ(::chmod(server_cert.key_path.c_str(), 0604), 0);
+  CapturedLog log;
+  TlsContext::create(config, TlsRole::server);
+  EXPECT_NE(log.text().find("can be read by any user"), std::string::npos) << log.text();
+}
+
+TEST_F(TlsContextTest, DerCertificateAndKeyServeHandshakes) {
+  IssuedCertificate der = derCopy(server_cert);
+  SessionPair pair(serverConfig(der), clientConfig(pki.caPath(), "localhost"));
+  // The DER file holds only the leaf, which the CA verifies directly.
+  ASSERT_TRUE(pair.handshake()) << pair.client->failureReason() << pair.server->failureReason();
+  EXPECT_EQ(pair.client->peerSubject(), "CN=localhost");
 }
 
 TEST_F(TlsContextTest, KeylogWritesPrivateFile) {
