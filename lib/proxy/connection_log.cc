@@ -40,6 +40,9 @@ void appendTls(fmt::memory_buffer& out, const char* prefix, const TlsSummary& tl
   appendField(out, prefix, "sni", tls.sni);
   appendField(out, prefix, "resumed", tls.resumed ? "yes" : "no");
   appendField(out, prefix, "peer", tls.peer);
+  if (!tls.peer_sha256.empty()) {
+    appendField(out, prefix, "peer_sha256", tls.peer_sha256);
+  }
   if (!tls.close_notify) {
     appendField(out, prefix, "close", "peer closed without close_notify");
   }
@@ -54,7 +57,9 @@ TlsSummary TlsSummary::of(const TlsSession& session) {
     summary.cipher = session.cipher();
     summary.alpn = session.alpn();
     summary.resumed = session.resumed();
-    summary.peer = session.peerSubject();
+    PeerIdentity identity = session.peerIdentity();
+    summary.peer = identity.subject;
+    summary.peer_sha256 = identity.sha256;
   }
   summary.sni = session.servername();
   summary.close_notify = !session.closedWithoutNotify();

@@ -17,6 +17,7 @@ struct TlsSummary {
   std::string sni;
   bool resumed = false;
   std::string peer;          // peer certificate subject
+  std::string peer_sha256;   // peer certificate SHA-256, as `tlsgate cert-info` prints it
   bool close_notify = true;  // false: the peer ended without close_notify
 
   static TlsSummary of(const TlsSession& session);

@@ -23,6 +23,9 @@
 namespace tlsgate {
 namespace {
 
+constexpr const char* kDefaultCiphersuites =
+    "TLS_AES_128_GCM_SHA256:TLS_AES_256_GCM_SHA384:TLS_CHACHA20_POLY1305_SHA256";
+
 std::string opensslError() {
   unsigned long code = ERR_get_error();
   while (ERR_get_error() != 0) {
@@ -388,8 +391,11 @@ void TlsContext::applyProtocolPolicy(SSL_CTX* ctx) {
                       "no usable cipher in \"" + config_.cipher + "\": " + opensslError() +
                           " (see `tlsgate ciphers tls1.2`)");
   }
-  if (!config_.ciphersuites.empty() &&
-      SSL_CTX_set_ciphersuites(ctx, config_.ciphersuites.c_str()) != 1) {
+  // AES-128-GCM first: as safe as AES-256 here and measurably cheaper per
+  // handshake and per byte. A server picks by its own order.
+  const std::string& suites =
+      config_.ciphersuites.empty() ? std::string(kDefaultCiphersuites) : config_.ciphersuites;
+  if (SSL_CTX_set_ciphersuites(ctx, suites.c_str()) != 1) {
     throw ConfigError(config_.mark, "ciphersuites",
                       "no usable TLS 1.3 suite in \"" + config_.ciphersuites +
                           "\": " + opensslError() + " (see `tlsgate ciphers tls1.3`)");
@@ -626,6 +632,10 @@ void TlsContext::applyServerSessionPolicy(SSL_CTX* ctx) {
   if (!session.tickets) {
     SSL_CTX_set_options(ctx, SSL_OP_NO_TICKET);
   }
+  // One TLS 1.3 ticket per handshake instead of OpenSSL's two: each costs a
+  // ticket encryption, and a client resumes with only one at a time.
+  const bool resumable = session.tickets || session.cache_size > 0;
+  SSL_CTX_set_num_tickets(ctx, resumable ? 1 : 0);
   SSL_CTX_set_timeout(ctx,
                       std::chrono::duration_cast<std::chrono::seconds>(session.timeout).count());
   if (session.cache_size == 0) {
