@@ -247,6 +247,21 @@ class TlsPolicyTest(IntegrationTest):
                     line = gate.wait_for_log(r"\boutcome=ok\b", start=mark).string
                     self.assertEqual(logfmt(line).get("accept.resumed"), "yes", line)
 
+    def test_resumption_across_workers(self):
+        # Two workers, each with its own SO_REUSEPORT socket: the kernel spreads
+        # connections by source port, so a dozen resumptions reach both (all
+        # landing on one worker has odds of 1 in 2048). Every one must resume.
+        session = self.file("workers.pem")
+        with EchoServer() as backend, self.daemon(self.terminate_config(backend.port)) as gate:
+            out = self.echo_once("localhost", "-sess_out", session)
+            self.assertRegex(out, r"(?m)^New, ", out)
+            for _ in range(12):
+                mark = gate.mark()
+                out = self.echo_once("localhost", "-sess_in", session)
+                self.assertRegex(out, r"(?m)^Reused, ", out)
+                line = gate.wait_for_log(r"\boutcome=ok\b", start=mark).string
+                self.assertEqual(logfmt(line).get("accept.resumed"), "yes", line)
+
     def resume_across_restart(self, session_config):
         session = self.file("across-restart.pem")
         with EchoServer() as backend:
