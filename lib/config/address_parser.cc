@@ -10,7 +10,7 @@
 namespace tlsgate {
 namespace {
 
-constexpr std::string_view unix_prefix = "unix:";
+constexpr std::string_view kUnixPrefix = "unix:";
 
 std::string quoted(std::string_view text) {
   return "'" + std::string(text) + "'";
@@ -18,7 +18,7 @@ std::string quoted(std::string_view text) {
 
 ParseResult<Address> parseUnix(std::string_view text) {
   Address address;
-  address.unix_path = std::string(text.substr(unix_prefix.size()));
+  address.unix_path = std::string(text.substr(kUnixPrefix.size()));
   if (address.unix_path.empty()) {
     return ParseResult<Address>::fail("unix socket address without a path; write unix:/path");
   }
@@ -99,7 +99,7 @@ ParseResult<HostAndPort> split(std::string_view text) {
 }  // namespace
 
 ParseResult<Address> parseAddress(std::string_view text) {
-  if (text.starts_with(unix_prefix)) {
+  if (text.starts_with(kUnixPrefix)) {
     return parseUnix(text);
   }
   auto parts = split(text);

@@ -21,29 +21,29 @@
 namespace tlsgate {
 namespace {
 
-constexpr std::array<std::string_view, 2> root_keys = {"global", "listeners"};
-constexpr std::array<std::string_view, 7> global_keys = {"workers",  "user",   "group",       "log",
+constexpr std::array<std::string_view, 2> kRootKeys = {"global", "listeners"};
+constexpr std::array<std::string_view, 7> kGlobalKeys = {"workers",  "user",   "group",       "log",
                                                          "timeouts", "limits", "tls_defaults"};
-constexpr std::array<std::string_view, 1> global_planned_keys = {"admin"};
-constexpr std::array<std::string_view, 3> log_keys = {"level", "format", "file"};
-constexpr std::array<std::string_view, 5> timeout_keys = {"handshake", "connect", "idle", "close",
+constexpr std::array<std::string_view, 1> kGlobalPlannedKeys = {"admin"};
+constexpr std::array<std::string_view, 3> kLogKeys = {"level", "format", "file"};
+constexpr std::array<std::string_view, 5> kTimeoutKeys = {"handshake", "connect", "idle", "close",
                                                           "drain"};
-constexpr std::array<std::string_view, 2> limit_keys = {"max_connections", "buffer_size"};
-constexpr std::array<std::string_view, 3> listener_keys = {"name", "accept", "connect"};
-constexpr std::array<std::string_view, 1> listener_planned_keys = {"routes"};
-constexpr std::array<std::string_view, 2> side_keys = {"address", "tls"};
-constexpr std::array<std::string_view, 2> accept_planned_keys = {"proxy_protocol", "starttls"};
-constexpr std::array<std::string_view, 3> connect_planned_keys = {"proxy_protocol", "starttls",
-                                                                  "balance"};
-constexpr std::array<std::string_view, 7> log_levels = {"trace", "debug",    "info", "warn",
+constexpr std::array<std::string_view, 2> kLimitKeys = {"max_connections", "buffer_size"};
+constexpr std::array<std::string_view, 3> kListenerKeys = {"name", "accept", "connect"};
+constexpr std::array<std::string_view, 1> kListenerPlannedKeys = {"routes"};
+constexpr std::array<std::string_view, 2> kSideKeys = {"address", "tls"};
+constexpr std::array<std::string_view, 2> kAcceptPlannedKeys = {"proxy_protocol", "starttls"};
+constexpr std::array<std::string_view, 3> kConnectPlannedKeys = {"proxy_protocol", "starttls",
+                                                                 "balance"};
+constexpr std::array<std::string_view, 7> kLogLevels = {"trace", "debug",    "info", "warn",
                                                         "error", "critical", "off"};
 
-constexpr int64_t max_workers = 1024;
-constexpr uint64_t max_connections = 100'000'000;
+constexpr int64_t kMaxWorkers = 1024;
+constexpr uint64_t kMaxConnections = 100'000'000;
 // Below a TLS record (16k) plus framing every record would stall the reader;
 // 4k is still allowed for plaintext relays on small machines.
-constexpr uint64_t min_buffer_size = uint64_t{4} * 1024;
-constexpr uint64_t max_buffer_size = uint64_t{64} * 1024 * 1024;
+constexpr uint64_t kMinBufferSize = uint64_t{4} * 1024;
+constexpr uint64_t kMaxBufferSize = uint64_t{64} * 1024 * 1024;
 
 // ---------------------------------------------------------------- global
 
@@ -54,15 +54,15 @@ int parseWorkers(const ConfigNode& node) {
   if (node.asString() == "auto") {
     return 0;
   }
-  return static_cast<int>(node.asInteger(1, max_workers));
+  return static_cast<int>(node.asInteger(1, kMaxWorkers));
 }
 
 LogConfig parseLog(const ConfigNode& node) {
-  node.checkKeys(KeySchema{log_keys});
+  node.checkKeys(KeySchema{kLogKeys});
   LogConfig log;
   if (auto level = node.find("level")) {
     log.level = level->asString();
-    if (std::find(log_levels.begin(), log_levels.end(), log.level) == log_levels.end()) {
+    if (std::find(kLogLevels.begin(), kLogLevels.end(), log.level) == kLogLevels.end()) {
       level->fail("expected trace, debug, info, warn, error, critical or off");
     }
   }
@@ -81,7 +81,7 @@ LogConfig parseLog(const ConfigNode& node) {
 }
 
 Timeouts parseTimeouts(const ConfigNode& node) {
-  node.checkKeys(KeySchema{timeout_keys});
+  node.checkKeys(KeySchema{kTimeoutKeys});
   Timeouts timeouts;
   const std::pair<std::string_view, Duration*> fields[] = {{"handshake", &timeouts.handshake},
                                                            {"connect", &timeouts.connect},
@@ -97,19 +97,19 @@ Timeouts parseTimeouts(const ConfigNode& node) {
 }
 
 Limits parseLimits(const ConfigNode& node) {
-  node.checkKeys(KeySchema{limit_keys});
+  node.checkKeys(KeySchema{kLimitKeys});
   Limits limits;
   if (auto max = node.find("max_connections")) {
-    limits.max_connections = static_cast<uint64_t>(max->asInteger(1, max_connections));
+    limits.max_connections = static_cast<uint64_t>(max->asInteger(1, kMaxConnections));
   }
   if (auto size = node.find("buffer_size")) {
-    limits.buffer_size = static_cast<std::size_t>(size->asSize(min_buffer_size, max_buffer_size));
+    limits.buffer_size = static_cast<std::size_t>(size->asSize(kMinBufferSize, kMaxBufferSize));
   }
   return limits;
 }
 
 GlobalConfig parseGlobal(const ConfigNode& node) {
-  node.checkKeys(KeySchema{global_keys, global_planned_keys});
+  node.checkKeys(KeySchema{kGlobalKeys, kGlobalPlannedKeys});
   GlobalConfig global;
   if (auto workers = node.find("workers")) {
     global.workers = parseWorkers(*workers);
@@ -153,7 +153,7 @@ Address parseAddressNode(const ConfigNode& node, AddressSide side) {
 }
 
 AcceptConfig parseAccept(const ConfigNode& node, const std::optional<ConfigNode>& tls_defaults) {
-  node.checkKeys(KeySchema{side_keys, accept_planned_keys});
+  node.checkKeys(KeySchema{kSideKeys, kAcceptPlannedKeys});
   AcceptConfig accept;
   accept.address = parseAddressNode(node.require("address"), AddressSide::accept);
   if (auto tls = node.find("tls")) {
@@ -175,7 +175,7 @@ void checkBackendName(const ConnectConfig& connect, const ConfigNode& tls_node) 
 }
 
 ConnectConfig parseConnect(const ConfigNode& node, const std::optional<ConfigNode>& tls_defaults) {
-  node.checkKeys(KeySchema{side_keys, connect_planned_keys});
+  node.checkKeys(KeySchema{kSideKeys, kConnectPlannedKeys});
   ConnectConfig connect;
   connect.address = parseAddressNode(node.require("address"), AddressSide::connect);
   if (auto tls = node.find("tls")) {
@@ -188,7 +188,7 @@ ConnectConfig parseConnect(const ConfigNode& node, const std::optional<ConfigNod
 ListenerConfig parseListener(const ConfigNode& node,
                              const std::optional<ConfigNode>& tls_defaults) {
   node.expectMap();
-  node.checkKeys(KeySchema{listener_keys, listener_planned_keys});
+  node.checkKeys(KeySchema{kListenerKeys, kListenerPlannedKeys});
   ListenerConfig listener;
   listener.mark = node.mark();
   listener.name = node.require("name").asNonEmptyString();
@@ -266,7 +266,7 @@ Config parseDocument(const YAML::Node& document, const LoadContext& context) {
   }
   const ConfigNode root(document, "", toSourceMark(document.Mark(), context.file), context);
   root.expectMap();
-  root.checkKeys(KeySchema{root_keys});
+  root.checkKeys(KeySchema{kRootKeys});
   Config config;
   config.path = context.file;
   const std::optional<ConfigNode> global = root.find("global");

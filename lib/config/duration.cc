@@ -37,10 +37,10 @@ std::string quoted(std::string_view text) {
 }  // namespace
 
 ParseResult<Duration> parseDuration(std::string_view text) {
-  static constexpr const char* help = " (write a whole number and a unit: 500ms, 10s, 5m or 1h)";
+  static constexpr const char* kHelp = " (write a whole number and a unit: 500ms, 10s, 5m or 1h)";
   NumberAndUnit parsed;
   if (!splitNumber(text, parsed)) {
-    return ParseResult<Duration>::fail(quoted(text) + " is not a duration" + help);
+    return ParseResult<Duration>::fail(quoted(text) + " is not a duration" + kHelp);
   }
   if (parsed.unit.empty()) {
     return ParseResult<Duration>::fail(quoted(text) + " has no unit; add one, e.g. " +
@@ -57,7 +57,7 @@ ParseResult<Duration> parseDuration(std::string_view text) {
     factor = uint64_t{60} * 60 * 1000;
   } else {
     return ParseResult<Duration>::fail("unknown unit " + quoted(parsed.unit) + " in " +
-                                       quoted(text) + help);
+                                       quoted(text) + kHelp);
   }
   const auto limit = static_cast<uint64_t>(std::numeric_limits<Duration::rep>::max());
   if (!multiplyFits(parsed.number, factor, limit)) {
@@ -67,15 +67,15 @@ ParseResult<Duration> parseDuration(std::string_view text) {
 }
 
 ParseResult<uint64_t> parseSize(std::string_view text) {
-  static constexpr const char* help = " (write bytes, or a number followed by k, m or g: 64k, 1m)";
+  static constexpr const char* kHelp = " (write bytes, or a number followed by k, m or g: 64k, 1m)";
   NumberAndUnit parsed;
   if (!splitNumber(text, parsed)) {
-    return ParseResult<uint64_t>::fail(quoted(text) + " is not a size" + help);
+    return ParseResult<uint64_t>::fail(quoted(text) + " is not a size" + kHelp);
   }
   uint64_t factor = 1;
   if (parsed.unit.size() > 1) {
     return ParseResult<uint64_t>::fail("unknown unit " + quoted(parsed.unit) + " in " +
-                                       quoted(text) + help);
+                                       quoted(text) + kHelp);
   }
   if (parsed.unit.size() == 1) {
     switch (std::tolower(static_cast<unsigned char>(parsed.unit[0]))) {
@@ -90,7 +90,7 @@ ParseResult<uint64_t> parseSize(std::string_view text) {
         break;
       default:
         return ParseResult<uint64_t>::fail("unknown unit " + quoted(parsed.unit) + " in " +
-                                           quoted(text) + help);
+                                           quoted(text) + kHelp);
     }
   }
   if (!multiplyFits(parsed.number, factor, std::numeric_limits<uint64_t>::max())) {

@@ -7,7 +7,7 @@ namespace tlsgate {
 namespace {
 
 // More than this many edits and the suggestion is more likely noise than help.
-constexpr std::size_t max_suggestion_distance = 2;
+constexpr std::size_t kMaxSuggestionDistance = 2;
 
 }  // namespace
 
@@ -39,7 +39,7 @@ std::size_t editDistance(std::string_view a, std::string_view b) {
 std::optional<std::string> closestKey(std::string_view key,
                                       std::span<const std::string_view> known) {
   std::optional<std::string> best;
-  std::size_t best_distance = max_suggestion_distance + 1;
+  std::size_t best_distance = kMaxSuggestionDistance + 1;
   for (std::string_view candidate : known) {
     const std::size_t distance = editDistance(key, candidate);
     if (distance < best_distance) {

@@ -21,7 +21,7 @@ namespace {
 // Which side of a listener a tls key belongs to.
 enum class KeySide { both, accept, connect };
 
-constexpr std::array<std::string_view, 23> all_tls_keys = {
+constexpr std::array<std::string_view, 23> kAllTlsKeys = {
     // both sides
     "cafile", "cadir", "castore", "protocols", "cipher", "ciphersuites", "groups", "security_level",
     "alpn", "keylog", "session",
@@ -29,35 +29,35 @@ constexpr std::array<std::string_view, 23> all_tls_keys = {
     "certificates", "sni", "client_certs", "dhparams", "ocsp_staple",
     // connect side
     "servername", "verify", "peer_name", "pin_sha256", "cert", "key", "password"};
-constexpr std::array<std::string_view, 16> accept_tls_keys = {
+constexpr std::array<std::string_view, 16> kAcceptTlsKeys = {
     "cafile", "cadir",          "castore",  "protocols",  "cipher",  "ciphersuites",
     "groups", "security_level", "alpn",     "keylog",     "session", "certificates",
     "sni",    "client_certs",   "dhparams", "ocsp_staple"};
-constexpr std::array<std::string_view, 18> connect_tls_keys = {
+constexpr std::array<std::string_view, 18> kConnectTlsKeys = {
     "cafile", "cadir",          "castore",    "protocols", "cipher",  "ciphersuites",
     "groups", "security_level", "alpn",       "keylog",    "session", "servername",
     "verify", "peer_name",      "pin_sha256", "cert",      "key",     "password"};
 
-constexpr std::array<std::string_view, 1> sni_keys = {"unknown"};
-constexpr std::array<std::string_view, 5> all_session_keys = {"tickets", "ticket_keys",
-                                                              "cache_size", "timeout", "resume"};
-constexpr std::array<std::string_view, 4> accept_session_keys = {"tickets", "ticket_keys",
-                                                                 "cache_size", "timeout"};
-constexpr std::array<std::string_view, 1> connect_session_keys = {"resume"};
-constexpr int64_t max_session_cache_size = 100000000;
+constexpr std::array<std::string_view, 1> kSniKeys = {"unknown"};
+constexpr std::array<std::string_view, 5> kAllSessionKeys = {"tickets", "ticket_keys", "cache_size",
+                                                             "timeout", "resume"};
+constexpr std::array<std::string_view, 4> kAcceptSessionKeys = {"tickets", "ticket_keys",
+                                                                "cache_size", "timeout"};
+constexpr std::array<std::string_view, 1> kConnectSessionKeys = {"resume"};
+constexpr int64_t kMaxSessionCacheSize = 100000000;
 
-constexpr std::array<std::string_view, 4> certificate_keys = {"cert", "key", "password",
+constexpr std::array<std::string_view, 4> kCertificateKeys = {"cert", "key", "password",
                                                               "self_signed"};
-constexpr std::array<std::string_view, 2> password_keys = {"file", "env"};
-constexpr std::array<std::string_view, 7> client_certs_keys = {
+constexpr std::array<std::string_view, 2> kPasswordKeys = {"file", "env"};
+constexpr std::array<std::string_view, 7> kClientCertsKeys = {
     "mode", "cafile", "cadir", "castore", "verify_depth", "crl", "allow"};
-constexpr std::array<std::string_view, 5> allow_keys = {"subject_cn", "san_dns", "san_uri",
+constexpr std::array<std::string_view, 5> kAllowKeys = {"subject_cn", "san_dns", "san_uri",
                                                         "san_ip", "sha256"};
 
 // The connect side's client certificate, inherited from tls_defaults as a unit.
-constexpr std::array<std::string_view, 3> client_certificate_keys = {"cert", "key", "password"};
+constexpr std::array<std::string_view, 3> kClientCertificateKeys = {"cert", "key", "password"};
 
-constexpr std::size_t max_alpn_protocol_length = 255;  // one length byte on the wire (RFC 7301)
+constexpr std::size_t kMaxAlpnProtocolLength = 255;  // one length byte on the wire (RFC 7301)
 
 template <std::size_t N>
 bool contains(const std::array<std::string_view, N>& keys, std::string_view key) {
@@ -65,10 +65,10 @@ bool contains(const std::array<std::string_view, N>& keys, std::string_view key)
 }
 
 KeySide sideOf(std::string_view key) {
-  if (contains(accept_tls_keys, key) && contains(connect_tls_keys, key)) {
+  if (contains(kAcceptTlsKeys, key) && contains(kConnectTlsKeys, key)) {
     return KeySide::both;
   }
-  return contains(accept_tls_keys, key) ? KeySide::accept : KeySide::connect;
+  return contains(kAcceptTlsKeys, key) ? KeySide::accept : KeySide::connect;
 }
 
 bool appliesTo(std::string_view key, TlsSide side) {
@@ -78,16 +78,16 @@ bool appliesTo(std::string_view key, TlsSide side) {
 
 KeySchema schemaFor(TlsSide side) {
   if (side == TlsSide::accept) {
-    return KeySchema{accept_tls_keys};
+    return KeySchema{kAcceptTlsKeys};
   }
-  return KeySchema{connect_tls_keys};
+  return KeySchema{kConnectTlsKeys};
 }
 
 std::string wrongSideReason(std::string_view key, TlsSide side) {
   if (side == TlsSide::connect) {
     return "belongs on the accept side (accept.tls), not on the connect side";
   }
-  if (contains(client_certificate_keys, key)) {
+  if (contains(kClientCertificateKeys, key)) {
     return "belongs on the connect side (connect.tls), where it is the client certificate; "
            "the accept side lists its certificates under 'certificates: [{cert: ..., key: ...}]'";
   }
@@ -106,10 +106,10 @@ TlsEntries blockEntries(const ConfigNode& block, TlsSide side) {
   TlsEntries out;
   const KeySchema schema = schemaFor(side);
   for (ConfigNode::Entry& entry : block.entries()) {
-    if (contains(all_tls_keys, entry.key) && !appliesTo(entry.key, side)) {
+    if (contains(kAllTlsKeys, entry.key) && !appliesTo(entry.key, side)) {
       throw ConfigError(entry.key_mark, entry.value.path(), wrongSideReason(entry.key, side));
     }
-    if (!contains(all_tls_keys, entry.key)) {
+    if (!contains(kAllTlsKeys, entry.key)) {
       throw ConfigError(entry.key_mark, entry.value.path(), unknownKeyReason(entry.key, schema));
     }
     out.emplace(entry.key, std::move(entry.value));
@@ -118,7 +118,7 @@ TlsEntries blockEntries(const ConfigNode& block, TlsSide side) {
 }
 
 bool setsClientCertificate(const TlsEntries& entries) {
-  return std::any_of(client_certificate_keys.begin(), client_certificate_keys.end(),
+  return std::any_of(kClientCertificateKeys.begin(), kClientCertificateKeys.end(),
                      [&entries](std::string_view key) { return findEntry(entries, key); });
 }
 
@@ -129,7 +129,7 @@ void inheritDefaults(TlsEntries& entries, const ConfigNode& defaults, TlsSide si
     if (!appliesTo(entry.key, side)) {
       continue;  // e.g. servername in tls_defaults says nothing to accept blocks
     }
-    if (block_has_client_certificate && contains(client_certificate_keys, entry.key)) {
+    if (block_has_client_certificate && contains(kClientCertificateKeys, entry.key)) {
       continue;
     }
     entries.emplace(entry.key, std::move(entry.value));  // keeps the block's value if set
@@ -137,7 +137,7 @@ void inheritDefaults(TlsEntries& entries, const ConfigNode& defaults, TlsSide si
 }
 
 PasswordSource parsePassword(const ConfigNode& node) {
-  node.checkKeys(KeySchema{password_keys});
+  node.checkKeys(KeySchema{kPasswordKeys});
   auto file = node.find("file");
   auto env = node.find("env");
   if (file.has_value() == env.has_value()) {
@@ -156,7 +156,7 @@ PasswordSource parsePassword(const ConfigNode& node) {
 }
 
 CertificateConfig parseCertificate(const ConfigNode& node) {
-  node.checkKeys(KeySchema{certificate_keys});
+  node.checkKeys(KeySchema{kCertificateKeys});
   CertificateConfig out;
   out.cert = node.require("cert").asPath();
   if (auto key = node.find("key")) {
@@ -263,7 +263,7 @@ std::vector<std::string> parseRuleList(const ConfigNode& node, Parse parse) {
 }
 
 ClientCertAllow parseAllow(const ConfigNode& node) {
-  node.checkKeys(KeySchema{allow_keys});
+  node.checkKeys(KeySchema{kAllowKeys});
   ClientCertAllow out;
   const auto any = [](const ConfigNode& item) { return item.asNonEmptyString(); };
   if (auto list = node.find("subject_cn")) {
@@ -285,7 +285,7 @@ ClientCertAllow parseAllow(const ConfigNode& node) {
 }
 
 ClientCertConfig parseClientCerts(const ConfigNode& node) {
-  node.checkKeys(KeySchema{client_certs_keys});
+  node.checkKeys(KeySchema{kClientCertsKeys});
   ClientCertConfig out;
   if (auto mode = node.find("mode")) {
     out.mode = parseClientCertMode(*mode);
@@ -320,7 +320,7 @@ ClientCertConfig parseClientCerts(const ConfigNode& node) {
 }
 
 SniConfig parseSni(const ConfigNode& node) {
-  node.checkKeys(KeySchema{sni_keys});
+  node.checkKeys(KeySchema{kSniKeys});
   SniConfig out;
   auto unknown = node.find("unknown");
   if (!unknown) {
@@ -339,19 +339,19 @@ SniConfig parseSni(const ConfigNode& node) {
 void checkSessionKeys(const ConfigNode& node, TlsSide side) {
   const bool accept = side == TlsSide::accept;
   for (const ConfigNode::Entry& entry : node.entries()) {
-    const bool mine = accept ? contains(accept_session_keys, entry.key)
-                             : contains(connect_session_keys, entry.key);
+    const bool mine =
+        accept ? contains(kAcceptSessionKeys, entry.key) : contains(kConnectSessionKeys, entry.key);
     if (mine) {
       continue;
     }
-    if (contains(all_session_keys, entry.key)) {
+    if (contains(kAllSessionKeys, entry.key)) {
       throw ConfigError(entry.key_mark, entry.value.path(),
                         accept ? "belongs on the connect side: session.resume is for connect.tls"
                                : "belongs on the accept side: the connect side's session takes "
                                  "only resume");
     }
-    const KeySchema schema{accept ? std::span<const std::string_view>(accept_session_keys)
-                                  : std::span<const std::string_view>(connect_session_keys)};
+    const KeySchema schema{accept ? std::span<const std::string_view>(kAcceptSessionKeys)
+                                  : std::span<const std::string_view>(kConnectSessionKeys)};
     throw ConfigError(entry.key_mark, entry.value.path(), unknownKeyReason(entry.key, schema));
   }
 }
@@ -369,7 +369,7 @@ SessionConfig parseSession(const ConfigNode& node, std::optional<TlsSide> side) 
   if (side) {
     checkSessionKeys(node, *side);
   } else {
-    node.checkKeys(KeySchema{all_session_keys});
+    node.checkKeys(KeySchema{kAllSessionKeys});
   }
   SessionConfig out;
   const bool accept = !side || *side == TlsSide::accept;
@@ -381,7 +381,7 @@ SessionConfig parseSession(const ConfigNode& node, std::optional<TlsSide> side) 
     out.ticket_keys = keys->asPath();
   }
   if (auto size = node.find("cache_size"); size && accept) {
-    out.cache_size = static_cast<uint64_t>(size->asInteger(0, max_session_cache_size));
+    out.cache_size = static_cast<uint64_t>(size->asInteger(0, kMaxSessionCacheSize));
   }
   if (auto timeout = node.find("timeout"); timeout && accept) {
     out.timeout = parseSessionTimeout(*timeout);
@@ -399,7 +399,7 @@ std::vector<std::string> parseAlpn(const ConfigNode& node) {
   std::vector<std::string> out;
   for (const ConfigNode& item : node.items()) {
     std::string protocol = item.asNonEmptyString();
-    if (protocol.size() > max_alpn_protocol_length) {
+    if (protocol.size() > kMaxAlpnProtocolLength) {
       item.fail("an ALPN protocol name is at most 255 bytes");
     }
     out.push_back(std::move(protocol));
@@ -594,7 +594,7 @@ TlsConfig buildTlsConfig(const TlsEntries& entries, TlsSide side, bool session_i
 }  // namespace
 
 void checkTlsDefaults(const ConfigNode& defaults) {
-  defaults.checkKeys(KeySchema{all_tls_keys});
+  defaults.checkKeys(KeySchema{kAllTlsKeys});
   TlsEntries entries;
   for (ConfigNode::Entry& entry : defaults.entries()) {
     entries.emplace(entry.key, std::move(entry.value));

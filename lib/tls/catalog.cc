@@ -26,9 +26,9 @@ using SslCtxPtr = std::unique_ptr<SSL_CTX, SslCtxDeleter>;
 using SslPtr = std::unique_ptr<SSL, SslDeleter>;
 using CipherStackPtr = std::unique_ptr<STACK_OF(SSL_CIPHER), CipherStackDeleter>;
 
-constexpr int default_security_level = 2;
+constexpr int kDefaultSecurityLevel = 2;
 // tlsgate refuses TLS 1.0 and 1.1 above security level 0.
-constexpr int legacy_security_level = 0;
+constexpr int kLegacySecurityLevel = 0;
 
 struct ProtocolVersion {
   const char* name;
@@ -36,15 +36,15 @@ struct ProtocolVersion {
   int security_level;
 };
 
-constexpr ProtocolVersion protocol_versions[] = {
-    {"tls1", TLS1_VERSION, legacy_security_level},
-    {"tls1.1", TLS1_1_VERSION, legacy_security_level},
-    {"tls1.2", TLS1_2_VERSION, default_security_level},
-    {"tls1.3", TLS1_3_VERSION, default_security_level},
+constexpr ProtocolVersion kProtocolVersions[] = {
+    {"tls1", TLS1_VERSION, kLegacySecurityLevel},
+    {"tls1.1", TLS1_1_VERSION, kLegacySecurityLevel},
+    {"tls1.2", TLS1_2_VERSION, kDefaultSecurityLevel},
+    {"tls1.3", TLS1_3_VERSION, kDefaultSecurityLevel},
 };
 
 const ProtocolVersion& findProtocol(const std::string& name) {
-  for (const ProtocolVersion& protocol : protocol_versions) {
+  for (const ProtocolVersion& protocol : kProtocolVersions) {
     if (name == protocol.name) {
       return protocol;
     }
@@ -156,7 +156,7 @@ std::string formatVerbose(const std::vector<CipherEntry>& ciphers) {
 
 std::vector<std::string> supportedProtocols() {
   std::vector<std::string> names;
-  for (const ProtocolVersion& protocol : protocol_versions) {
+  for (const ProtocolVersion& protocol : kProtocolVersions) {
     // A version counts only if some suite can carry it at the level where
     // tlsgate would allow it; a build without the version refuses the range.
     if (!enabledCiphers(protocol.version, protocol.version, protocol.security_level).empty()) {
@@ -172,7 +172,7 @@ std::vector<CipherEntry> listCiphers(const std::optional<std::string>& protocol)
     const ProtocolVersion& version = findProtocol(*protocol);
     ciphers = enabledCiphers(version.version, version.version, version.security_level);
   } else {
-    ciphers = enabledCiphers(TLS1_2_VERSION, TLS1_3_VERSION, default_security_level);
+    ciphers = enabledCiphers(TLS1_2_VERSION, TLS1_3_VERSION, kDefaultSecurityLevel);
   }
   std::vector<CipherEntry> entries;
   entries.reserve(ciphers.size());

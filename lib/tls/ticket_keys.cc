@@ -15,7 +15,7 @@
 namespace tlsgate {
 namespace {
 
-constexpr std::size_t key_bytes = 80;
+constexpr std::size_t kKeyBytes = 80;
 
 std::string_view trimmed(std::string_view line) {
   const auto space = [](char c) { return c == ' ' || c == '\t' || c == '\r'; };
@@ -38,7 +38,7 @@ bool decodeKey(std::string_view text, TicketKey& key) {
                                      static_cast<int>(text.size()));
   const auto padding = static_cast<std::size_t>(
       std::count(text.end() - std::min<std::size_t>(2, text.size()), text.end(), '='));
-  const bool ok = length >= 0 && static_cast<std::size_t>(length) - padding == key_bytes;
+  const bool ok = length >= 0 && static_cast<std::size_t>(length) - padding == kKeyBytes;
   if (ok) {
     std::memcpy(key.name.data(), decoded, key.name.size());
     std::memcpy(key.hmac_secret.data(), decoded + 16, key.hmac_secret.size());

@@ -105,12 +105,12 @@ std::string printToString(Print print) {
 }
 
 std::string toUpperHex(const unsigned char* data, size_t size) {
-  static constexpr char digits[] = "0123456789ABCDEF";
+  static constexpr char kDigits[] = "0123456789ABCDEF";
   std::string hex;
   hex.reserve(size * 2);
   for (size_t i = 0; i < size; ++i) {
-    hex.push_back(digits[data[i] >> 4]);
-    hex.push_back(digits[data[i] & 0x0f]);
+    hex.push_back(kDigits[data[i] >> 4]);
+    hex.push_back(kDigits[data[i] & 0x0f]);
   }
   return hex;
 }
@@ -128,8 +128,8 @@ std::string digestHex(X509* cert, const EVP_MD* md) {
 std::string nameOneLine(const X509_NAME* name) {
   // RFC 2253 order and escaping, but UTF-8 is printed as is instead of as
   // \XX escapes, so that non-ASCII names stay readable in logs.
-  constexpr unsigned long flags = XN_FLAG_RFC2253 & ~ASN1_STRFLGS_ESC_MSB;
-  return printToString([&](BIO* bio) { X509_NAME_print_ex(bio, name, 0, flags); });
+  constexpr unsigned long kFlags = XN_FLAG_RFC2253 & ~ASN1_STRFLGS_ESC_MSB;
+  return printToString([&](BIO* bio) { X509_NAME_print_ex(bio, name, 0, kFlags); });
 }
 
 std::string timeString(const ASN1_TIME* time) {

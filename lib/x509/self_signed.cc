@@ -19,10 +19,10 @@
 namespace tlsgate {
 namespace {
 
-constexpr mode_t key_file_mode = 0600;
-constexpr mode_t cert_file_mode = 0644;
-constexpr long clock_skew_seconds = 3600;
-constexpr int validity_days = 365;
+constexpr mode_t kKeyFileMode = 0600;
+constexpr mode_t kCertFileMode = 0644;
+constexpr long kClockSkewSeconds = 3600;
+constexpr int kValidityDays = 365;
 
 // std::error_code's message is strerror without its thread-safety trap.
 std::string errnoText(int error) {
@@ -173,8 +173,8 @@ X509Ptr buildCertificate(EVP_PKEY* key, const std::vector<std::string>& dns_name
   }
   setRandomSerial(cert.get());
   // Starting an hour back lets peers with a slightly slow clock accept it.
-  if (X509_gmtime_adj(X509_getm_notBefore(cert.get()), -clock_skew_seconds) == nullptr ||
-      X509_time_adj_ex(X509_getm_notAfter(cert.get()), validity_days, -clock_skew_seconds,
+  if (X509_gmtime_adj(X509_getm_notBefore(cert.get()), -kClockSkewSeconds) == nullptr ||
+      X509_time_adj_ex(X509_getm_notAfter(cert.get()), kValidityDays, -kClockSkewSeconds,
                        nullptr) == nullptr) {
     throwOpensslError("validity period");
   }
@@ -263,9 +263,9 @@ void writeNewFile(const std::string& path, const std::string& contents, mode_t m
 
 void writeSeparateFiles(const std::string& cert_path, const std::string& key_path,
                         const std::string& key_pem, const std::string& cert_pem) {
-  writeNewFile(key_path, key_pem, key_file_mode);
+  writeNewFile(key_path, key_pem, kKeyFileMode);
   try {
-    writeNewFile(cert_path, cert_pem, cert_file_mode);
+    writeNewFile(cert_path, cert_pem, kCertFileMode);
   } catch (const ConfigError&) {
     // A lone key would make the next start fail with "only one exists";
     // removing it lets that start generate a fresh pair.
@@ -315,7 +315,7 @@ bool ensureSelfSigned(const std::string& cert_path, const std::string& key_path,
     // Reserved up front so that no reallocation leaves an unwiped copy.
     combined.text.reserve(key_pem.text.size() + cert_pem.size());
     combined.text.append(key_pem.text).append(cert_pem);
-    writeNewFile(cert_path, combined.text, key_file_mode);
+    writeNewFile(cert_path, combined.text, kKeyFileMode);
     return true;
   }
   writeSeparateFiles(cert_path, key_path, key_pem.text, cert_pem);

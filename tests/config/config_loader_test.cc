@@ -17,9 +17,9 @@ using std::chrono::milliseconds;
 using std::chrono::minutes;
 using std::chrono::seconds;
 using testing::errorIs;
+using testing::kMinimalListeners;
 using testing::load;
 using testing::loadError;
-using testing::minimal_listeners;
 
 TEST(ConfigLoaderTest, FullValidExample) {
   const Config config = load(R"(global:
@@ -137,7 +137,7 @@ listeners:
 }
 
 TEST(ConfigLoaderTest, DefaultsWhenGlobalIsLeftOut) {
-  const Config config = load(minimal_listeners);
+  const Config config = load(kMinimalListeners);
   const GlobalConfig& g = config.global;
   EXPECT_EQ(g.workers, 0);
   EXPECT_EQ(g.user, "");
@@ -157,7 +157,7 @@ TEST(ConfigLoaderTest, DefaultsWhenGlobalIsLeftOut) {
 
 TEST(ConfigLoaderTest, WorkersAutoAndLogSpecialFiles) {
   const Config config =
-      load(std::string("global:\n  workers: auto\n  log: { file: syslog }\n") + minimal_listeners);
+      load(std::string("global:\n  workers: auto\n  log: { file: syslog }\n") + kMinimalListeners);
   EXPECT_EQ(config.global.workers, 0);
   EXPECT_EQ(config.global.log.file, "syslog");
 }
@@ -166,12 +166,12 @@ TEST(ConfigLoaderTest, WorkersAutoAndLogSpecialFiles) {
 
 TEST(ConfigLoaderTest, UnknownKeySuggestsTheClosestOne) {
   EXPECT_EQ(loadError(std::string("global:\n  workers: 2\n  timeouts:\n    handshak: 10s\n") +
-                      minimal_listeners),
+                      kMinimalListeners),
             "test.yaml:4:5: global.timeouts.handshak: unknown key; did you mean 'handshake'?");
 }
 
 TEST(ConfigLoaderTest, UnknownKeyWithoutCloseMatchListsTheKeys) {
-  EXPECT_EQ(loadError(std::string("global:\n  log:\n    verbosity: 3\n") + minimal_listeners),
+  EXPECT_EQ(loadError(std::string("global:\n  log:\n    verbosity: 3\n") + kMinimalListeners),
             "test.yaml:3:5: global.log.verbosity: unknown key (expected one of: level, format, "
             "file)");
 }
@@ -186,13 +186,13 @@ TEST(ConfigLoaderTest, UnknownKeyInAListener) {
 }
 
 TEST(ConfigLoaderTest, UnknownTopLevelKey) {
-  EXPECT_TRUE(errorIs(loadError(std::string(minimal_listeners) + "globals: {}\n"),
+  EXPECT_TRUE(errorIs(loadError(std::string(kMinimalListeners) + "globals: {}\n"),
                       "test.yaml:10:1: globals: ", "did you mean 'global'?"));
 }
 
 TEST(ConfigLoaderTest, PlannedKeysAreRejectedAsNotImplemented) {
   EXPECT_EQ(
-      loadError(std::string("global:\n  admin: { listen: 127.0.0.1:9100 }\n") + minimal_listeners),
+      loadError(std::string("global:\n  admin: { listen: 127.0.0.1:9100 }\n") + kMinimalListeners),
       "test.yaml:2:3: global.admin: is not implemented yet in this version of tlsgate; remove it");
   EXPECT_TRUE(
       errorIs(loadError(R"(listeners:
@@ -207,35 +207,35 @@ TEST(ConfigLoaderTest, PlannedKeysAreRejectedAsNotImplemented) {
 }
 
 TEST(ConfigLoaderTest, RepeatedKeyIsAnError) {
-  EXPECT_EQ(loadError(std::string("global:\n  workers: 2\n  workers: 3\n") + minimal_listeners),
+  EXPECT_EQ(loadError(std::string("global:\n  workers: 2\n  workers: 3\n") + kMinimalListeners),
             "test.yaml:3:3: global.workers: is set twice in the same map");
 }
 
 // ---------------------------------------------------------------- values
 
 TEST(ConfigLoaderTest, DurationWithoutUnit) {
-  EXPECT_EQ(loadError(std::string("global:\n  timeouts:\n    handshake: 10\n") + minimal_listeners),
+  EXPECT_EQ(loadError(std::string("global:\n  timeouts:\n    handshake: 10\n") + kMinimalListeners),
             "test.yaml:3:16: global.timeouts.handshake: '10' has no unit; add one, e.g. 10s or "
             "10ms");
 }
 
 TEST(ConfigLoaderTest, DurationMustBePositive) {
-  EXPECT_EQ(loadError(std::string("global:\n  timeouts: { idle: 0s }\n") + minimal_listeners),
+  EXPECT_EQ(loadError(std::string("global:\n  timeouts: { idle: 0s }\n") + kMinimalListeners),
             "test.yaml:2:21: global.timeouts.idle: must be longer than zero");
 }
 
 TEST(ConfigLoaderTest, BufferSizeBounds) {
-  EXPECT_EQ(load(std::string("global:\n  limits: { buffer_size: 64m }\n") + minimal_listeners)
+  EXPECT_EQ(load(std::string("global:\n  limits: { buffer_size: 64m }\n") + kMinimalListeners)
                 .global.limits.buffer_size,
             64u * 1024 * 1024);
-  EXPECT_EQ(load(std::string("global:\n  limits: { buffer_size: 4096 }\n") + minimal_listeners)
+  EXPECT_EQ(load(std::string("global:\n  limits: { buffer_size: 4096 }\n") + kMinimalListeners)
                 .global.limits.buffer_size,
             4096u);
   EXPECT_TRUE(errorIs(
-      loadError(std::string("global:\n  limits: { buffer_size: 1k }\n") + minimal_listeners),
+      loadError(std::string("global:\n  limits: { buffer_size: 1k }\n") + kMinimalListeners),
       "test.yaml:2:26: global.limits.buffer_size: ", "must be from 4096 to 67108864"));
   EXPECT_TRUE(errorIs(
-      loadError(std::string("global:\n  limits: { buffer_size: 65m }\n") + minimal_listeners),
+      loadError(std::string("global:\n  limits: { buffer_size: 65m }\n") + kMinimalListeners),
       "test.yaml:2:26: global.limits.buffer_size: ", "must be from 4096"));
 }
 
@@ -244,17 +244,17 @@ TEST(ConfigLoaderTest, WrongTypeList) {
 }
 
 TEST(ConfigLoaderTest, WrongTypeMap) {
-  EXPECT_EQ(loadError(std::string("global:\n  log: [info]\n") + minimal_listeners),
+  EXPECT_EQ(loadError(std::string("global:\n  log: [info]\n") + kMinimalListeners),
             "test.yaml:2:8: global.log: expected a map (key: value pairs)");
 }
 
 TEST(ConfigLoaderTest, WrongTypeNumber) {
   EXPECT_EQ(
-      loadError(std::string("global:\n  limits:\n    max_connections: lots\n") + minimal_listeners),
+      loadError(std::string("global:\n  limits:\n    max_connections: lots\n") + kMinimalListeners),
       "test.yaml:3:22: global.limits.max_connections: expected a number, not 'lots'");
-  EXPECT_EQ(loadError(std::string("global:\n  workers: [1]\n") + minimal_listeners),
+  EXPECT_EQ(loadError(std::string("global:\n  workers: [1]\n") + kMinimalListeners),
             "test.yaml:2:12: global.workers: expected auto or a number");
-  EXPECT_EQ(loadError(std::string("global:\n  workers: 0\n") + minimal_listeners),
+  EXPECT_EQ(loadError(std::string("global:\n  workers: 0\n") + kMinimalListeners),
             "test.yaml:2:12: global.workers: must be from 1 to 1024, not 0");
 }
 
@@ -273,16 +273,16 @@ TEST(ConfigLoaderTest, WrongTypeBool) {
 
 TEST(ConfigLoaderTest, EmptyValueReportsTheKeyPosition) {
   // yaml-cpp places an empty value at the next token; the key is where the user looks.
-  EXPECT_EQ(loadError(std::string("global:\n  user:\n") + minimal_listeners),
+  EXPECT_EQ(loadError(std::string("global:\n  user:\n") + kMinimalListeners),
             "test.yaml:2:3: global.user: expected a string");
 }
 
 TEST(ConfigLoaderTest, BadEnumValues) {
   EXPECT_TRUE(
-      errorIs(loadError(std::string("global:\n  log: { level: verbose }\n") + minimal_listeners),
+      errorIs(loadError(std::string("global:\n  log: { level: verbose }\n") + kMinimalListeners),
               "test.yaml:2:17: global.log.level: ", "expected trace, debug, info"));
   EXPECT_TRUE(
-      errorIs(loadError(std::string("global:\n  log: { format: xml }\n") + minimal_listeners),
+      errorIs(loadError(std::string("global:\n  log: { format: xml }\n") + kMinimalListeners),
               "test.yaml:2:18: global.log.format: ", "expected text or json"));
 }
 
@@ -353,7 +353,7 @@ class ConfigFileTest : public ::testing::Test {
 };
 
 TEST_F(ConfigFileTest, RelativePathsResolveAgainstTheFilesDirectory) {
-  const std::string path = write("etc/tlsgate.yaml", std::string(minimal_listeners));
+  const std::string path = write("etc/tlsgate.yaml", std::string(kMinimalListeners));
   const Config config = ConfigLoader::loadFile(path);
   EXPECT_EQ(config.path, path);
   EXPECT_EQ(config.listeners[0].accept.tls->certificates[0].cert.value,
@@ -362,7 +362,7 @@ TEST_F(ConfigFileTest, RelativePathsResolveAgainstTheFilesDirectory) {
 }
 
 TEST_F(ConfigFileTest, RelativeConfigPathStillGivesAbsoluteFilePaths) {
-  write("tlsgate.yaml", std::string(minimal_listeners));
+  write("tlsgate.yaml", std::string(kMinimalListeners));
   const auto previous = std::filesystem::current_path();
   std::filesystem::current_path(dir_);
   const Config config = ConfigLoader::loadFile("tlsgate.yaml");
@@ -451,7 +451,7 @@ listeners:
 TEST(ConfigLoaderTest, DefaultAppliesToAnEmptyVariable) {
   ScopedEnv empty("TLSGATE_TEST_EMPTY", "");
   const Config config =
-      load(std::string("global:\n  user: ${TLSGATE_TEST_EMPTY:-nobody}\n") + minimal_listeners);
+      load(std::string("global:\n  user: ${TLSGATE_TEST_EMPTY:-nobody}\n") + kMinimalListeners);
   EXPECT_EQ(config.global.user, "nobody");
 }
 

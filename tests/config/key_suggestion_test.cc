@@ -7,7 +7,7 @@
 namespace tlsgate {
 namespace {
 
-constexpr std::array<std::string_view, 4> known_keys = {"cipher", "ciphersuites", "cafile",
+constexpr std::array<std::string_view, 4> kKnownKeys = {"cipher", "ciphersuites", "cafile",
                                                         "cadir"};
 
 TEST(KeySuggestionTest, EditDistance) {
@@ -19,14 +19,14 @@ TEST(KeySuggestionTest, EditDistance) {
 }
 
 TEST(KeySuggestionTest, SuggestsTheClosestKey) {
-  EXPECT_EQ(closestKey("ciphersuite", known_keys), "ciphersuites");
-  EXPECT_EQ(closestKey("cafil", known_keys), "cafile");
-  EXPECT_EQ(closestKey("cadri", known_keys), "cadir");
+  EXPECT_EQ(closestKey("ciphersuite", kKnownKeys), "ciphersuites");
+  EXPECT_EQ(closestKey("cafil", kKnownKeys), "cafile");
+  EXPECT_EQ(closestKey("cadri", kKnownKeys), "cadir");
 }
 
 TEST(KeySuggestionTest, NothingWhenFarAway) {
-  EXPECT_EQ(closestKey("certificates", known_keys), std::nullopt);
-  EXPECT_EQ(closestKey("cphrsuite", known_keys), std::nullopt);
+  EXPECT_EQ(closestKey("certificates", kKnownKeys), std::nullopt);
+  EXPECT_EQ(closestKey("cphrsuite", kKnownKeys), std::nullopt);
 }
 
 }  // namespace

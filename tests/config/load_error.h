@@ -11,10 +11,10 @@
 namespace tlsgate::testing {
 
 // Relative paths in loadString() configs resolve against this directory.
-inline constexpr const char* base_dir = "/etc/tlsgate";
+inline constexpr const char* kBaseDir = "/etc/tlsgate";
 
 inline Config load(const std::string& yaml) {
-  return ConfigLoader::loadString(yaml, "test.yaml", base_dir);
+  return ConfigLoader::loadString(yaml, "test.yaml", kBaseDir);
 }
 
 // The message of the ConfigError that loading `yaml` throws, or "" (and a
@@ -44,7 +44,7 @@ inline ::testing::AssertionResult errorIs(const std::string& message, const std:
 }
 
 // A listener that is valid on its own, for tests that vary something else.
-inline constexpr const char* minimal_listeners = R"(listeners:
+inline constexpr const char* kMinimalListeners = R"(listeners:
   - name: web
     accept:
       address: 127.0.0.1:8443

@@ -34,8 +34,8 @@ std::string config(const std::string& accept_tls, const std::string& connect_tls
   return out;
 }
 
-constexpr const char* accept_cert = "        certificates: [{ cert: site.pem }]\n";
-constexpr const char* verify_on = "        verify: true\n";
+constexpr const char* kAcceptCert = "        certificates: [{ cert: site.pem }]\n";
+constexpr const char* kVerifyOn = "        verify: true\n";
 
 TlsConfig acceptTls(const std::string& yaml) {
   return *load(yaml).listeners[0].accept.tls;
@@ -47,7 +47,7 @@ TlsConfig connectTls(const std::string& yaml) {
 // ---------------------------------------------------------------- tls_defaults
 
 TEST(TlsConfigTest, DefaultsReachBothSides) {
-  const std::string yaml = config(accept_cert, verify_on,
+  const std::string yaml = config(kAcceptCert, kVerifyOn,
                                   "    cipher: ECDHE+AESGCM\n"
                                   "    protocols: [tls1.3]\n"
                                   "    alpn: [h2]\n"
@@ -64,7 +64,7 @@ TEST(TlsConfigTest, DefaultsReachBothSides) {
 }
 
 TEST(TlsConfigTest, BlockKeysOverrideDefaults) {
-  const TlsConfig tls = acceptTls(config(std::string(accept_cert) + "        cipher: HIGH\n"
+  const TlsConfig tls = acceptTls(config(std::string(kAcceptCert) + "        cipher: HIGH\n"
                                                                     "        alpn: [http/1.1]\n",
                                          "", "    cipher: ECDHE+AESGCM\n    alpn: [h2]\n"));
   EXPECT_EQ(tls.cipher, "HIGH");
@@ -72,7 +72,7 @@ TEST(TlsConfigTest, BlockKeysOverrideDefaults) {
 }
 
 TEST(TlsConfigTest, DefaultsOnlyReachTheirSide) {
-  const Config loaded = load(config(accept_cert, verify_on,
+  const Config loaded = load(config(kAcceptCert, kVerifyOn,
                                     "    servername: origin.example\n"
                                     "    client_certs: { mode: request, cafile: ca.pem }\n"));
   const TlsConfig& accept = *loaded.listeners[0].accept.tls;
@@ -84,7 +84,7 @@ TEST(TlsConfigTest, DefaultsOnlyReachTheirSide) {
 }
 
 TEST(TlsConfigTest, DefaultsDoNotCreateTlsBlocks) {
-  const Config loaded = load(config(accept_cert, "", "    servername: origin.example\n"));
+  const Config loaded = load(config(kAcceptCert, "", "    servername: origin.example\n"));
   EXPECT_FALSE(loaded.listeners[0].connect.tls.has_value());
 }
 
@@ -97,7 +97,7 @@ TEST(TlsConfigTest, DefaultCertificatesSatisfyTheAcceptSide) {
 
 TEST(TlsConfigTest, SecurityLevelFromDefaultsAllowsLegacyProtocolsInABlock) {
   const TlsConfig tls =
-      acceptTls(config(std::string(accept_cert) + "        protocols: [tls1.1, tls1.2]\n", "",
+      acceptTls(config(std::string(kAcceptCert) + "        protocols: [tls1.1, tls1.2]\n", "",
                        "    security_level: 0\n"));
   EXPECT_EQ(tls.security_level, 0);
   EXPECT_EQ(tls.protocols, (std::vector<TlsProtocol>{TlsProtocol::tls1_1, TlsProtocol::tls1_2}));
@@ -105,7 +105,7 @@ TEST(TlsConfigTest, SecurityLevelFromDefaultsAllowsLegacyProtocolsInABlock) {
 
 TEST(TlsConfigTest, ClientCertificateIsInheritedAsAWhole) {
   const std::string defaults = "    cert: default.pem\n    key: default.key\n";
-  const TlsConfig inherited = connectTls(config("", verify_on, defaults));
+  const TlsConfig inherited = connectTls(config("", kVerifyOn, defaults));
   ASSERT_TRUE(inherited.client_certificate.has_value());
   EXPECT_EQ(inherited.client_certificate->cert.value, "/etc/tlsgate/default.pem");
   EXPECT_EQ(inherited.client_certificate->key.value, "/etc/tlsgate/default.key");
@@ -119,7 +119,7 @@ TEST(TlsConfigTest, ClientCertificateIsInheritedAsAWhole) {
 }
 
 TEST(TlsConfigTest, UnknownKeyInDefaults) {
-  EXPECT_EQ(loadError(config(accept_cert, "", "    ciphersuite: TLS_AES_128_GCM_SHA256\n")),
+  EXPECT_EQ(loadError(config(kAcceptCert, "", "    ciphersuite: TLS_AES_128_GCM_SHA256\n")),
             "test.yaml:3:5: global.tls_defaults.ciphersuite: unknown key; did you mean "
             "'ciphersuites'?");
 }
@@ -141,13 +141,13 @@ TEST(TlsConfigTest, DefaultsAreCheckedEvenWithoutTlsBlocks) {
 // ---------------------------------------------------------------- keys and sides
 
 TEST(TlsConfigTest, UnknownKeyInABlockHasPositionAndSuggestion) {
-  EXPECT_EQ(loadError(config(std::string(accept_cert) + "        ciphersuite: X\n", "")),
+  EXPECT_EQ(loadError(config(std::string(kAcceptCert) + "        ciphersuite: X\n", "")),
             "test.yaml:7:9: listeners[0].accept.tls.ciphersuite: unknown key; did you mean "
             "'ciphersuites'?");
 }
 
 TEST(TlsConfigTest, ConnectKeyOnTheAcceptSide) {
-  EXPECT_EQ(loadError(config(std::string(accept_cert) + "        servername: a.example\n", "")),
+  EXPECT_EQ(loadError(config(std::string(kAcceptCert) + "        servername: a.example\n", "")),
             "test.yaml:7:9: listeners[0].accept.tls.servername: belongs on the connect side "
             "(connect.tls), not on the accept side");
 }
@@ -159,7 +159,7 @@ TEST(TlsConfigTest, ClientCertificateKeysOnTheAcceptSide) {
 }
 
 TEST(TlsConfigTest, AcceptKeyOnTheConnectSide) {
-  EXPECT_EQ(loadError(config(accept_cert, "        client_certs: { mode: require }\n")),
+  EXPECT_EQ(loadError(config(kAcceptCert, "        client_certs: { mode: require }\n")),
             "test.yaml:10:9: listeners[0].connect.tls.client_certs: belongs on the accept side "
             "(accept.tls), not on the connect side");
 }
@@ -181,7 +181,7 @@ TEST(TlsConfigTest, EmptyConnectBlockUsesSecureDefaults) {
 // ---------------------------------------------------------------- protocols
 
 std::string withProtocols(const std::string& protocols, const std::string& extra = "") {
-  return config(std::string(accept_cert) + "        protocols: " + protocols + "\n" + extra, "");
+  return config(std::string(kAcceptCert) + "        protocols: " + protocols + "\n" + extra, "");
 }
 
 TEST(TlsConfigTest, ModernProtocols) {
@@ -229,7 +229,7 @@ TEST(TlsConfigTest, BadProtocolLists) {
 
 TEST(TlsConfigTest, SecurityLevelRange) {
   EXPECT_TRUE(
-      errorIs(loadError(config(std::string(accept_cert) + "        security_level: 6\n", "")),
+      errorIs(loadError(config(std::string(kAcceptCert) + "        security_level: 6\n", "")),
               "test.yaml:7:25: listeners[0].accept.tls.security_level: ", "must be from 0 to 5"));
 }
 
@@ -283,7 +283,7 @@ TEST(TlsConfigTest, SelfSigned) {
 
 std::string withClientCerts(const std::string& client_certs, const std::string& extra = "",
                             const std::string& defaults = "") {
-  return config(std::string(accept_cert) + "        client_certs: " + client_certs + "\n" + extra,
+  return config(std::string(kAcceptCert) + "        client_certs: " + client_certs + "\n" + extra,
                 "", defaults);
 }
 
@@ -373,38 +373,38 @@ TEST(TlsConfigTest, ClientCertsAllowErrors) {
 // ---------------------------------------------------------------- sni
 
 TEST(TlsConfigTest, SniUnknown) {
-  EXPECT_FALSE(acceptTls(config(accept_cert, "")).sni.reject_unknown);
+  EXPECT_FALSE(acceptTls(config(kAcceptCert, "")).sni.reject_unknown);
   EXPECT_FALSE(
-      acceptTls(config(std::string(accept_cert) + "        sni: { unknown: default }\n", ""))
+      acceptTls(config(std::string(kAcceptCert) + "        sni: { unknown: default }\n", ""))
           .sni.reject_unknown);
-  EXPECT_TRUE(acceptTls(config(std::string(accept_cert) + "        sni: { unknown: reject }\n", ""))
+  EXPECT_TRUE(acceptTls(config(std::string(kAcceptCert) + "        sni: { unknown: reject }\n", ""))
                   .sni.reject_unknown);
   EXPECT_TRUE(errorIs(
-      loadError(config(std::string(accept_cert) + "        sni: { unknown: fail }\n", "")),
+      loadError(config(std::string(kAcceptCert) + "        sni: { unknown: fail }\n", "")),
       "test.yaml:7:25: listeners[0].accept.tls.sni.unknown: ", "expected default or reject"));
   EXPECT_TRUE(
-      errorIs(loadError(config(std::string(accept_cert) + "        sni: { unknwn: reject }\n", "")),
+      errorIs(loadError(config(std::string(kAcceptCert) + "        sni: { unknwn: reject }\n", "")),
               "test.yaml:7:16: listeners[0].accept.tls.sni.unknwn: ", "did you mean 'unknown'"));
   EXPECT_TRUE(
-      errorIs(loadError(config(accept_cert, "        sni: { unknown: reject }\n")),
+      errorIs(loadError(config(kAcceptCert, "        sni: { unknown: reject }\n")),
               "test.yaml:10:9: listeners[0].connect.tls.sni: ", "belongs on the accept side"));
 }
 
 TEST(TlsConfigTest, PinSha256) {
   const std::string pin(64, 'a');
-  EXPECT_EQ(connectTls(config(accept_cert, "        pin_sha256: ['" + pin + "']\n")).pin_sha256,
+  EXPECT_EQ(connectTls(config(kAcceptCert, "        pin_sha256: ['" + pin + "']\n")).pin_sha256,
             std::vector<std::string>{std::string(64, 'A')});
   EXPECT_TRUE(
-      errorIs(loadError(config(accept_cert,
+      errorIs(loadError(config(kAcceptCert,
                                "        verify: false\n        pin_sha256: ['" + pin + "']\n")),
               "test.yaml:11:21: listeners[0].connect.tls.pin_sha256: ", "needs verify: true"));
   EXPECT_TRUE(errorIs(
-      loadError(config(std::string(accept_cert) + "        pin_sha256: []\n", "")),
+      loadError(config(std::string(kAcceptCert) + "        pin_sha256: []\n", "")),
       "test.yaml:7:9: listeners[0].accept.tls.pin_sha256: ", "belongs on the connect side"));
 }
 
 TEST(TlsConfigTest, DhparamsAndOcspStapleArePathsOnTheAcceptSide) {
-  const TlsConfig tls = acceptTls(config(std::string(accept_cert) +
+  const TlsConfig tls = acceptTls(config(std::string(kAcceptCert) +
                                              "        dhparams: dh.pem\n"
                                              "        ocsp_staple: /var/lib/tlsgate/site.ocsp\n",
                                          ""));
@@ -412,17 +412,17 @@ TEST(TlsConfigTest, DhparamsAndOcspStapleArePathsOnTheAcceptSide) {
   EXPECT_EQ(tls.dhparams.mark.str(), "test.yaml:7:19");
   EXPECT_EQ(tls.ocsp_staple.value, "/var/lib/tlsgate/site.ocsp");
   EXPECT_TRUE(
-      errorIs(loadError(config(accept_cert, "        dhparams: dh.pem\n")),
+      errorIs(loadError(config(kAcceptCert, "        dhparams: dh.pem\n")),
               "test.yaml:10:9: listeners[0].connect.tls.dhparams: ", "belongs on the accept side"));
   EXPECT_TRUE(errorIs(
-      loadError(config(accept_cert, "        ocsp_staple: s.ocsp\n")),
+      loadError(config(kAcceptCert, "        ocsp_staple: s.ocsp\n")),
       "test.yaml:10:9: listeners[0].connect.tls.ocsp_staple: ", "belongs on the accept side"));
 }
 
 // ---------------------------------------------------------------- session
 
 TEST(TlsConfigTest, SessionDefaults) {
-  const Config loaded = load(config(accept_cert, verify_on));
+  const Config loaded = load(config(kAcceptCert, kVerifyOn));
   const SessionConfig& accept = loaded.listeners[0].accept.tls->session;
   EXPECT_TRUE(accept.tickets);
   EXPECT_TRUE(accept.ticket_keys.value.empty());
@@ -433,7 +433,7 @@ TEST(TlsConfigTest, SessionDefaults) {
 
 TEST(TlsConfigTest, SessionValues) {
   const TlsConfig accept = acceptTls(
-      config(std::string(accept_cert) +
+      config(std::string(kAcceptCert) +
                  "        session: { tickets: true, ticket_keys: tickets.key, cache_size: 0, "
                  "timeout: 1h }\n",
              ""));
@@ -442,29 +442,29 @@ TEST(TlsConfigTest, SessionValues) {
   EXPECT_EQ(accept.session.cache_size, 0U);
   EXPECT_EQ(accept.session.timeout, std::chrono::hours(1));
   EXPECT_FALSE(
-      connectTls(config(accept_cert, "        session: { resume: false }\n")).session.resume);
+      connectTls(config(kAcceptCert, "        session: { resume: false }\n")).session.resume);
 }
 
 TEST(TlsConfigTest, SessionKeysBelongToOneSide) {
   EXPECT_TRUE(errorIs(
-      loadError(config(std::string(accept_cert) + "        session: { resume: true }\n", "")),
+      loadError(config(std::string(kAcceptCert) + "        session: { resume: true }\n", "")),
       "test.yaml:7:20: listeners[0].accept.tls.session.resume: ", "belongs on the connect side"));
   EXPECT_TRUE(errorIs(
-      loadError(config(accept_cert, "        session: { tickets: false }\n")),
+      loadError(config(kAcceptCert, "        session: { tickets: false }\n")),
       "test.yaml:10:20: listeners[0].connect.tls.session.tickets: ", "belongs on the accept side"));
   EXPECT_TRUE(errorIs(
-      loadError(config(std::string(accept_cert) + "        session: { ticket_key: k }\n", "")),
+      loadError(config(std::string(kAcceptCert) + "        session: { ticket_key: k }\n", "")),
       "test.yaml:7:20: listeners[0].accept.tls.session.ticket_key: ",
       "did you mean 'ticket_keys'"));
   // From tls_defaults, each side takes its own session keys.
   const Config loaded =
-      load(config(accept_cert, verify_on, "    session: { resume: false, cache_size: 5 }\n"));
+      load(config(kAcceptCert, kVerifyOn, "    session: { resume: false, cache_size: 5 }\n"));
   EXPECT_EQ(loaded.listeners[0].accept.tls->session.cache_size, 5U);
   EXPECT_FALSE(loaded.listeners[0].connect.tls->session.resume);
 }
 
 TEST(TlsConfigTest, SessionValueErrors) {
-  const std::string prefix = std::string(accept_cert) + "        session: ";
+  const std::string prefix = std::string(kAcceptCert) + "        session: ";
   EXPECT_TRUE(errorIs(loadError(config(prefix + "{ timeout: 500ms }\n", "")),
                       "test.yaml:7:29: listeners[0].accept.tls.session.timeout: ", "at least 1s"));
   EXPECT_TRUE(errorIs(loadError(config(prefix + "{ cache_size: -1 }\n", "")),
@@ -475,15 +475,15 @@ TEST(TlsConfigTest, SessionValueErrors) {
 }
 
 TEST(TlsConfigTest, Alpn) {
-  EXPECT_TRUE(errorIs(loadError(config(std::string(accept_cert) + "        alpn: [h2, '']\n", "")),
+  EXPECT_TRUE(errorIs(loadError(config(std::string(kAcceptCert) + "        alpn: [h2, '']\n", "")),
                       "test.yaml:7:20: listeners[0].accept.tls.alpn[1]: ", "must not be empty"));
   const std::string long_name(256, 'x');
   EXPECT_TRUE(errorIs(
-      loadError(config(std::string(accept_cert) + "        alpn: [" + long_name + "]\n", "")),
+      loadError(config(std::string(kAcceptCert) + "        alpn: [" + long_name + "]\n", "")),
       "test.yaml:7:16: listeners[0].accept.tls.alpn[0]: ", "at most 255 bytes"));
   EXPECT_EQ(
       acceptTls(
-          config(std::string(accept_cert) + "        alpn: [" + std::string(255, 'y') + "]\n", ""))
+          config(std::string(kAcceptCert) + "        alpn: [" + std::string(255, 'y') + "]\n", ""))
           .alpn[0]
           .size(),
       255u);
