@@ -26,6 +26,19 @@ const char* phaseName(int phase) {
   return kNames.at(static_cast<std::size_t>(phase));
 }
 
+// Points libuv buffers at the head of `queue`; returns how many were filled.
+template <std::size_t N>
+unsigned int gatherBuffers(const ByteQueue& queue, std::array<uv_buf_t, N>& bufs) {
+  std::array<std::span<const std::byte>, N> pieces;
+  const std::size_t count = queue.gather(pieces);
+  for (std::size_t i = 0; i < count; ++i) {
+    // libuv's buffers are mutable by type only; writes never change them.
+    bufs[i] = uv_buf_init(const_cast<char*>(reinterpret_cast<const char*>(pieces[i].data())),
+                          static_cast<unsigned int>(pieces[i].size()));
+  }
+  return static_cast<unsigned int>(count);
+}
+
 std::string uvErrorText(int status) {
   switch (status) {
     case UV_ECONNREFUSED:
@@ -327,15 +340,7 @@ void Connection::flush(Side& side) {
     return;
   }
   // Most writes complete at once: try that first, without a request.
-  std::array<std::span<const std::byte>, kTryWriteBuffers> pieces;
-  std::array<uv_buf_t, kTryWriteBuffers> bufs{};
-  std::size_t count = side.tx.gather(pieces);
-  for (std::size_t i = 0; i < count; ++i) {
-    bufs[i] = uv_buf_init(const_cast<char*>(reinterpret_cast<const char*>(pieces[i].data())),
-                          static_cast<unsigned int>(pieces[i].size()));
-  }
-  int written = uv_try_write(reinterpret_cast<uv_stream_t*>(&side.tcp), bufs.data(),
-                             static_cast<unsigned int>(count));
+  int written = tryWrite(side);
   if (written < 0 && written != UV_EAGAIN) {
     failWrite(side, written);
     return;
@@ -352,18 +357,15 @@ void Connection::flush(Side& side) {
 }
 
 void Connection::startWrite(Side& side) {
-  std::array<std::span<const std::byte>, kWriteBuffers> pieces;
   std::array<uv_buf_t, kWriteBuffers> bufs{};
-  std::size_t count = side.tx.gather(pieces);
+  const unsigned int count = gatherBuffers(side.tx, bufs);
   side.in_flight = 0;
-  for (std::size_t i = 0; i < count; ++i) {
-    bufs[i] = uv_buf_init(const_cast<char*>(reinterpret_cast<const char*>(pieces[i].data())),
-                          static_cast<unsigned int>(pieces[i].size()));
-    side.in_flight += pieces[i].size();
+  for (unsigned int i = 0; i < count; ++i) {
+    side.in_flight += bufs[i].len;
   }
   side.write_req.data = &side;
-  int rc = uv_write(&side.write_req, reinterpret_cast<uv_stream_t*>(&side.tcp), bufs.data(),
-                    static_cast<unsigned int>(count), onWrite);
+  int rc = uv_write(&side.write_req, reinterpret_cast<uv_stream_t*>(&side.tcp), bufs.data(), count,
+                    onWrite);
   if (rc != 0) {
     failWrite(side, rc);
     return;
@@ -577,15 +579,14 @@ void Connection::flushBestEffort(Side& side) {
   if (!side.connected || side.writing || side.tx.empty()) {
     return;
   }
-  std::array<std::span<const std::byte>, kTryWriteBuffers> pieces;
+  tryWrite(side);
+}
+
+// One non-blocking write of the head of side.tx: bytes written or a UV error.
+int Connection::tryWrite(Side& side) {
   std::array<uv_buf_t, kTryWriteBuffers> bufs{};
-  std::size_t count = side.tx.gather(pieces);
-  for (std::size_t i = 0; i < count; ++i) {
-    bufs[i] = uv_buf_init(const_cast<char*>(reinterpret_cast<const char*>(pieces[i].data())),
-                          static_cast<unsigned int>(pieces[i].size()));
-  }
-  uv_try_write(reinterpret_cast<uv_stream_t*>(&side.tcp), bufs.data(),
-               static_cast<unsigned int>(count));
+  const unsigned int count = gatherBuffers(side.tx, bufs);
+  return uv_try_write(reinterpret_cast<uv_stream_t*>(&side.tcp), bufs.data(), count);
 }
 
 void Connection::close() {

@@ -91,6 +91,7 @@ class Connection {
   void failRead(Side& side, int status);
   void close();
   void flushBestEffort(Side& side);
+  int tryWrite(Side& side);
   void armTimer(uint64_t milliseconds);
   void armIdleTimer();
   void logClose();
