@@ -11,13 +11,6 @@
 namespace tlsgate::test {
 namespace {
 
-CertificateConfig certificate(const IssuedCertificate& issued) {
-  CertificateConfig out;
-  out.cert.value = issued.cert_path;
-  out.key.value = issued.key_path;
-  return out;
-}
-
 std::string leafSha256(const IssuedCertificate& issued) {
   return sha256Fingerprint(loadCertificates(issued.cert_path).front().get());
 }

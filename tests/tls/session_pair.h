@@ -13,13 +13,18 @@
 
 namespace tlsgate::test {
 
+// A certificate entry for `issued`.
+inline CertificateConfig certificate(const IssuedCertificate& issued) {
+  CertificateConfig out;
+  out.cert.value = issued.cert_path;
+  out.key.value = issued.key_path;
+  return out;
+}
+
 // A server config with `issued` as its certificate.
 inline TlsConfig serverConfig(const IssuedCertificate& issued) {
   TlsConfig config;
-  CertificateConfig certificate;
-  certificate.cert.value = issued.cert_path;
-  certificate.key.value = issued.key_path;
-  config.certificates.push_back(certificate);
+  config.certificates.push_back(certificate(issued));
   return config;
 }
 

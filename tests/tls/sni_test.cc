@@ -9,13 +9,6 @@
 namespace tlsgate::test {
 namespace {
 
-CertificateConfig certificate(const IssuedCertificate& issued) {
-  CertificateConfig out;
-  out.cert.value = issued.cert_path;
-  out.key.value = issued.key_path;
-  return out;
-}
-
 class SniTest : public ::testing::Test {
  protected:
   // The handshake's certificate subject as the client saw it, or the failure.
