@@ -14,8 +14,9 @@ namespace {
 // A socket read lands in the tail chunk only when at least this much room is
 // left there; otherwise a fresh chunk is taken, so reads stay large.
 constexpr std::size_t kMinReadRoom = 4096;
-// Room for one decrypted record, for the same reason.
-constexpr std::size_t kMinPlaintextRoom = 4096;
+// Room for one whole decrypted record: TlsSession then decrypts straight into
+// the queue.
+constexpr std::size_t kMinPlaintextRoom = TlsSession::kReadRoom;
 // uv_write keeps up to four buffers inline; more would allocate.
 constexpr std::size_t kWriteBuffers = 4;
 constexpr std::size_t kTryWriteBuffers = 16;

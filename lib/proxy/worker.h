@@ -16,6 +16,7 @@
 
 #include "config/config.h"
 #include "proxy/listener.h"
+#include "tls/tls_session.h"
 #include "util/buffer_pool.h"
 
 namespace tlsgate {
@@ -80,7 +81,7 @@ class Worker {
   static constexpr std::size_t kChunkSize = std::size_t{16} * 1024 + 512;
   BufferPool pool_{kChunkSize};
   // Plaintext passes through here between two TLS sessions (re-encrypt mode).
-  std::array<std::byte, std::size_t{16} * 1024> scratch_{};
+  std::array<std::byte, TlsSession::kReadRoom> scratch_{};
   std::vector<std::unique_ptr<ListenSlot>> slots_;
   uv_async_t stop_async_{};
   uv_timer_t drain_timer_{};

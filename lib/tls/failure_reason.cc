@@ -9,38 +9,6 @@
 namespace tlsgate {
 namespace {
 
-// Alerts arrive in the error queue as SSL_AD_REASON_OFFSET + alert number.
-std::string describeAlert(int alert, TlsRole role) {
-  switch (alert) {
-    case SSL_AD_UNKNOWN_CA:
-      return "peer rejected our certificate: unknown CA (give the peer our CA, or use a "
-             "certificate it trusts)";
-    case SSL_AD_BAD_CERTIFICATE:
-    case SSL_AD_UNSUPPORTED_CERTIFICATE:
-    case SSL_AD_CERTIFICATE_UNKNOWN:
-      return std::string("peer rejected our certificate (alert: ") +
-             SSL_alert_desc_string_long(alert) + ")";
-    case SSL_AD_CERTIFICATE_EXPIRED:
-      return "peer rejected our certificate: it has expired";
-    case SSL_AD_PROTOCOL_VERSION:
-      return "peer does not support any TLS version we allow (check protocols)";
-    case SSL_AD_HANDSHAKE_FAILURE:
-    case SSL_AD_INSUFFICIENT_SECURITY:
-      return "peer found no acceptable parameters (check cipher, ciphersuites, groups, "
-             "security_level)";
-    case SSL_AD_UNRECOGNIZED_NAME:
-      return "peer does not serve the server name we sent (check servername)";
-    case SSL_AD_NO_APPLICATION_PROTOCOL:
-      return "peer accepted none of our ALPN protocols (check alpn)";
-    case SSL_AD_CERTIFICATE_REQUIRED:
-      return role == TlsRole::client
-                 ? "server requires a client certificate (set cert and key on the connect side)"
-                 : "peer requires a certificate we did not send";
-    default:
-      return std::string("peer sent alert: ") + SSL_alert_desc_string_long(alert);
-  }
-}
-
 std::string describeReason(int reason, const FailureContext& context) {
   const bool server = context.role == TlsRole::server;
   switch (reason) {
@@ -85,12 +53,43 @@ std::string describeReason(int reason, const FailureContext& context) {
       break;
   }
   if (reason > SSL_AD_REASON_OFFSET && reason < SSL_AD_REASON_OFFSET + 256) {
-    return describeAlert(reason - SSL_AD_REASON_OFFSET, context.role);
+    return describePeerAlert(reason - SSL_AD_REASON_OFFSET, context.role);
   }
   return {};
 }
 
 }  // namespace
+
+std::string describePeerAlert(int alert, TlsRole role) {
+  switch (alert) {
+    case SSL_AD_UNKNOWN_CA:
+      return "peer rejected our certificate: unknown CA (give the peer our CA, or use a "
+             "certificate it trusts)";
+    case SSL_AD_BAD_CERTIFICATE:
+    case SSL_AD_UNSUPPORTED_CERTIFICATE:
+    case SSL_AD_CERTIFICATE_UNKNOWN:
+      return std::string("peer rejected our certificate (alert: ") +
+             SSL_alert_desc_string_long(alert) + ")";
+    case SSL_AD_CERTIFICATE_EXPIRED:
+      return "peer rejected our certificate: it has expired";
+    case SSL_AD_PROTOCOL_VERSION:
+      return "peer does not support any TLS version we allow (check protocols)";
+    case SSL_AD_HANDSHAKE_FAILURE:
+    case SSL_AD_INSUFFICIENT_SECURITY:
+      return "peer found no acceptable parameters (check cipher, ciphersuites, groups, "
+             "security_level)";
+    case SSL_AD_UNRECOGNIZED_NAME:
+      return "peer does not serve the server name we sent (check servername)";
+    case SSL_AD_NO_APPLICATION_PROTOCOL:
+      return "peer accepted none of our ALPN protocols (check alpn)";
+    case SSL_AD_CERTIFICATE_REQUIRED:
+      return role == TlsRole::client
+                 ? "server requires a client certificate (set cert and key on the connect side)"
+                 : "peer requires a certificate we did not send";
+    default:
+      return std::string("peer sent alert: ") + SSL_alert_desc_string_long(alert);
+  }
+}
 
 std::string describeVerifyFailure(const VerifyFailure& failure) {
   std::string out = "certificate verify failed at depth " + std::to_string(failure.depth);

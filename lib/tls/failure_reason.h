@@ -21,6 +21,11 @@ struct FailureContext {
 // e.g. "peer spoke plaintext to a TLS port" for "wrong version number".
 std::string describeTlsFailure(const FailureContext& context);
 
+// What an alert the peer sent means, e.g. "peer rejected our certificate:
+// unknown CA". (OpenSSL's error queue holds alerts as SSL_AD_REASON_OFFSET
+// plus the alert number.)
+std::string describePeerAlert(int alert, TlsRole role);
+
 // "certificate verify failed at depth 0 (CN=example.com): certificate has expired"
 std::string describeVerifyFailure(const VerifyFailure& failure);
 

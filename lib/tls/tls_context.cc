@@ -223,7 +223,13 @@ int selectAlpn(SSL* /*ssl*/, const unsigned char** out, unsigned char* out_len,
   return SSL_TLSEXT_ERR_OK;
 }
 
+// Every server handshake passes its secrets here: a TLS 1.3 session takes its
+// application traffic secrets (see traffic_secrets.h). They are written out
+// only when a key log file is configured.
 void keylogCallback(const SSL* ssl, const char* line) {
+  if (auto* session = static_cast<TlsSession*>(SSL_get_ex_data(ssl, TlsContext::sessionIndex()))) {
+    session->noteKeylogLine(line);
+  }
   auto* file = static_cast<std::FILE*>(SSL_CTX_get_app_data(SSL_get_SSL_CTX(ssl)));
   if (file == nullptr) {
     return;
@@ -618,7 +624,7 @@ void TlsContext::openKeylog() {
 }
 
 void TlsContext::applyKeylog(SSL_CTX* ctx) {
-  if (keylog_ == nullptr) {
+  if (keylog_ == nullptr && role_ != TlsRole::server) {
     return;
   }
   SSL_CTX_set_app_data(ctx, keylog_);

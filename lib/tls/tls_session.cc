@@ -9,6 +9,8 @@
 #include <utility>
 
 #include "tls/failure_reason.h"
+#include "tls/record_layer.h"
+#include "tls/traffic_secrets.h"
 #include "x509/certificate_info.h"
 
 namespace tlsgate {
@@ -124,8 +126,25 @@ TlsSession::~TlsSession() {
   SSL_free(ssl_);
 }
 
+void TlsSession::noteKeylogLine(const char* line) {
+  if (role() != TlsRole::server || handshake_completed_) {
+    return;
+  }
+  if (!secrets_) {
+    secrets_ = std::make_unique<TrafficSecrets>();
+  }
+  secrets_->noteKeylogLine(line);
+}
+
 std::size_t TlsSession::bioRead(std::span<std::byte> out) {
   return in_->read(out);
+}
+
+void TlsSession::bioWrite(std::span<const std::byte> in) {
+  out_->append(in);
+  if (secrets_) {
+    secrets_->noteServerOutput(in);
+  }
 }
 
 TlsResult TlsSession::handshake() {
@@ -169,6 +188,9 @@ TlsResult TlsSession::read(std::span<std::byte> plaintext) {
       return result;
     }
   }
+  if (records_) {
+    return readRecords(plaintext);
+  }
   ERR_clear_error();
   std::size_t n = 0;
   int size = static_cast<int>(std::min<std::size_t>(plaintext.size(), INT_MAX));
@@ -199,6 +221,30 @@ TlsResult TlsSession::read(std::span<std::byte> plaintext) {
   }
 }
 
+TlsResult TlsSession::readRecords(std::span<std::byte> plaintext) {
+  TlsResult result = records_->read(plaintext);
+  switch (result.status) {
+    case TlsStatus::ok:
+      return result;
+    case TlsStatus::want_input:
+      if (!input_ended_) {
+        return result;
+      }
+      // The transport ended, at a record boundary or inside a record.
+      closed_without_notify_ = true;
+      [[fallthrough]];
+    case TlsStatus::end_of_stream:
+      peer_closed_ = true;
+      state_ = close_sent_ ? TlsState::closed : TlsState::closing;
+      return {TlsStatus::end_of_stream, 0};
+    case TlsStatus::failed:
+      fail(records_->failureReason());
+      return result;
+  }
+  fail("unexpected record layer state");
+  return {TlsStatus::failed, 0};
+}
+
 bool TlsSession::isUnexpectedEof() const {
   unsigned long error = ERR_peek_error();
   return bioInputEnded() &&
@@ -216,6 +262,13 @@ TlsResult TlsSession::write(std::span<const std::byte> plaintext) {
   }
   if (plaintext.empty()) {
     return {TlsStatus::ok, 0};
+  }
+  if (records_) {
+    TlsResult result = records_->write(plaintext);
+    if (result.status == TlsStatus::failed) {
+      fail(records_->failureReason());
+    }
+    return result;
   }
   ERR_clear_error();
   std::size_t n = 0;
@@ -241,6 +294,16 @@ TlsResult TlsSession::shutdown() {
     return {TlsStatus::failed, 0};
   }
   if (close_sent_) {
+    return {TlsStatus::ok, 0};
+  }
+  if (records_) {
+    if (!records_->sendCloseNotify()) {
+      fail(records_->failureReason().empty() ? "cannot send close_notify"
+                                             : records_->failureReason());
+      return {TlsStatus::failed, 0};
+    }
+    close_sent_ = true;
+    state_ = peer_closed_ ? TlsState::closed : TlsState::closing;
     return {TlsStatus::ok, 0};
   }
   ERR_clear_error();
@@ -295,6 +358,40 @@ void TlsSession::noteHandshakeDone() {
     spdlog::debug("{} handshake done: {} {} alpn={} resumed={}", label_, protocol(), cipher(),
                   alpn().empty() ? "-" : alpn(), resumed() ? "yes" : "no");
   }
+  if (role() == TlsRole::server && SSL_version(ssl_) == TLS1_3_VERSION) {
+    handOverToRecordLayer();
+  }
+  secrets_.reset();
+}
+
+// Frees the SSL once nothing but TLS 1.3 records is left for it to do. A
+// session that OpenSSL still has business with keeps it: unread records in
+// its buffer, accepted early data, a negotiated maximum fragment length.
+void TlsSession::handOverToRecordLayer() {
+  if (!secrets_ || SSL_has_pending(ssl_) == 1 ||
+      SSL_get_early_data_status(ssl_) == SSL_EARLY_DATA_ACCEPTED ||
+      SSL_SESSION_get_max_fragment_length(SSL_get_session(ssl_)) !=
+          TLSEXT_max_fragment_length_DISABLED) {
+    return;
+  }
+  const SSL_CIPHER* suite = SSL_get_current_cipher(ssl_);
+  std::unique_ptr<RecordLayer> records = RecordLayer::create(suite, *secrets_, *in_, *out_);
+  if (!records) {
+    return;
+  }
+  cipher_name_ = SSL_CIPHER_get_name(suite);  // static storage in libssl
+  alpn_ = alpn();
+  servername_ = servername();
+  resumed_ = resumed();
+  if (X509* peer = SSL_get0_peer_certificate(ssl_)) {
+    peer_ = std::make_unique<PeerIdentity>(identityOf(peer));
+  }
+  // OpenSSL drops a session from its cache when its SSL is freed before a
+  // shutdown; this one stays resumable.
+  SSL_set_shutdown(ssl_, SSL_SENT_SHUTDOWN);
+  SSL_free(ssl_);
+  ssl_ = nullptr;
+  records_ = std::move(records);
 }
 
 void TlsSession::recordVerifyFailure(int depth, int error, std::string subject) {
@@ -311,15 +408,24 @@ void TlsSession::recordPolicyFailure(std::string reason) {
 }
 
 std::string TlsSession::protocol() const {
+  if (records_) {
+    return "TLSv1.3";
+  }
   return handshakeDone() ? SSL_get_version(ssl_) : std::string();
 }
 
 std::string TlsSession::cipher() const {
+  if (records_) {
+    return cipher_name_;
+  }
   const SSL_CIPHER* c = SSL_get_current_cipher(ssl_);
   return c != nullptr ? SSL_CIPHER_get_name(c) : std::string();
 }
 
 std::string TlsSession::alpn() const {
+  if (records_) {
+    return alpn_;
+  }
   const unsigned char* data = nullptr;
   unsigned int len = 0;
   SSL_get0_alpn_selected(ssl_, &data, &len);
@@ -327,20 +433,32 @@ std::string TlsSession::alpn() const {
 }
 
 std::string TlsSession::servername() const {
+  if (records_) {
+    return servername_;
+  }
   const char* name = SSL_get_servername(ssl_, TLSEXT_NAMETYPE_host_name);
   return name != nullptr ? name : std::string();
 }
 
 bool TlsSession::resumed() const {
+  if (records_) {
+    return resumed_;
+  }
   return SSL_session_reused(ssl_) == 1;
 }
 
 std::string TlsSession::peerSubject() const {
+  if (records_) {
+    return peer_ ? peer_->subject : std::string();
+  }
   X509* peer = SSL_get0_peer_certificate(ssl_);
   return peer != nullptr ? subjectOneLine(peer) : std::string();
 }
 
 PeerIdentity TlsSession::peerIdentity() const {
+  if (records_) {
+    return peer_ ? *peer_ : PeerIdentity();
+  }
   return identityOf(SSL_get0_peer_certificate(ssl_));
 }
 

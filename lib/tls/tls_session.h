@@ -22,24 +22,13 @@
 
 #include "tls/peer_identity.h"
 #include "tls/tls_context.h"
+#include "tls/tls_result.h"
 #include "util/byte_queue.h"
 
 namespace tlsgate {
 
 // TWAPI's tls_state words: NEGOTIATING, OPEN, CLOSING; plus the end states.
 enum class TlsState { handshaking, open, closing, closed, failed };
-
-enum class TlsStatus {
-  ok,             // progress: `bytes` tells how much
-  want_input,     // nothing more until more ciphertext arrives
-  end_of_stream,  // the peer sent close_notify: no more plaintext will come
-  failed,         // the session is dead; failureReason() says why
-};
-
-struct TlsResult {
-  TlsStatus status = TlsStatus::ok;
-  std::size_t bytes = 0;
-};
 
 // The first certificate that failed verification.
 struct VerifyFailure {
@@ -48,8 +37,15 @@ struct VerifyFailure {
   std::string subject;
 };
 
+class RecordLayer;
+class TrafficSecrets;
+
 class TlsSession {
  public:
+  // read() decrypts straight into `plaintext`, without a copy, when it has
+  // room for a whole record.
+  static constexpr std::size_t kReadRoom = 16384 + 256;
+
   // `label` prefixes the handshake trace at debug level (e.g. "conn=7 accept").
   static std::unique_ptr<TlsSession> create(std::shared_ptr<const TlsContext> context,
                                             ByteQueue& ciphertext_in, ByteQueue& ciphertext_out,
@@ -80,6 +76,9 @@ class TlsSession {
   // The transport ended after the handshake without a close_notify. read()
   // reports it as end_of_stream, as most TLS stacks do.
   bool closedWithoutNotify() const { return closed_without_notify_; }
+  // A TLS 1.3 server session hands its traffic to a RecordLayer once the
+  // handshake is done, and frees the SSL object (see record_layer.h).
+  bool usesRecordLayer() const { return records_ != nullptr; }
   const std::string& failureReason() const { return failure_reason_; }
   TlsRole role() const { return context_->role(); }
 
@@ -100,9 +99,10 @@ class TlsSession {
   void recordPolicyFailure(std::string reason);
   const std::string& label() const { return label_; }
   std::size_t bioRead(std::span<std::byte> out);
-  void bioWrite(std::span<const std::byte> in) { out_->append(in); }
+  void bioWrite(std::span<const std::byte> in);
   bool bioInputEnded() const { return input_ended_ && in_->empty(); }
   std::size_t bioPending() const { return in_->size(); }
+  void noteKeylogLine(const char* line);
 
  private:
   TlsSession(std::shared_ptr<const TlsContext> context, SSL* ssl, ByteQueue& in, ByteQueue& out,
@@ -110,6 +110,8 @@ class TlsSession {
   TlsResult failFromSsl(int ssl_error);
   bool isUnexpectedEof() const;
   void noteHandshakeDone();
+  void handOverToRecordLayer();
+  TlsResult readRecords(std::span<std::byte> plaintext);
 
   std::shared_ptr<const TlsContext> context_;
   SSL* ssl_;
@@ -125,6 +127,16 @@ class TlsSession {
   VerifyFailure verify_failure_;
   std::string policy_failure_;
   std::string failure_reason_;
+  // Set only between the first key log line and the end of the handshake.
+  std::unique_ptr<TrafficSecrets> secrets_;
+  // After a hand-over: the record layer, and what the freed SSL would have
+  // answered about the handshake.
+  std::unique_ptr<RecordLayer> records_;
+  const char* cipher_name_ = "";
+  std::string alpn_;
+  std::string servername_;
+  std::unique_ptr<PeerIdentity> peer_;
+  bool resumed_ = false;
 };
 
 }  // namespace tlsgate

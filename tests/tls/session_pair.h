@@ -83,7 +83,7 @@ class SessionPair {
     pump();
   }
 
-  BufferPool pool{16 * 1024, 64};
+  BufferPool pool{std::size_t{16} * 1024, 64};
   ByteQueue client_in{pool};
   ByteQueue client_out{pool};
   ByteQueue server_in{pool};

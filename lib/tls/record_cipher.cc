@@ -1,0 +1,176 @@
+#include "tls/record_cipher.h"
+
+#include <openssl/core_names.h>
+#include <openssl/crypto.h>
+#include <openssl/err.h>
+#include <openssl/kdf.h>
+
+#include <climits>
+#include <string_view>
+
+namespace tlsgate {
+namespace {
+
+// Fetched once: an explicit fetch keeps the per-connection key set-up off
+// OpenSSL 3.0's implicit-fetch path.
+const EVP_CIPHER* aeadOf(const SSL_CIPHER* suite) {
+  static EVP_CIPHER* const kAes128 = EVP_CIPHER_fetch(nullptr, "AES-128-GCM", nullptr);
+  static EVP_CIPHER* const kAes256 = EVP_CIPHER_fetch(nullptr, "AES-256-GCM", nullptr);
+  static EVP_CIPHER* const kChacha = EVP_CIPHER_fetch(nullptr, "ChaCha20-Poly1305", nullptr);
+  switch (SSL_CIPHER_get_cipher_nid(suite)) {
+    case NID_aes_128_gcm:
+      return kAes128;
+    case NID_aes_256_gcm:
+      return kAes256;
+    case NID_chacha20_poly1305:
+      return kChacha;
+    default:
+      return nullptr;
+  }
+}
+
+EVP_KDF* hkdf() {
+  static EVP_KDF* const kHkdf = EVP_KDF_fetch(nullptr, "HKDF", nullptr);
+  return kHkdf;
+}
+
+// HKDF-Expand-Label(secret, label, "", out.size()), RFC 8446 section 7.1.
+bool expandLabel(const EVP_MD* digest, std::span<const unsigned char> secret,
+                 std::string_view label, std::span<unsigned char> out) {
+  constexpr std::string_view kPrefix = "tls13 ";
+  // struct { uint16 length; opaque label<7..255>; opaque context<0..255>; }
+  std::array<unsigned char, 2 + 1 + 32 + 1> info{};
+  std::size_t size = 0;
+  info[size++] = static_cast<unsigned char>(out.size() >> 8);
+  info[size++] = static_cast<unsigned char>(out.size() & 0xff);
+  info[size++] = static_cast<unsigned char>(kPrefix.size() + label.size());
+  for (std::string_view part : {kPrefix, label}) {
+    for (char c : part) {
+      info[size++] = static_cast<unsigned char>(c);
+    }
+  }
+  info[size++] = 0;  // empty context
+
+  EVP_KDF_CTX* kctx = EVP_KDF_CTX_new(hkdf());
+  if (kctx == nullptr) {
+    return false;
+  }
+  int mode = EVP_KDF_HKDF_MODE_EXPAND_ONLY;
+  // OSSL_PARAM takes non-const pointers; OpenSSL only reads these.
+  std::array<OSSL_PARAM, 5> params = {
+      OSSL_PARAM_construct_utf8_string(OSSL_KDF_PARAM_DIGEST,
+                                       const_cast<char*>(EVP_MD_get0_name(digest)), 0),
+      OSSL_PARAM_construct_octet_string(OSSL_KDF_PARAM_KEY,
+                                        const_cast<unsigned char*>(secret.data()), secret.size()),
+      OSSL_PARAM_construct_octet_string(OSSL_KDF_PARAM_INFO, info.data(), size),
+      OSSL_PARAM_construct_int(OSSL_KDF_PARAM_MODE, &mode),
+      OSSL_PARAM_construct_end(),
+  };
+  bool ok = EVP_KDF_derive(kctx, out.data(), out.size(), params.data()) == 1;
+  EVP_KDF_CTX_free(kctx);
+  return ok;
+}
+
+}  // namespace
+
+RecordCipher::~RecordCipher() {
+  EVP_CIPHER_CTX_free(ctx_);
+  OPENSSL_cleanse(secret_.data(), secret_.size());
+  OPENSSL_cleanse(iv_.data(), iv_.size());
+}
+
+bool RecordCipher::supports(const SSL_CIPHER* suite) {
+  return suite != nullptr && aeadOf(suite) != nullptr;
+}
+
+bool RecordCipher::init(const SSL_CIPHER* suite, std::span<const unsigned char> secret,
+                        bool encrypt, std::uint64_t sequence) {
+  aead_ = suite != nullptr ? aeadOf(suite) : nullptr;
+  digest_ = suite != nullptr ? SSL_CIPHER_get_handshake_digest(suite) : nullptr;
+  if (aead_ == nullptr || digest_ == nullptr ||
+      secret.size() != static_cast<std::size_t>(EVP_MD_get_size(digest_)) ||
+      secret.size() > secret_.size()) {
+    return false;
+  }
+  std::copy(secret.begin(), secret.end(), secret_.begin());
+  secret_size_ = secret.size();
+  encrypt_ = encrypt;
+  ctx_ = EVP_CIPHER_CTX_new();
+  if (ctx_ == nullptr || !deriveKeys()) {
+    return false;
+  }
+  sequence_ = sequence;
+  return true;
+}
+
+bool RecordCipher::advanceSecret() {
+  std::array<unsigned char, EVP_MAX_MD_SIZE> next{};
+  std::span<unsigned char> out(next.data(), secret_size_);
+  if (!expandLabel(digest_, {secret_.data(), secret_size_}, "traffic upd", out)) {
+    return false;
+  }
+  std::copy(out.begin(), out.end(), secret_.begin());
+  OPENSSL_cleanse(next.data(), next.size());
+  return deriveKeys();
+}
+
+bool RecordCipher::deriveKeys() {
+  std::array<unsigned char, EVP_MAX_KEY_LENGTH> key{};
+  const auto key_size = static_cast<std::size_t>(EVP_CIPHER_get_key_length(aead_));
+  std::span<const unsigned char> secret(secret_.data(), secret_size_);
+  bool ok = key_size <= key.size() && expandLabel(digest_, secret, "key", {key.data(), key_size}) &&
+            expandLabel(digest_, secret, "iv", iv_) &&
+            EVP_CipherInit_ex(ctx_, aead_, nullptr, key.data(), nullptr, encrypt_ ? 1 : 0) == 1;
+  OPENSSL_cleanse(key.data(), key.size());
+  sequence_ = 0;
+  if (!ok) {
+    ERR_clear_error();
+  }
+  return ok;
+}
+
+bool RecordCipher::begin(std::span<const std::byte> header) {
+  if (sequence_ == UINT64_MAX) {
+    return false;  // RFC 8446 section 5.3: the connection must not go on
+  }
+  std::array<unsigned char, 12> nonce = iv_;
+  for (std::size_t i = 0; i < 8; ++i) {
+    nonce[nonce.size() - 1 - i] ^= static_cast<unsigned char>(sequence_ >> (8 * i));
+  }
+  ++sequence_;
+  int written = 0;
+  return EVP_CipherInit_ex(ctx_, nullptr, nullptr, nullptr, nonce.data(), -1) == 1 &&
+         EVP_CipherUpdate(ctx_, nullptr, &written,
+                          reinterpret_cast<const unsigned char*>(header.data()),
+                          static_cast<int>(header.size())) == 1;
+}
+
+bool RecordCipher::update(std::span<const std::byte> in, std::byte* out) {
+  int written = 0;
+  return in.empty() || EVP_CipherUpdate(ctx_, reinterpret_cast<unsigned char*>(out), &written,
+                                        reinterpret_cast<const unsigned char*>(in.data()),
+                                        static_cast<int>(in.size())) == 1;
+}
+
+bool RecordCipher::sealTag(std::span<std::byte, kTagSize> tag) {
+  std::array<unsigned char, kTagSize> unused{};  // an AEAD's final step writes no bytes
+  int written = 0;
+  return EVP_CipherFinal_ex(ctx_, unused.data(), &written) == 1 &&
+         EVP_CIPHER_CTX_ctrl(ctx_, EVP_CTRL_AEAD_GET_TAG, static_cast<int>(kTagSize), tag.data()) ==
+             1;
+}
+
+bool RecordCipher::openTag(std::span<const std::byte, kTagSize> tag) {
+  std::array<unsigned char, kTagSize> unused{};
+  int written = 0;
+  // The tag is only read; EVP_CIPHER_CTX_ctrl takes a void*.
+  bool ok = EVP_CIPHER_CTX_ctrl(ctx_, EVP_CTRL_AEAD_SET_TAG, static_cast<int>(kTagSize),
+                                const_cast<std::byte*>(tag.data())) == 1 &&
+            EVP_CipherFinal_ex(ctx_, unused.data(), &written) == 1;
+  if (!ok) {
+    ERR_clear_error();
+  }
+  return ok;
+}
+
+}  // namespace tlsgate
