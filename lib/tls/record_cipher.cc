@@ -29,9 +29,51 @@ const EVP_CIPHER* aeadOf(const SSL_CIPHER* suite) {
   }
 }
 
-EVP_KDF* hkdf() {
-  static EVP_KDF* const kHkdf = EVP_KDF_fetch(nullptr, "HKDF", nullptr);
-  return kHkdf;
+EVP_KDF_CTX* makeHkdf(const char* digest_name) {
+  EVP_KDF* kdf = EVP_KDF_fetch(nullptr, "HKDF", nullptr);
+  EVP_KDF_CTX* kctx = kdf != nullptr ? EVP_KDF_CTX_new(kdf) : nullptr;
+  EVP_KDF_free(kdf);  // the context keeps its own reference
+  int mode = EVP_KDF_HKDF_MODE_EXPAND_ONLY;
+  // OSSL_PARAM takes non-const pointers; OpenSSL only reads these.
+  std::array<OSSL_PARAM, 3> params = {
+      OSSL_PARAM_construct_utf8_string(OSSL_KDF_PARAM_DIGEST, const_cast<char*>(digest_name), 0),
+      OSSL_PARAM_construct_int(OSSL_KDF_PARAM_MODE, &mode),
+      OSSL_PARAM_construct_end(),
+  };
+  if (kctx != nullptr && EVP_KDF_CTX_set_params(kctx, params.data()) != 1) {
+    EVP_KDF_CTX_free(kctx);
+    kctx = nullptr;
+  }
+  return kctx;
+}
+
+// HKDF-Expand contexts with their digest set, one per TLS 1.3 hash and
+// thread, made on first use and reused: setting a digest fetches it through
+// OpenSSL 3.0's provider layer, which costs more than the derivation itself.
+EVP_KDF_CTX* hkdfFor(const EVP_MD* digest) {
+  struct Contexts {
+    Contexts() = default;
+    ~Contexts() {
+      EVP_KDF_CTX_free(sha256);
+      EVP_KDF_CTX_free(sha384);
+    }
+    Contexts(const Contexts&) = delete;
+    Contexts& operator=(const Contexts&) = delete;
+    Contexts(Contexts&&) = delete;
+    Contexts& operator=(Contexts&&) = delete;
+
+    EVP_KDF_CTX* sha256 = makeHkdf("SHA256");
+    EVP_KDF_CTX* sha384 = makeHkdf("SHA384");
+  };
+  thread_local Contexts contexts;
+  switch (EVP_MD_get_type(digest)) {
+    case NID_sha256:
+      return contexts.sha256;
+    case NID_sha384:
+      return contexts.sha384;
+    default:
+      return nullptr;
+  }
 }
 
 // HKDF-Expand-Label(secret, label, "", out.size()), RFC 8446 section 7.1.
@@ -51,23 +93,25 @@ bool expandLabel(const EVP_MD* digest, std::span<const unsigned char> secret,
   }
   info[size++] = 0;  // empty context
 
-  EVP_KDF_CTX* kctx = EVP_KDF_CTX_new(hkdf());
+  EVP_KDF_CTX* kctx = hkdfFor(digest);
   if (kctx == nullptr) {
     return false;
   }
-  int mode = EVP_KDF_HKDF_MODE_EXPAND_ONLY;
-  // OSSL_PARAM takes non-const pointers; OpenSSL only reads these.
-  std::array<OSSL_PARAM, 5> params = {
-      OSSL_PARAM_construct_utf8_string(OSSL_KDF_PARAM_DIGEST,
-                                       const_cast<char*>(EVP_MD_get0_name(digest)), 0),
+  std::array<OSSL_PARAM, 3> params = {
       OSSL_PARAM_construct_octet_string(OSSL_KDF_PARAM_KEY,
                                         const_cast<unsigned char*>(secret.data()), secret.size()),
       OSSL_PARAM_construct_octet_string(OSSL_KDF_PARAM_INFO, info.data(), size),
-      OSSL_PARAM_construct_int(OSSL_KDF_PARAM_MODE, &mode),
       OSSL_PARAM_construct_end(),
   };
   bool ok = EVP_KDF_derive(kctx, out.data(), out.size(), params.data()) == 1;
-  EVP_KDF_CTX_free(kctx);
+  // The context outlives this connection: replacing the key makes OpenSSL
+  // wipe its copy of the secret.
+  unsigned char placeholder = 0;
+  std::array<OSSL_PARAM, 2> wipe = {
+      OSSL_PARAM_construct_octet_string(OSSL_KDF_PARAM_KEY, &placeholder, 1),
+      OSSL_PARAM_construct_end(),
+  };
+  EVP_KDF_CTX_set_params(kctx, wipe.data());
   return ok;
 }
 
