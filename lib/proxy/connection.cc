@@ -17,6 +17,8 @@ constexpr std::size_t kMinReadRoom = 4096;
 // Room for one whole decrypted record: TlsSession then decrypts straight into
 // the queue.
 constexpr std::size_t kMinPlaintextRoom = TlsSession::kReadRoom;
+// The most plaintext one TLS record carries.
+constexpr std::size_t kRecordPayload = std::size_t{16} * 1024;
 // uv_write keeps up to four buffers inline; more would allocate.
 constexpr std::size_t kWriteBuffers = 4;
 constexpr std::size_t kTryWriteBuffers = 16;
@@ -231,12 +233,24 @@ bool Connection::advanceHandshake(Side& side, Phase after) {
 void Connection::pump(Side& source, Side& sink, uint64_t& counter) {
   const std::size_t high = highWatermark();
   bool more = true;
-  while (more && !source.stream_ended && sink.tx.size() < high) {
-    more =
-        source.tls ? moveTlsPlaintext(source, sink, counter) : movePlaintext(source, sink, counter);
-    if (closing_) {
-      return;
+  while (more && !source.stream_ended) {
+    while (more && !source.stream_ended && sink.tx.size() < high) {
+      more = source.tls ? moveTlsPlaintext(source, sink, counter)
+                        : movePlaintext(source, sink, counter);
+      if (closing_) {
+        return;
+      }
     }
+    // A write that completes at once makes room to go on. One that does not
+    // leaves the sink full, and its completion calls progress() again: the
+    // source may hold more than a buffer's worth and read nothing new.
+    flush(sink);
+    if (closing_ || sink.tx.size() >= high) {
+      break;
+    }
+  }
+  if (closing_) {
+    return;
   }
   if (source.stream_ended && !sink.shutdown_wanted) {
     endStream(source, sink);
@@ -441,6 +455,12 @@ void Connection::updateReading(Side& side, const Side& other) {
 void Connection::onAlloc(uv_handle_t* handle, std::size_t /*suggested*/, uv_buf_t* buf) {
   auto* side = static_cast<Side*>(handle->data);
   std::span<std::byte> room = side->rx.prepare(kMinReadRoom);
+  const Side& sink = side == &side->owner->client_ ? side->owner->backend_ : side->owner->client_;
+  if (!side->tls && sink.tls && room.size() > kRecordPayload) {
+    // Plaintext bound for TLS: whole records' worth per read, so that none
+    // is cut short at the end of a chunk.
+    room = room.first(room.size() - room.size() % kRecordPayload);
+  }
   buf->base = reinterpret_cast<char*>(room.data());
   buf->len = room.size();
 }
