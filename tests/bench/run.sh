@@ -594,16 +594,23 @@ phase_idle() {  # PROXY: on a fresh proxy process, so earlier phases' heap does 
 # allowed on every CPU. With the load generator sharing those CPUs this is
 # indicative only; see docs/performance.md.
 phase_scaling() {
-  local workers rate1="" rate report requests cpus
+  local workers rate1="" rate report requests cpus before after
   cpus=$(seq -s, 0 $((CPUS - 1)))
   for workers in 1 "$CPUS"; do
     log "tlsgate: scaling, $workers worker(s) on CPUs $cpus"
     start_proxy tlsgate ecdsa "$workers" "$cpus"
+    before=$(cpu_ticks "$PROXY_PID")
     report=$(taskset -c "$cpus" wrk -t"$CPUS" -c"$CONNECTIONS" -d"$DURATION"s \
       -s "$WORK/summary.lua" "https://127.0.0.1:$PROXY_PORT/small" 2>&1)
+    settle
+    after=$(cpu_ticks "$PROXY_PID")
     requests=$(field requests "$report")
     rate=$(calc "${requests:-0} / $DURATION")
     emit tlsgate "scaling_w$workers" requests_per_s "$rate" "1/s"
+    # Flat CPU per request from 1 to N workers means the workers share
+    # nothing on the data path: throughput then grows with the cores free.
+    emit tlsgate "scaling_w$workers" cpu_us_per_request \
+      "$(calc "($after - $before) * 1e6 / $CLK_TCK / (${requests:-0} > 0 ? $requests : 1)")" us
     [[ -z $rate1 ]] && rate1=$rate
   done
   emit tlsgate scaling speedup "$(calc "$rate / ($rate1 > 0 ? $rate1 : 1)")" x
