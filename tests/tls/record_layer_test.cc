@@ -7,6 +7,8 @@
 #include <openssl/err.h>
 #include <openssl/ssl.h>
 
+#include <algorithm>
+#include <random>
 #include <string>
 #include <vector>
 
@@ -111,19 +113,23 @@ class RecordLayerTest : public ::testing::Test {
  protected:
   // Runs both handshakes to the end, then lets the client take the server's
   // session ticket.
-  void connect(const TlsConfig& server_config) {
+  void connect(const TlsConfig& server_config, OpenSslClient& peer) {
+    server.reset();
+    server_in.clear();
+    server_out.clear();
     context = TlsContext::create(server_config, TlsRole::server);
     server = TlsSession::create(context, server_in, server_out, "test server");
     for (int round = 0; round < 10 && !server->handshakeDone(); ++round) {
-      SSL_do_handshake(client.ssl());
-      client.sendTo(server_in);
+      SSL_do_handshake(peer.ssl());
+      peer.sendTo(server_in);
       ASSERT_NE(server->handshake().status, TlsStatus::failed) << server->failureReason();
-      client.receiveFrom(server_out);
+      peer.receiveFrom(server_out);
     }
     ASSERT_TRUE(server->handshakeDone());
-    ASSERT_EQ(SSL_do_handshake(client.ssl()), 1);
-    client.read();
+    ASSERT_EQ(SSL_do_handshake(peer.ssl()), 1);
+    peer.read();
   }
+  void connect(const TlsConfig& server_config) { connect(server_config, client); }
   void connect() { connect(serverConfig(server_cert)); }
 
   // Everything the server can decrypt now, through a buffer of `room` bytes.
@@ -184,14 +190,7 @@ TEST_F(RecordLayerTest, EverySuiteCarriesDataBothWays) {
        {"TLS_AES_128_GCM_SHA256", "TLS_AES_256_GCM_SHA384", "TLS_CHACHA20_POLY1305_SHA256"}) {
     SCOPED_TRACE(suite);
     OpenSslClient peer({suite});
-    context = TlsContext::create(serverConfig(server_cert), TlsRole::server);
-    server = TlsSession::create(context, server_in, server_out, "test server");
-    for (int round = 0; round < 10 && !server->handshakeDone(); ++round) {
-      SSL_do_handshake(peer.ssl());
-      peer.sendTo(server_in);
-      server->handshake();
-      peer.receiveFrom(server_out);
-    }
+    connect(serverConfig(server_cert), peer);
     ASSERT_TRUE(server->usesRecordLayer());
     EXPECT_EQ(server->cipher(), suite);
 
@@ -208,7 +207,6 @@ TEST_F(RecordLayerTest, EverySuiteCarriesDataBothWays) {
     const std::string downloaded = peer.read();
     EXPECT_EQ(downloaded.size(), download.size());
     EXPECT_TRUE(downloaded == download);
-    server.reset();
   }
 }
 
@@ -351,6 +349,48 @@ TEST_F(RecordLayerTest, PeerAlertIsExplained) {
   EXPECT_EQ(last, TlsStatus::failed);
   EXPECT_EQ(server->failureReason(), "peer sent alert: bad record mac");
   EXPECT_TRUE(server_out.empty()) << "no alert answers an alert";
+}
+
+TEST_F(RecordLayerTest, DamagedOrRandomInputNeverComesOutAsData) {
+  std::mt19937 random(20261124);  // fixed: a failure reproduces
+  for (int round = 0; round < 60; ++round) {
+    SCOPED_TRACE(round);
+    OpenSslClient peer;
+    connect(serverConfig(server_cert), peer);
+    ASSERT_TRUE(server->usesRecordLayer());
+    std::vector<unsigned char> bytes;
+    std::string sent;
+    if (round % 2 == 0) {
+      // Valid records with one bit flipped somewhere, headers included.
+      sent = pattern(1 + random() % 40000);
+      ASSERT_TRUE(peer.write(sent));
+      ByteQueue staged(pool);
+      peer.sendTo(staged);
+      bytes.resize(staged.size());
+      staged.read(std::as_writable_bytes(std::span(bytes)));
+      bytes[random() % bytes.size()] ^= static_cast<unsigned char>(1U << (random() % 8));
+    } else {
+      // Noise that claims to be a protected record.
+      bytes.resize(5 + random() % 20000);
+      for (unsigned char& b : bytes) {
+        b = static_cast<unsigned char>(random());
+      }
+      bytes[0] = SSL3_RT_APPLICATION_DATA;
+    }
+    inject(bytes);
+    server->setInputEnded();
+    TlsStatus last = TlsStatus::ok;
+    const std::string data = serverRead(&last);
+    // Records before the damaged one may come out whole; nothing after it,
+    // and no byte that differs from what was sent. A flipped length may cut
+    // the stream short, which ends it uncleanly.
+    EXPECT_LT(data.size(), std::max<std::size_t>(sent.size(), 1));
+    EXPECT_TRUE(sent.compare(0, data.size(), data) == 0) << "damaged bytes came out";
+    EXPECT_NE(last, TlsStatus::ok);
+    if (last == TlsStatus::end_of_stream) {
+      EXPECT_TRUE(server->closedWithoutNotify());
+    }
+  }
 }
 
 TEST(TrafficSecretsTest, TakesTheTwoApplicationSecretsOnly) {
