@@ -12,10 +12,6 @@ namespace {
 
 constexpr std::string_view kUnixPrefix = "unix:";
 
-std::string quoted(std::string_view text) {
-  return "'" + std::string(text) + "'";
-}
-
 ParseResult<Address> parseUnix(std::string_view text) {
   Address address;
   address.unix_path = std::string(text.substr(kUnixPrefix.size()));

@@ -30,10 +30,6 @@ bool multiplyFits(uint64_t a, uint64_t b, uint64_t limit) {
   return b == 0 || a <= limit / b;
 }
 
-std::string quoted(std::string_view text) {
-  return "'" + std::string(text) + "'";
-}
-
 }  // namespace
 
 ParseResult<Duration> parseDuration(std::string_view text) {

@@ -5,6 +5,7 @@
 
 #include <optional>
 #include <string>
+#include <string_view>
 #include <utility>
 
 namespace tlsgate {
@@ -28,5 +29,15 @@ class ParseResult {
   std::optional<T> value_;
   std::string error_;
 };
+
+// How a reason shows the text it refused: 'text'.
+inline std::string quoted(std::string_view text) {
+  std::string out;
+  out.reserve(text.size() + 2);
+  out += '\'';
+  out += text;
+  out += '\'';
+  return out;
+}
 
 }  // namespace tlsgate
