@@ -49,7 +49,7 @@ def load(path):
                 continue
             r = json.loads(line)
             values[(r["proxy"], r["phase"], r["metric"])] = r["value"]
-            if r["phase"].startswith("scaling") or r["metric"] == "errors":
+            if r["phase"].startswith("scaling") or r["phase"] == "floor" or r["metric"] == "errors":
                 extra.append(r)
     return values, extra
 

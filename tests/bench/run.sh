@@ -20,7 +20,7 @@ SCRIPT_DIR=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
 REPO_ROOT=$(cd "$SCRIPT_DIR/../.." && pwd)
 
 ALL_PROXIES=(tlsgate stunnel hitch haproxy)
-ALL_PHASES=(handshake small bulk idle scaling)
+ALL_PHASES=(handshake small bulk idle scaling floor)
 
 TLSGATE_BINARY=${TLSGATE_BINARY:-$REPO_ROOT/build-bench/daemon/tlsgate}
 # warn: per-connection summary lines (info) would dominate the small phases.
@@ -115,6 +115,7 @@ need curl "the end-to-end check after each start"
 contains "$PROXIES" stunnel && need stunnel4 "the stunnel peer"
 contains "$PROXIES" hitch && need hitch "the hitch peer"
 contains "$PROXIES" haproxy && need haproxy "the haproxy peer"
+contains "$PHASES" floor && need haproxy "the plaintext relay of the floor phase"
 if contains "$PROXIES" tlsgate && [[ ! -x $TLSGATE_BINARY ]]; then
   die "no tlsgate binary at $TLSGATE_BINARY; build it in Release first:
   cmake -S . -B build-bench -G Ninja -DCMAKE_BUILD_TYPE=Release && cmake --build build-bench
@@ -143,6 +144,7 @@ chmod 755 "$WORK"  # nginx workers run as nobody and must read www/
 
 BACKEND_PID=""
 PROXY_PID=""
+PROXY_SCHEME=https
 HELPER_PIDS=()
 
 stop_pid() {  # stop_pid PID: TERM, then KILL after 5 s
@@ -382,6 +384,23 @@ backend nginx
   server nginx 127.0.0.1:$BACKEND_PORT
 EOF
       ;;
+    relay)
+      # The floor phase's reference: haproxy passing plaintext through, no
+      # TLS at all, so what it costs is the kernel's and an event loop's.
+      conf=$WORK/relay.cfg
+      cat >"$conf" <<EOF
+global
+  nbthread $workers
+defaults
+  mode tcp
+  timeout connect 5s
+  timeout client 1h
+  timeout server 1h
+listen relay
+  bind 127.0.0.1:$PROXY_PORT
+  server nginx 127.0.0.1:$BACKEND_PORT
+EOF
+      ;;
   esac
   echo "$conf"
 }
@@ -395,12 +414,13 @@ start_proxy() {
     tlsgate) taskset -c "$cpus" "$TLSGATE_BINARY" run -c "$conf" >>"$WORK/$proxy.log" 2>&1 & ;;
     stunnel) taskset -c "$cpus" stunnel4 "$conf" >>"$WORK/$proxy.log" 2>&1 & ;;
     hitch) taskset -c "$cpus" hitch --config="$conf" >>"$WORK/$proxy.log" 2>&1 & ;;
-    haproxy) taskset -c "$cpus" haproxy -db -f "$conf" >>"$WORK/$proxy.log" 2>&1 & ;;
+    haproxy | relay) taskset -c "$cpus" haproxy -db -f "$conf" >>"$WORK/$proxy.log" 2>&1 & ;;
   esac
   PROXY_PID=$!
+  PROXY_SCHEME=$([[ $proxy == relay ]] && echo http || echo https)
   wait_port "$PROXY_PORT" "$PROXY_PID" "$proxy"
   # One full request end to end before anything is measured.
-  curl -fsSk --tlsv1.3 -o /dev/null "https://127.0.0.1:$PROXY_PORT/small" ||
+  curl -fsSk --tlsv1.3 -o /dev/null "$PROXY_SCHEME://127.0.0.1:$PROXY_PORT/small" ||
     die "$proxy does not pass a request to the backend; its log: $(tail -n 20 "$WORK/$proxy.log")"
 }
 
@@ -440,7 +460,7 @@ EOF
 # long because one 64 MiB response can take longer than wrk's default 2 s.
 wrk_run() {
   taskset -c "$LOAD_CPU" wrk -t1 -c"$2" -d"$1"s --timeout 60s --latency -s "$WORK/summary.lua" \
-    "https://127.0.0.1:$PROXY_PORT$3" 2>&1
+    "$PROXY_SCHEME://127.0.0.1:$PROXY_PORT$3" 2>&1
 }
 
 field() {  # field NAME REPORT: a key=value field of the BENCH line
@@ -641,6 +661,14 @@ for proxy in ${PROXIES//,/ }; do
     phase_scaling
   fi
 done
+
+# The small-request load through a plaintext relay: the kernel's share of a
+# request, which no proxy on this machine can go below.
+if contains "$PHASES" floor; then
+  start_proxy relay ecdsa
+  phase_small relay floor
+  stop_proxy
+fi
 
 python3 "$SCRIPT_DIR/report.py" "$RESULTS" >"$OUT_DIR/results.md"
 cat "$OUT_DIR/results.md"
