@@ -3,8 +3,9 @@
 #include <openssl/core_names.h>
 #include <openssl/crypto.h>
 #include <openssl/err.h>
-#include <openssl/kdf.h>
 
+#include <algorithm>
+#include <array>
 #include <climits>
 #include <string_view>
 
@@ -29,41 +30,39 @@ const EVP_CIPHER* aeadOf(const SSL_CIPHER* suite) {
   }
 }
 
-EVP_KDF_CTX* makeHkdf(const char* digest_name) {
-  EVP_KDF* kdf = EVP_KDF_fetch(nullptr, "HKDF", nullptr);
-  EVP_KDF_CTX* kctx = kdf != nullptr ? EVP_KDF_CTX_new(kdf) : nullptr;
-  EVP_KDF_free(kdf);  // the context keeps its own reference
-  int mode = EVP_KDF_HKDF_MODE_EXPAND_ONLY;
-  // OSSL_PARAM takes non-const pointers; OpenSSL only reads these.
-  std::array<OSSL_PARAM, 3> params = {
-      OSSL_PARAM_construct_utf8_string(OSSL_KDF_PARAM_DIGEST, const_cast<char*>(digest_name), 0),
-      OSSL_PARAM_construct_int(OSSL_KDF_PARAM_MODE, &mode),
+EVP_MAC_CTX* makeHmac(const char* digest_name) {
+  EVP_MAC* mac = EVP_MAC_fetch(nullptr, "HMAC", nullptr);
+  EVP_MAC_CTX* ctx = mac != nullptr ? EVP_MAC_CTX_new(mac) : nullptr;
+  EVP_MAC_free(mac);  // the context keeps its own reference
+  // OSSL_PARAM takes non-const pointers; OpenSSL only reads this one.
+  std::array<OSSL_PARAM, 2> params = {
+      OSSL_PARAM_construct_utf8_string(OSSL_MAC_PARAM_DIGEST, const_cast<char*>(digest_name), 0),
       OSSL_PARAM_construct_end(),
   };
-  if (kctx != nullptr && EVP_KDF_CTX_set_params(kctx, params.data()) != 1) {
-    EVP_KDF_CTX_free(kctx);
-    kctx = nullptr;
+  if (ctx != nullptr && EVP_MAC_CTX_set_params(ctx, params.data()) != 1) {
+    EVP_MAC_CTX_free(ctx);
+    ctx = nullptr;
   }
-  return kctx;
+  return ctx;
 }
 
-// HKDF-Expand contexts with their digest set, one per TLS 1.3 hash and
-// thread, made on first use and reused: setting a digest fetches it through
-// OpenSSL 3.0's provider layer, which costs more than the derivation itself.
-EVP_KDF_CTX* hkdfFor(const EVP_MD* digest) {
+// HMAC contexts with their digest set, one per TLS 1.3 hash and thread,
+// made on first use and reused: setting a digest fetches it through
+// OpenSSL 3.0's provider layer, which costs more than the HMAC itself.
+EVP_MAC_CTX* hmacFor(const EVP_MD* digest) {
   struct Contexts {
     Contexts() = default;
     ~Contexts() {
-      EVP_KDF_CTX_free(sha256);
-      EVP_KDF_CTX_free(sha384);
+      EVP_MAC_CTX_free(sha256);
+      EVP_MAC_CTX_free(sha384);
     }
     Contexts(const Contexts&) = delete;
     Contexts& operator=(const Contexts&) = delete;
     Contexts(Contexts&&) = delete;
     Contexts& operator=(Contexts&&) = delete;
 
-    EVP_KDF_CTX* sha256 = makeHkdf("SHA256");
-    EVP_KDF_CTX* sha384 = makeHkdf("SHA384");
+    EVP_MAC_CTX* sha256 = makeHmac("SHA256");
+    EVP_MAC_CTX* sha384 = makeHmac("SHA384");
   };
   thread_local Contexts contexts;
   switch (EVP_MD_get_type(digest)) {
@@ -76,44 +75,73 @@ EVP_KDF_CTX* hkdfFor(const EVP_MD* digest) {
   }
 }
 
-// HKDF-Expand-Label(secret, label, "", out.size()), RFC 8446 section 7.1.
-bool expandLabel(const EVP_MD* digest, std::span<const unsigned char> secret,
-                 std::string_view label, std::span<unsigned char> out) {
-  constexpr std::string_view kPrefix = "tls13 ";
-  // struct { uint16 length; opaque label<7..255>; opaque context<0..255>; }
-  std::array<unsigned char, 2 + 1 + 32 + 1> info{};
-  std::size_t size = 0;
-  info[size++] = static_cast<unsigned char>(out.size() >> 8);
-  info[size++] = static_cast<unsigned char>(out.size() & 0xff);
-  info[size++] = static_cast<unsigned char>(kPrefix.size() + label.size());
-  for (std::string_view part : {kPrefix, label}) {
-    for (char c : part) {
-      info[size++] = static_cast<unsigned char>(c);
+// HKDF-Expand-Label(secret, label, "", length), RFC 8446 section 7.1, for
+// several labels from one secret. Every output here is at most one hash
+// long, so HKDF-Expand is a single HMAC, T(1) = HMAC(secret, HkdfLabel ||
+// 0x01): the thread's HMAC context is keyed once for all the labels, where
+// OpenSSL 3.0's HKDF would build an HMAC context for each.
+class LabelExpander {
+ public:
+  LabelExpander(const EVP_MD* digest, std::span<const unsigned char> secret)
+      : mac_(hmacFor(digest)),
+        hash_size_(static_cast<std::size_t>(EVP_MD_get_size(digest))),
+        keyed_(mac_ != nullptr && EVP_MAC_init(mac_, secret.data(), secret.size(), nullptr) == 1) {}
+
+  // The context outlives the connection: keying it again with a placeholder
+  // makes OpenSSL wipe its copy of the secret.
+  ~LabelExpander() {
+    if (keyed_) {
+      const unsigned char placeholder = 0;
+      EVP_MAC_init(mac_, &placeholder, 1, nullptr);
     }
   }
-  info[size++] = 0;  // empty context
+  LabelExpander(const LabelExpander&) = delete;
+  LabelExpander& operator=(const LabelExpander&) = delete;
+  LabelExpander(LabelExpander&&) = delete;
+  LabelExpander& operator=(LabelExpander&&) = delete;
 
-  EVP_KDF_CTX* kctx = hkdfFor(digest);
-  if (kctx == nullptr) {
-    return false;
+  bool expand(std::string_view label, std::span<unsigned char> out) {
+    constexpr std::string_view kPrefix = "tls13 ";
+    if (!keyed_ || out.size() > hash_size_) {
+      return false;
+    }
+    // struct { uint16 length; opaque label<7..255>; opaque context<0..255>; },
+    // then HKDF-Expand's block counter.
+    std::array<unsigned char, 2 + 1 + 32 + 1 + 1> info{};
+    std::size_t size = 0;
+    info[size++] = static_cast<unsigned char>(out.size() >> 8);
+    info[size++] = static_cast<unsigned char>(out.size() & 0xff);
+    info[size++] = static_cast<unsigned char>(kPrefix.size() + label.size());
+    for (std::string_view part : {kPrefix, label}) {
+      for (char c : part) {
+        info[size++] = static_cast<unsigned char>(c);
+      }
+    }
+    info[size++] = 0;  // empty context
+    info[size++] = 1;  // T(1)
+
+    std::array<unsigned char, EVP_MAX_MD_SIZE> block{};
+    std::size_t block_size = 0;
+    // The first label uses the state the constructor keyed; each later one
+    // starts again from the same key.
+    bool ok = (!used_ || EVP_MAC_init(mac_, nullptr, 0, nullptr) == 1) &&
+              EVP_MAC_update(mac_, info.data(), size) == 1 &&
+              EVP_MAC_final(mac_, block.data(), &block_size, block.size()) == 1 &&
+              block_size >= out.size();
+    used_ = true;
+    if (ok) {
+      std::copy_n(block.begin(), out.size(), out.begin());
+    }
+    OPENSSL_cleanse(block.data(), block.size());
+    return ok;
   }
-  std::array<OSSL_PARAM, 3> params = {
-      OSSL_PARAM_construct_octet_string(OSSL_KDF_PARAM_KEY,
-                                        const_cast<unsigned char*>(secret.data()), secret.size()),
-      OSSL_PARAM_construct_octet_string(OSSL_KDF_PARAM_INFO, info.data(), size),
-      OSSL_PARAM_construct_end(),
-  };
-  bool ok = EVP_KDF_derive(kctx, out.data(), out.size(), params.data()) == 1;
-  // The context outlives this connection: replacing the key makes OpenSSL
-  // wipe its copy of the secret.
-  unsigned char placeholder = 0;
-  std::array<OSSL_PARAM, 2> wipe = {
-      OSSL_PARAM_construct_octet_string(OSSL_KDF_PARAM_KEY, &placeholder, 1),
-      OSSL_PARAM_construct_end(),
-  };
-  EVP_KDF_CTX_set_params(kctx, wipe.data());
-  return ok;
-}
+
+ private:
+  EVP_MAC_CTX* mac_;
+  std::size_t hash_size_;
+  bool keyed_;
+  bool used_ = false;
+};
 
 }  // namespace
 
@@ -150,7 +178,7 @@ bool RecordCipher::init(const SSL_CIPHER* suite, std::span<const unsigned char> 
 bool RecordCipher::advanceSecret() {
   std::array<unsigned char, EVP_MAX_MD_SIZE> next{};
   std::span<unsigned char> out(next.data(), secret_size_);
-  if (!expandLabel(digest_, {secret_.data(), secret_size_}, "traffic upd", out)) {
+  if (!LabelExpander(digest_, {secret_.data(), secret_size_}).expand("traffic upd", out)) {
     return false;
   }
   std::copy(out.begin(), out.end(), secret_.begin());
@@ -161,9 +189,9 @@ bool RecordCipher::advanceSecret() {
 bool RecordCipher::deriveKeys() {
   std::array<unsigned char, EVP_MAX_KEY_LENGTH> key{};
   const auto key_size = static_cast<std::size_t>(EVP_CIPHER_get_key_length(aead_));
-  std::span<const unsigned char> secret(secret_.data(), secret_size_);
-  bool ok = key_size <= key.size() && expandLabel(digest_, secret, "key", {key.data(), key_size}) &&
-            expandLabel(digest_, secret, "iv", iv_) &&
+  LabelExpander expander(digest_, {secret_.data(), secret_size_});
+  bool ok = key_size <= key.size() && expander.expand("key", {key.data(), key_size}) &&
+            expander.expand("iv", iv_) &&
             EVP_CipherInit_ex(ctx_, aead_, nullptr, key.data(), nullptr, encrypt_ ? 1 : 0) == 1;
   OPENSSL_cleanse(key.data(), key.size());
   sequence_ = 0;
