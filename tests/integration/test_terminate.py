@@ -38,6 +38,34 @@ class TerminateTest(IntegrationTest):
             self.assertEqual(fields.get("backend"), f"127.0.0.1:{backend.port}", line)
             self.assertEqual(backend.errors, [])
 
+    def test_key_updates_from_s_client_both_kinds(self):
+        # s_client's "k" line sends a KeyUpdate, "K" one that asks tlsgate to
+        # update its own keys too. Each echo after them must decrypt, so both
+        # directions have moved to the new keys.
+        openssl = harness.tool("openssl")
+        with EchoServer() as backend, self.daemon(self.terminate_config(backend.port)) as gate:
+            args = [openssl, "s_client", "-connect", f"127.0.0.1:{self.port}", "-servername", "localhost",
+                    "-CAfile", self.pki.ca, "-verify_return_error", "-tls1_3"]
+            with harness.process(args) as client:
+                for i, command in enumerate([None, b"k\n", b"K\n", b"K\n", b"k\n"]):
+                    if command:
+                        # s_client takes a whole stdin read as one command:
+                        # the next line goes only once this one is done.
+                        client.stdin.write(command)
+                        client.stdin.flush()
+                        harness.wait_until(lambda: sum(line.startswith("KEYUPDATE") for line in client.lines) >= i,
+                                           harness.IO_TIMEOUT, what=f"key update {i} from s_client")
+                    message = f"message {i} after a key update\n".encode()
+                    client.stdin.write(message)
+                    client.stdin.flush()
+                    client.wait_line("^" + message.decode().strip() + "$")
+                client.stdin.close()
+                self.assertEqual(client.wait(15), 0, "\n".join(client.lines))
+            self.assertEqual(sum(line.startswith("KEYUPDATE") for line in client.lines), 4, "\n".join(client.lines))
+            line = gate.wait_for_log(all_of(r"\bconn=", r"\boutcome=ok\b")).string
+            self.assertEqual(logfmt(line).get("accept.protocol"), "TLSv1.3", line)
+            self.assertEqual(backend.errors, [])
+
     def test_python_ssl_client_and_connection_log_line(self):
         message = b"hello from python ssl\n" * 10
         with EchoServer() as backend, self.daemon(self.terminate_config(backend.port)) as gate:
