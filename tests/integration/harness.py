@@ -143,6 +143,33 @@ class Pki:
                    f"subjectAltName=DNS:{dns_name}\nextendedKeyUsage=serverAuth\n")
         return self.path(f"{name}.pem"), self.path(f"{name}.key")
 
+    def extra_client_cert(self, name, common_name):
+        """Another CA-signed client certificate; returns (cert path, key
+        path)."""
+        ec = ["-newkey", "ec", "-pkeyopt", "ec_paramgen_curve:P-256", "-nodes"]
+        self._leaf(tool("openssl"), ec, name, f"/O=tlsgate tests/CN={common_name}",
+                   "extendedKeyUsage=clientAuth\n")
+        return self.path(f"{name}.pem"), self.path(f"{name}.key")
+
+    def revocation_list(self, revoked, name="clients.crl"):
+        """A CRL signed by the CA with `openssl ca`, revoking the certificates
+        at the paths in `revoked`; returns its path."""
+        openssl = tool("openssl")
+        database = self.path("ca-index.txt")
+        open(database, "w").close()
+        with open(self.path("ca-crlnumber"), "w") as f:
+            f.write("01\n")
+        config = self.path("ca.cnf")
+        with open(config, "w") as f:
+            f.write("[ca]\ndefault_ca = test_ca\n[test_ca]\n"
+                    f"database = {database}\ncrlnumber = {self.path('ca-crlnumber')}\n"
+                    f"certificate = {self.ca}\nprivate_key = {self.ca_key}\n"
+                    "default_md = sha256\ndefault_crl_days = 1\n")
+        for cert in revoked:
+            run([openssl, "ca", "-config", config, "-revoke", cert, "-crl_reason", "keyCompromise"])
+        run([openssl, "ca", "-config", config, "-gencrl", "-out", self.path(name)])
+        return self.path(name)
+
     def _leaf(self, openssl, ec, name, subject, extensions):
         csr = self.path(f"{name}.csr")
         ext = self.path(f"{name}.ext")

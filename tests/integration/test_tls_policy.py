@@ -145,9 +145,10 @@ class TlsPolicyTest(IntegrationTest):
             der = ssl.PEM_cert_to_DER_cert(f.read())
         return hashlib.sha256(der).hexdigest()
 
-    def mutual_tls_attempt(self, gate):
-        """One connection with the client certificate; (echoed bytes, log line)."""
-        with TlsClient(self.port, self.pki.client_context(cert=True)) as client:
+    def mutual_tls_attempt(self, gate, context=None):
+        """One connection with a client certificate, the test client's unless
+        `context` brings another; (echoed bytes, log line)."""
+        with TlsClient(self.port, context or self.pki.client_context(cert=True)) as client:
             got = b""
             try:
                 client.handshake()
@@ -182,6 +183,28 @@ class TlsPolicyTest(IntegrationTest):
                         self.assertIn("matched none of the client_certs.allow rules", fields.get("reason", ""), line)
                         self.assertIn("CN=tlsgate test client", fields.get("reason", ""), line)
                         self.assertEqual(backend.accepted, 0)
+
+    def test_client_certs_crl_refuses_a_revoked_certificate(self):
+        revoked_cert, revoked_key = self.pki.extra_client_cert("revoked", "revoked test client")
+        crl = self.pki.revocation_list([revoked_cert])
+        revoked_client = self.pki.client_context()
+        revoked_client.load_cert_chain(revoked_cert, revoked_key)
+        cfg = self.terminate_config(0, client_certs={"mode": "require", "cafile": "ca.pem",
+                                                     "crl": os.path.basename(crl)})
+        with EchoServer() as backend:
+            cfg["listeners"][0]["connect"]["address"] = f"127.0.0.1:{backend.port}"
+            with self.daemon(cfg) as gate:
+                got, line = self.mutual_tls_attempt(gate)
+                self.assertEqual(got, b"mtls\n", line)
+                self.assertEqual(logfmt(line).get("outcome"), "ok", line)
+
+                got, line = self.mutual_tls_attempt(gate, revoked_client)
+                fields = logfmt(line)
+                self.assertEqual(got, b"", line)
+                self.assertEqual(fields.get("outcome"), "failed", line)
+                self.assertIn("revoked", fields.get("reason", ""), line)
+                self.assertIn("revoked test client", fields.get("reason", ""), line)
+            self.assertEqual(backend.accepted, 1)
 
     # ------------------------------------------------------------------ connect side
 
