@@ -366,8 +366,13 @@ EOF
         printf 'user = "nobody"\ngroup = "nogroup"\n' >>"$conf"
       fi
       ;;
-    haproxy)
-      conf=$WORK/haproxy.cfg
+    haproxy | relay)
+      # relay is the floor phase's reference: the same haproxy passing
+      # plaintext through, no TLS at all, so what it costs is the kernel's
+      # and an event loop's.
+      local tls=" ssl crt $WORK/$key.pem ssl-min-ver TLSv1.3"
+      if [[ $proxy == relay ]]; then tls=""; fi
+      conf=$WORK/$proxy.cfg
       cat >"$conf" <<EOF
 global
   nbthread $workers
@@ -378,26 +383,9 @@ defaults
   timeout client 1h
   timeout server 1h
 frontend bench
-  bind 127.0.0.1:$PROXY_PORT ssl crt $WORK/$key.pem ssl-min-ver TLSv1.3
+  bind 127.0.0.1:$PROXY_PORT$tls
   default_backend nginx
 backend nginx
-  server nginx 127.0.0.1:$BACKEND_PORT
-EOF
-      ;;
-    relay)
-      # The floor phase's reference: haproxy passing plaintext through, no
-      # TLS at all, so what it costs is the kernel's and an event loop's.
-      conf=$WORK/relay.cfg
-      cat >"$conf" <<EOF
-global
-  nbthread $workers
-defaults
-  mode tcp
-  timeout connect 5s
-  timeout client 1h
-  timeout server 1h
-listen relay
-  bind 127.0.0.1:$PROXY_PORT
   server nginx 127.0.0.1:$BACKEND_PORT
 EOF
       ;;
