@@ -104,6 +104,9 @@ class Pki:
     """A CA, a server certificate for localhost/127.0.0.1, a client
     certificate, and a self-signed certificate nobody trusts."""
 
+    # `openssl req` arguments for a new P-256 key, unencrypted.
+    NEW_KEY = ["-newkey", "ec", "-pkeyopt", "ec_paramgen_curve:P-256", "-nodes"]
+
     def __init__(self, directory):
         self.dir = directory
         self.ca = self.path("ca.pem")
@@ -120,17 +123,16 @@ class Pki:
 
     def generate(self):
         openssl = tool("openssl")
-        ec = ["-newkey", "ec", "-pkeyopt", "ec_paramgen_curve:P-256", "-nodes"]
-        run([openssl, "req", "-x509", *ec, "-keyout", self.ca_key, "-out", self.ca, "-days", "30",
+        run([openssl, "req", "-x509", *self.NEW_KEY, "-keyout", self.ca_key, "-out", self.ca, "-days", "30",
              "-subj", "/O=tlsgate tests/CN=tlsgate test CA",
              "-addext", "basicConstraints=critical,CA:TRUE",
              "-addext", "keyUsage=critical,keyCertSign,cRLSign"])
-        self._leaf(openssl, ec, "server", "/CN=localhost",
+        self._leaf("server", "/CN=localhost",
                    "subjectAltName=DNS:localhost,IP:127.0.0.1\n"
                    "extendedKeyUsage=serverAuth\n")
-        self._leaf(openssl, ec, "client", "/O=tlsgate tests/CN=tlsgate test client",
+        self._leaf("client", "/O=tlsgate tests/CN=tlsgate test client",
                    "extendedKeyUsage=clientAuth\n")
-        run([openssl, "req", "-x509", *ec, "-keyout", self.untrusted_key, "-out", self.untrusted_cert,
+        run([openssl, "req", "-x509", *self.NEW_KEY, "-keyout", self.untrusted_key, "-out", self.untrusted_cert,
              "-days", "30", "-subj", "/CN=localhost",
              "-addext", "subjectAltName=DNS:localhost,IP:127.0.0.1"])
         return self
@@ -138,16 +140,14 @@ class Pki:
     def extra_server_cert(self, name, dns_name):
         """Another CA-signed server certificate, for `dns_name`; returns
         (cert path, key path)."""
-        ec = ["-newkey", "ec", "-pkeyopt", "ec_paramgen_curve:P-256", "-nodes"]
-        self._leaf(tool("openssl"), ec, name, f"/CN={dns_name}",
+        self._leaf(name, f"/CN={dns_name}",
                    f"subjectAltName=DNS:{dns_name}\nextendedKeyUsage=serverAuth\n")
         return self.path(f"{name}.pem"), self.path(f"{name}.key")
 
     def extra_client_cert(self, name, common_name):
         """Another CA-signed client certificate; returns (cert path, key
         path)."""
-        ec = ["-newkey", "ec", "-pkeyopt", "ec_paramgen_curve:P-256", "-nodes"]
-        self._leaf(tool("openssl"), ec, name, f"/O=tlsgate tests/CN={common_name}",
+        self._leaf(name, f"/O=tlsgate tests/CN={common_name}",
                    "extendedKeyUsage=clientAuth\n")
         return self.path(f"{name}.pem"), self.path(f"{name}.key")
 
@@ -170,13 +170,14 @@ class Pki:
         run([openssl, "ca", "-config", config, "-gencrl", "-out", self.path(name)])
         return self.path(name)
 
-    def _leaf(self, openssl, ec, name, subject, extensions):
+    def _leaf(self, name, subject, extensions):
+        openssl = tool("openssl")
         csr = self.path(f"{name}.csr")
         ext = self.path(f"{name}.ext")
         with open(ext, "w") as f:
             f.write("basicConstraints=critical,CA:FALSE\n"
                     "keyUsage=critical,digitalSignature\n" + extensions)
-        run([openssl, "req", "-new", *ec, "-keyout", self.path(f"{name}.key"), "-out", csr, "-subj", subject])
+        run([openssl, "req", "-new", *self.NEW_KEY, "-keyout", self.path(f"{name}.key"), "-out", csr, "-subj", subject])
         run([openssl, "x509", "-req", "-in", csr, "-CA", self.ca, "-CAkey", self.ca_key,
              "-set_serial", str(int.from_bytes(os.urandom(8), "big")), "-days", "30",
              "-extfile", ext, "-out", self.path(f"{name}.pem")])
