@@ -181,11 +181,21 @@ struct Limits {
   std::size_t buffer_size = std::size_t{64} * 1024;
 };
 
+// The admin HTTP endpoint (/metrics, /status, /connections, /healthz).
+struct AdminConfig {
+  std::optional<Address> listen;  // unset: no admin endpoint
+  // A listen address that is neither loopback nor a unix socket needs both.
+  bool allow_remote = false;
+  LocatedPath token_file;  // bearer token, first line of the file; empty: none
+};
+
 struct GlobalConfig {
   int workers = 0;  // 0: one per CPU ("auto")
   std::string user;
   std::string group;
   LogConfig log;
+  AdminConfig admin;
+  bool watch = false;  // reload when a file the config names changes
   Timeouts timeouts;
   Limits limits;
 };
