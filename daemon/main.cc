@@ -1,23 +1,17 @@
-// tlsgate's entry point: the command line, signals and privileges. All the
-// work happens in lib/.
-#include <grp.h>
-#include <pwd.h>
+// tlsgate's entry point: the command line. All the work happens in lib/;
+// `run` is app/service.h.
 #include <spdlog/spdlog.h>
-#include <unistd.h>
-#include <uv.h>
 
 #include <CLI/CLI.hpp>
 #include <csignal>
-#include <cstring>
 #include <iostream>
 #include <optional>
-#include <thread>
 
 #include "app/info_commands.h"
 #include "app/logging.h"
+#include "app/service.h"
 #include "app/startup.h"
 #include "config/config_loader.h"
-#include "proxy/server.h"
 #include "util/config_error.h"
 
 namespace {
@@ -27,113 +21,10 @@ constexpr int kExitConfig = 1;
 constexpr int kExitUsage = 2;
 constexpr const char* kDefaultConfig = "/etc/tlsgate/tlsgate.yaml";
 
-void dropPrivileges(const tlsgate::GlobalConfig& global) {
-  if (global.user.empty() && global.group.empty()) {
-    return;
-  }
-  gid_t gid = getgid();
-  uid_t uid = getuid();
-  if (!global.group.empty()) {
-    const group* g = getgrnam(global.group.c_str());  // NOLINT(concurrency-mt-unsafe)
-    if (g == nullptr) {
-      throw tlsgate::ConfigError("global.group: no such group: " + global.group);
-    }
-    gid = g->gr_gid;
-  }
-  if (!global.user.empty()) {
-    const passwd* p = getpwnam(global.user.c_str());  // NOLINT(concurrency-mt-unsafe)
-    if (p == nullptr) {
-      throw tlsgate::ConfigError("global.user: no such user: " + global.user);
-    }
-    uid = p->pw_uid;
-    if (global.group.empty()) {
-      gid = p->pw_gid;
-    }
-  }
-  if (setgroups(0, nullptr) != 0 && errno != EPERM) {
-    throw tlsgate::ConfigError(std::string("cannot drop supplementary groups: ") +
-                               std::strerror(errno));
-  }
-  if (setgid(gid) != 0 || setuid(uid) != 0) {
-    throw tlsgate::ConfigError(std::string("cannot switch to user/group: ") + std::strerror(errno));
-  }
-}
-
-// Starts the server and serves until SIGTERM or SIGINT, then drains. A second
-// signal exits at once. The handlers are in place before anything is
-// accepted, so a signal right after "ready" still drains cleanly.
-int serve(tlsgate::Server& server) {
-  uv_loop_t loop;
-  uv_loop_init(&loop);
-  struct State {
-    explicit State(tlsgate::Server* s) : server(s) {}
-    tlsgate::Server* server;
-    uv_signal_t sigterm{};
-    uv_signal_t sigint{};
-    uv_async_t drained{};
-    bool stopping = false;
-    std::thread waiter;
-  } state(&server);
-
-  auto on_signal = [](uv_signal_t* handle, int signum) {
-    auto* s = static_cast<State*>(handle->data);
-    if (s->stopping) {
-      spdlog::warn("{} again: exiting without waiting for connections", strsignal(signum));
-      spdlog::default_logger()->flush();
-      std::_Exit(kExitConfig);
-    }
-    s->stopping = true;
-    spdlog::info("{}: no longer accepting; waiting for open connections", strsignal(signum));
-    s->server->stop();
-    s->waiter = std::thread([s] {
-      s->server->wait();
-      uv_async_send(&s->drained);
-    });
-  };
-  for (auto [handle, signum] : {std::pair{&state.sigterm, SIGTERM}, {&state.sigint, SIGINT}}) {
-    uv_signal_init(&loop, handle);
-    handle->data = &state;
-    uv_signal_start(handle, on_signal, signum);
-  }
-  uv_async_init(&loop, &state.drained, [](uv_async_t* handle) {
-    auto* s = static_cast<State*>(handle->data);
-    uv_close(reinterpret_cast<uv_handle_t*>(&s->sigterm), nullptr);
-    uv_close(reinterpret_cast<uv_handle_t*>(&s->sigint), nullptr);
-    uv_close(reinterpret_cast<uv_handle_t*>(&s->drained), nullptr);
-  });
-  state.drained.data = &state;
-
-  server.start();
-  spdlog::info("ready: {} listener(s), {} worker(s)", server.listeners().size(),
-               server.workerCount());
-  for (const auto& listener : server.listeners()) {
-    spdlog::info("listener {}: {} {} -> {} {}", listener->config.name,
-                 listener->accept_tls ? "tls" : "tcp", listener->listen_address.str(),
-                 listener->connect_tls ? "tls" : "tcp", listener->backend_text);
-  }
-  uv_run(&loop, UV_RUN_DEFAULT);
-  if (state.waiter.joinable()) {
-    state.waiter.join();
-  }
-  uv_loop_close(&loop);
-  spdlog::info("stopped");
-  return kExitOk;
-}
-
 int run(const std::string& path) {
   tlsgate::setupBootstrapLogging();
-  try {
-    tlsgate::Config config = tlsgate::ConfigLoader::loadFile(path);
-    tlsgate::setupLogging(config.global.log);
-    tlsgate::raiseFileLimit();
-    tlsgate::prepareSelfSignedCertificates(config);
-    tlsgate::Server server(config);
-    dropPrivileges(config.global);
-    return serve(server);
-  } catch (const tlsgate::ConfigError& e) {
-    spdlog::error("{}", e.what());
-    return kExitConfig;
-  }
+  tlsgate::Service service(path);
+  return service.run();
 }
 
 int check(const std::string& path) {

@@ -13,8 +13,4 @@ void prepareSelfSignedCertificates(const Config& config);
 // without binding: the work of `tlsgate check`. Throws ConfigError.
 void validateConfig(const Config& config);
 
-// Raises the open-file limit to its hard maximum: every connection needs two
-// descriptors.
-void raiseFileLimit();
-
 }  // namespace tlsgate

@@ -176,6 +176,11 @@ struct LogConfig {
 
 struct Limits {
   uint64_t max_connections = 100000;
+  bool max_connections_set = false;  // written in the config, not the default
+  SourceMark max_connections_mark;
+  // A max_connections that the open-file limit cannot hold is an error
+  // (true) or a warning (false). An unset max_connections is lowered to fit.
+  bool strict_fd_limit = true;
   // High watermark of each direction's buffer. Reading from the source stops
   // above it and resumes below half of it.
   std::size_t buffer_size = std::size_t{64} * 1024;

@@ -22,13 +22,14 @@ namespace tlsgate {
 namespace {
 
 constexpr std::array<std::string_view, 2> kRootKeys = {"global", "listeners"};
-constexpr std::array<std::string_view, 7> kGlobalKeys = {"workers",  "user",   "group",       "log",
-                                                         "timeouts", "limits", "tls_defaults"};
-constexpr std::array<std::string_view, 1> kGlobalPlannedKeys = {"admin"};
+constexpr std::array<std::string_view, 9> kGlobalKeys = {
+    "workers", "user", "group", "log", "admin", "watch", "timeouts", "limits", "tls_defaults"};
+constexpr std::array<std::string_view, 3> kAdminKeys = {"listen", "allow_remote", "token_file"};
 constexpr std::array<std::string_view, 3> kLogKeys = {"level", "format", "file"};
 constexpr std::array<std::string_view, 5> kTimeoutKeys = {"handshake", "connect", "idle", "close",
                                                           "drain"};
-constexpr std::array<std::string_view, 2> kLimitKeys = {"max_connections", "buffer_size"};
+constexpr std::array<std::string_view, 3> kLimitKeys = {"max_connections", "buffer_size",
+                                                        "strict_fd_limit"};
 constexpr std::array<std::string_view, 3> kListenerKeys = {"name", "accept", "connect"};
 constexpr std::array<std::string_view, 1> kListenerPlannedKeys = {"routes"};
 constexpr std::array<std::string_view, 2> kSideKeys = {"address", "tls"};
@@ -101,6 +102,11 @@ Limits parseLimits(const ConfigNode& node) {
   Limits limits;
   if (auto max = node.find("max_connections")) {
     limits.max_connections = static_cast<uint64_t>(max->asInteger(1, kMaxConnections));
+    limits.max_connections_set = true;
+    limits.max_connections_mark = max->mark();
+  }
+  if (auto strict = node.find("strict_fd_limit")) {
+    limits.strict_fd_limit = strict->asBool();
   }
   if (auto size = node.find("buffer_size")) {
     limits.buffer_size = static_cast<std::size_t>(size->asSize(kMinBufferSize, kMaxBufferSize));
@@ -108,8 +114,48 @@ Limits parseLimits(const ConfigNode& node) {
   return limits;
 }
 
+bool isLoopbackHost(const std::string& host) {
+  return host == "localhost" || host == "::1" || host.starts_with("127.");
+}
+
+// Connection listings show peer addresses and certificate subjects: the
+// endpoint stays on loopback or a unix socket unless the operator opts in
+// and sets a token.
+AdminConfig parseAdmin(const ConfigNode& node) {
+  node.expectMap();
+  node.checkKeys(KeySchema{kAdminKeys});
+  AdminConfig admin;
+  const ConfigNode listen = node.require("listen");
+  auto parsed = parseAddress(listen.asNonEmptyString());
+  if (!parsed.isOk()) {
+    listen.fail(parsed.error());
+  }
+  admin.listen = parsed.value();
+  admin.listen->mark = listen.mark();
+  if (auto remote = node.find("allow_remote")) {
+    admin.allow_remote = remote->asBool();
+  }
+  if (auto token = node.find("token_file")) {
+    admin.token_file = token->asPath();
+  }
+  if (admin.listen->isUnix() || isLoopbackHost(admin.listen->host)) {
+    return admin;
+  }
+  if (!admin.allow_remote) {
+    listen.fail(
+        "is not a loopback address; /connections shows client addresses and certificate "
+        "subjects, so a remote admin endpoint needs allow_remote: true and a token_file");
+  }
+  if (admin.token_file.value.empty()) {
+    listen.fail(
+        "a remote admin endpoint (allow_remote: true) needs token_file: a file whose "
+        "first line is the bearer token clients must send");
+  }
+  return admin;
+}
+
 GlobalConfig parseGlobal(const ConfigNode& node) {
-  node.checkKeys(KeySchema{kGlobalKeys, kGlobalPlannedKeys});
+  node.checkKeys(KeySchema{kGlobalKeys});
   GlobalConfig global;
   if (auto workers = node.find("workers")) {
     global.workers = parseWorkers(*workers);
@@ -122,6 +168,12 @@ GlobalConfig parseGlobal(const ConfigNode& node) {
   }
   if (auto log = node.find("log")) {
     global.log = parseLog(*log);
+  }
+  if (auto admin = node.find("admin")) {
+    global.admin = parseAdmin(*admin);
+  }
+  if (auto watch = node.find("watch")) {
+    global.watch = watch->asBool();
   }
   if (auto timeouts = node.find("timeouts")) {
     global.timeouts = parseTimeouts(*timeouts);

@@ -48,17 +48,17 @@ struct CertificateExpiry {
 };
 
 struct ReloadStatus {
-  uint64_t generation = 1;      // the config in force; the first one is 1
-  bool last_ok = true;          // the last reload (or the start) succeeded
-  int64_t last_time_unix = 0;   // when the config in force, or the last attempt, was loaded
-  uint64_t successes = 0;       // reloads, not counting the start
+  uint64_t generation = 1;     // the config in force; the first one is 1
+  bool last_ok = true;         // the last reload (or the start) succeeded
+  int64_t last_time_unix = 0;  // when the config in force, or the last attempt, was loaded
+  uint64_t successes = 0;      // reloads, not counting the start
   uint64_t failures = 0;
-  std::string last_error;       // empty after a success
+  std::string last_error;  // empty after a success
 };
 
 struct ListenerStatus {
   std::string name;
-  std::string accept_address;   // as configured, e.g. "127.0.0.1:8443" or "unix:/run/x.sock"
+  std::string accept_address;  // as configured, e.g. "127.0.0.1:8443" or "unix:/run/x.sock"
   std::string connect_address;
   bool accept_tls = false;
   bool connect_tls = false;
@@ -67,12 +67,12 @@ struct ListenerStatus {
 };
 
 struct StatusSnapshot {
-  std::string version;          // tlsgate's
+  std::string version;  // tlsgate's
   int64_t started_unix = 0;
   double uptime_seconds = 0;
   std::size_t workers = 0;
-  bool ready = false;           // every listener is bound and serving
-  bool draining = false;        // SIGTERM/SIGINT: no longer accepting
+  bool ready = false;     // every listener is bound and serving
+  bool draining = false;  // SIGTERM/SIGINT: no longer accepting
   ReloadStatus reload;
   std::vector<ListenerStatus> listeners;  // the config in force
 };
@@ -110,10 +110,10 @@ struct ConnectionSnapshot {
   uint64_t id = 0;
   std::string listener;
   std::size_t worker = 0;
-  uint64_t generation = 0;      // the config it started on
-  std::string client;           // "127.0.0.1:53422"
-  std::string backend;          // empty until the backend connect starts
-  std::string state;            // NEGOTIATING, OPEN or CLOSING (TWAPI tls_state)
+  uint64_t generation = 0;  // the config it started on
+  std::string client;       // "127.0.0.1:53422"
+  std::string backend;      // empty until the backend connect starts
+  std::string state;        // NEGOTIATING, OPEN or CLOSING (TWAPI tls_state)
   double age_seconds = 0;
   uint64_t bytes_up = 0;
   uint64_t bytes_down = 0;

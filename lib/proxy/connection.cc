@@ -1,6 +1,7 @@
 #include "proxy/connection.h"
 
 #include <spdlog/spdlog.h>
+#include <unistd.h>
 
 #include <algorithm>
 #include <array>
@@ -61,26 +62,54 @@ std::string uvErrorText(int status) {
   }
 }
 
+TlsSideSnapshot tlsSideSnapshot(const TlsSession& session) {
+  TlsSideSnapshot out;
+  out.sni = session.servername();
+  if (!session.handshakeDone()) {
+    return out;
+  }
+  out.protocol = session.protocol();
+  out.cipher = session.cipher();
+  out.alpn = session.alpn();
+  out.resumed = session.resumed();
+  PeerIdentity identity = session.peerIdentity();
+  if (identity.present()) {
+    out.peer = PeerCertificateSnapshot{identity.subject, identity.issuer, identity.not_before,
+                                       identity.not_after, identity.sha256};
+  }
+  // A finished handshake has verified whatever it was asked to verify.
+  if (session.role() == TlsRole::server) {
+    out.verification = identity.present() ? "ok" : "none";
+  } else {
+    out.verification = session.context().verifiesPeer() ? "ok" : "not verified (verify: false)";
+  }
+  return out;
+}
+
 }  // namespace
 
-void Connection::accept(Worker& worker, std::shared_ptr<Listener> listener, uv_stream_t* server) {
-  auto* connection = new Connection(worker, std::move(listener));
+void Connection::accept(Worker& worker, std::shared_ptr<const Listener> listener,
+                        ListenerMetrics& metrics, int fd) {
+  auto* connection = new Connection(worker, std::move(listener), metrics);
   Side& client = connection->client_;
   uv_tcp_init(worker.loop(), &client.tcp);
   client.tcp.data = &client;
   client.open = true;
   ++connection->open_handles_;
-  int rc = uv_accept(server, reinterpret_cast<uv_stream_t*>(&client.tcp));
+  int rc = uv_tcp_open(&client.tcp, fd);
   if (rc != 0) {
-    connection->fail("accept failed: " + uvErrorText(rc));
+    ::close(fd);
+    connection->drop("cannot serve the accepted socket: " + uvErrorText(rc));
     return;
   }
   connection->start();
 }
 
-Connection::Connection(Worker& worker, std::shared_ptr<Listener> listener)
+Connection::Connection(Worker& worker, std::shared_ptr<const Listener> listener,
+                       ListenerMetrics& metrics)
     : worker_(worker),
       listener_(std::move(listener)),
+      metrics_(metrics),
       id_(worker.nextConnectionId()),
       label_("conn=" + std::to_string(id_)),
       client_(*this, worker.pool(), "accept"),
@@ -90,12 +119,12 @@ Connection::Connection(Worker& worker, std::shared_ptr<Listener> listener)
   ++open_handles_;
   started_ms_ = last_activity_ms_ = uv_now(worker_.loop());
   worker_.add(this);
-  listener_->stats->connections_total.fetch_add(1, std::memory_order_relaxed);
-  listener_->stats->connections_active.fetch_add(1, std::memory_order_relaxed);
+  metrics_.connections_total.add();
+  metrics_.connections_active.add();
 }
 
 Connection::~Connection() {
-  listener_->stats->connections_active.fetch_sub(1, std::memory_order_relaxed);
+  metrics_.connections_active.sub();
   worker_.remove(this);
 }
 
@@ -106,7 +135,7 @@ void Connection::start() {
 
   const uint64_t limit = worker_.global().limits.max_connections;
   if (limit > 0 && worker_.activeConnections() > limit) {
-    fail("over limits.max_connections (" + std::to_string(limit) + ")");
+    drop("over limits.max_connections (" + std::to_string(limit) + ")");
     return;
   }
   if (!listener_->accept_tls) {
@@ -120,6 +149,7 @@ void Connection::start() {
     return;
   }
   phase_ = Phase::handshake;
+  handshake_started_ns_ = uv_hrtime();
   armTimer(worker_.global().timeouts.handshake.count());
   updateReading(client_, backend_);
 }
@@ -135,8 +165,14 @@ void Connection::startBackendConnect() {
   int rc =
       uv_tcp_connect(&connect_req_, &backend_.tcp, listener_->backend_address.get(), onConnect);
   if (rc != 0) {
-    listener_->stats->backend_connect_failures.fetch_add(1, std::memory_order_relaxed);
-    fail("backend connect failed: " + uvErrorText(rc));
+    metrics_.backend_connect_failures.add();
+    // Out of descriptors, the socket could not even be made: tlsgate drops
+    // the connection, and a burst of those is logged in summary.
+    if (rc == UV_EMFILE || rc == UV_ENFILE || rc == UV_ENOBUFS || rc == UV_ENOMEM) {
+      drop("backend connect failed: " + uvErrorText(rc));
+    } else {
+      fail("backend connect failed: " + uvErrorText(rc));
+    }
     return;
   }
   // Keep reading the client meanwhile (up to the watermark); its bytes wait in rx.
@@ -149,7 +185,7 @@ void Connection::onConnect(uv_connect_t* request, int status) {
     return;
   }
   if (status != 0) {
-    self->listener_->stats->backend_connect_failures.fetch_add(1, std::memory_order_relaxed);
+    self->metrics_.backend_connect_failures.add();
     self->fail("backend connect failed: " + uvErrorText(status));
     return;
   }
@@ -164,6 +200,7 @@ void Connection::onConnect(uv_connect_t* request, int status) {
       return;
     }
     self->phase_ = Phase::backend_handshake;
+    self->handshake_started_ns_ = uv_hrtime();
     self->armTimer(self->worker_.global().timeouts.handshake.count());
   } else {
     self->phase_ = Phase::proxy;
@@ -196,11 +233,11 @@ void Connection::progress() {
     case Phase::proxy:
       break;
   }
-  pump(client_, backend_, bytes_up_);
+  pump(client_, backend_, bytes_up_, metrics_.bytes_up);
   if (closing_) {
     return;
   }
-  pump(backend_, client_, bytes_down_);
+  pump(backend_, client_, bytes_down_, metrics_.bytes_down);
   if (closing_) {
     return;
   }
@@ -214,14 +251,14 @@ bool Connection::advanceHandshake(Side& side, Phase after) {
   switch (result.status) {
     case TlsStatus::ok:
       phase_ = after;
+      noteHandshakeDone(side);
       return !closing_;
     case TlsStatus::want_input:
       updateReading(side, &side == &client_ ? backend_ : client_);
       return false;
     case TlsStatus::end_of_stream:
     case TlsStatus::failed:
-      listener_->stats->handshake_failures.fetch_add(1, std::memory_order_relaxed);
-      fail(side.tls->failureReason());
+      failHandshake(side, side.tls->failureReason());
       return false;
   }
   fail("unexpected TLS handshake state");
@@ -230,6 +267,14 @@ bool Connection::advanceHandshake(Side& side, Phase after) {
 
 // Moves plaintext from source to sink until the source has nothing ready or
 // the sink's buffer reaches its high watermark.
+void Connection::pump(Side& source, Side& sink, uint64_t& counter, Counter& metric) {
+  const uint64_t before = counter;
+  pump(source, sink, counter);
+  if (counter != before) {
+    metric.add(counter - before);
+  }
+}
+
 void Connection::pump(Side& source, Side& sink, uint64_t& counter) {
   const std::size_t high = highWatermark();
   bool more = true;
@@ -532,15 +577,19 @@ void Connection::onTimer(uv_timer_t* timer) {
   const Timeouts& timeouts = self->worker_.global().timeouts;
   switch (self->phase_) {
     case Phase::handshake:
-    case Phase::backend_handshake:
-      self->listener_->stats->handshake_failures.fetch_add(1, std::memory_order_relaxed);
-      self->fail("handshake timed out after " + std::to_string(timeouts.handshake.count()) +
-                 "ms (timeouts.handshake)");
+    case Phase::backend_handshake: {
+      Side& side = self->phase_ == Phase::handshake ? self->client_ : self->backend_;
+      self->sideMetrics(side).fail(FailureKind::timeout);
+      self->failTimeout(TimeoutKind::handshake, "handshake timed out after " +
+                                                    std::to_string(timeouts.handshake.count()) +
+                                                    "ms (timeouts.handshake)");
       return;
+    }
     case Phase::connect:
-      self->listener_->stats->backend_connect_failures.fetch_add(1, std::memory_order_relaxed);
-      self->fail("backend connect failed: timed out after " +
-                 std::to_string(timeouts.connect.count()) + "ms (timeouts.connect)");
+      self->metrics_.backend_connect_failures.add();
+      self->failTimeout(TimeoutKind::connect, "backend connect failed: timed out after " +
+                                                  std::to_string(timeouts.connect.count()) +
+                                                  "ms (timeouts.connect)");
       return;
     case Phase::proxy:
       break;
@@ -552,12 +601,70 @@ void Connection::onTimer(uv_timer_t* timer) {
     self->armIdleTimer();
     return;
   }
-  self->fail(std::string(half ? "half-closed and quiet for " : "idle for ") +
-             std::to_string(quiet) + "ms (" + (half ? "timeouts.close" : "timeouts.idle") + ")");
+  self->failTimeout(half ? TimeoutKind::close : TimeoutKind::idle,
+                    std::string(half ? "half-closed and quiet for " : "idle for ") +
+                        std::to_string(quiet) + "ms (" +
+                        (half ? "timeouts.close" : "timeouts.idle") + ")");
 }
 
-void Connection::abort(const std::string& reason) {
-  fail(reason);
+void Connection::abort(const std::string& reason, TimeoutKind kind) {
+  failTimeout(kind, reason);
+}
+
+void Connection::closeIfIdle(uint64_t now_ms, uint64_t idle_ms) {
+  if (closing_ || phase_ != Phase::proxy || now_ms - last_activity_ms_ < idle_ms) {
+    return;
+  }
+  for (const Side* side : {&client_, &backend_}) {
+    if (side->writing || !side->tx.empty() || !side->rx.empty()) {
+      return;
+    }
+  }
+  close_note_ = "closed while draining: idle";
+  for (Side* side : {&client_, &backend_}) {
+    if (side->tls && !side->tls->closeSent()) {
+      side->tls->shutdown();  // close_notify; close() gives it its one chance to leave
+    }
+  }
+  close();
+}
+
+void Connection::noteHandshakeDone(Side& side) {
+  TlsSideMetrics& metrics = sideMetrics(side);
+  metrics.handshakes.add();
+  if (side.tls->resumed()) {
+    metrics.resumptions.add();
+  }
+  metrics.duration.observe((uv_hrtime() - handshake_started_ns_) / 1000);
+}
+
+void Connection::failHandshake(Side& side, std::string reason) {
+  sideMetrics(side).fail(classifyFailure(reason));
+  fail(std::move(reason));
+}
+
+void Connection::failTimeout(TimeoutKind kind, std::string reason) {
+  if (closing_) {
+    return;
+  }
+  metrics_.timedOut(kind);
+  fail(std::move(reason));
+}
+
+// Connections tlsgate cannot serve at all (over max_connections, out of
+// descriptors) come in bursts: each is counted, and the log gets the first
+// of each second and a count of the rest.
+void Connection::drop(std::string reason) {
+  if (closing_) {
+    return;
+  }
+  metrics_.dropped.add();
+  dropped_ = true;
+  fail(std::move(reason));
+}
+
+TlsSideMetrics& Connection::sideMetrics(const Side& side) {
+  return &side == &client_ ? metrics_.accept : metrics_.connect;
 }
 
 // A reset from a peer after the other direction has been fully delivered and
@@ -568,6 +675,9 @@ void Connection::failRead(Side& side, int status) {
   if (status == UV_ECONNRESET && other.stream_ended && side.shutdown_done) {
     spdlog::debug("{} {} side reset the connection after the exchange", label_, side.name);
     close();
+    return;
+  }
+  if (clientLeftUnused(side, status)) {
     return;
   }
   fail(std::string("read from the ") + side.name + " side failed: " + uvErrorText(status));
@@ -583,7 +693,25 @@ void Connection::failWrite(Side& side, int status) {
     close();
     return;
   }
+  if (clientLeftUnused(side, status)) {
+    return;
+  }
   fail(std::string("write to the ") + side.name + " side failed: " + uvErrorText(status));
+}
+
+// A client that completes the handshake (or connects, on a plaintext port)
+// and leaves without sending or reading a byte, typically before the session
+// ticket arrives, resets the connection. openssl s_time and most health
+// checkers do that: a normal end, not a failure.
+bool Connection::clientLeftUnused(Side& side, int status) {
+  const bool reset = status == UV_ECONNRESET || status == UV_EPIPE;
+  const bool handshake_done = !side.tls || side.tls->handshakeDone();
+  if (&side != &client_ || !reset || !exchangedNothing() || !handshake_done) {
+    return false;
+  }
+  close_note_ = "client left after the handshake without sending data";
+  close();
+  return true;
 }
 
 void Connection::fail(std::string reason) {
@@ -639,6 +767,7 @@ void Connection::logClose() {
   ConnectionRecord record;
   record.id = id_;
   record.listener = listener_->config.name;
+  record.generation = listener_->generation;
   record.client = client_text_;
   record.backend = backend_.open ? listener_->backend_text : std::string();
   record.duration_s = static_cast<double>(uv_now(worker_.loop()) - started_ms_) / 1000.0;
@@ -653,11 +782,42 @@ void Connection::logClose() {
   record.failed = failed_;
   record.phase = phaseName(static_cast<int>(phase_));
   record.reason = reason_;
-  if (failed_) {
-    spdlog::warn("{}", formatConnectionLine(record));
-  } else {
-    spdlog::info("{}", formatConnectionLine(record));
+  record.note = close_note_;
+  if (dropped_) {
+    std::optional<uint64_t> unlogged = worker_.dropLog().admit(uv_now(worker_.loop()));
+    if (!unlogged) {
+      return;
+    }
+    if (*unlogged > 0) {
+      record.reason += " (and " + std::to_string(*unlogged) +
+                       " more dropped connection(s) not logged since the last line)";
+    }
   }
+  logConnection(record);
+}
+
+ConnectionSnapshot Connection::snapshot() const {
+  ConnectionSnapshot out;
+  out.id = id_;
+  out.listener = listener_->config.name;
+  out.generation = listener_->generation;
+  out.client = client_text_;
+  out.backend = backend_.open ? listener_->backend_text : std::string();
+  if (closing_ || halfClosed()) {
+    out.state = "CLOSING";
+  } else {
+    out.state = phase_ == Phase::proxy ? "OPEN" : "NEGOTIATING";
+  }
+  out.age_seconds = static_cast<double>(uv_now(worker_.loop()) - started_ms_) / 1000.0;
+  out.bytes_up = bytes_up_;
+  out.bytes_down = bytes_down_;
+  if (client_.tls) {
+    out.accept_tls = tlsSideSnapshot(*client_.tls);
+  }
+  if (backend_.tls) {
+    out.connect_tls = tlsSideSnapshot(*backend_.tls);
+  }
+  return out;
 }
 
 }  // namespace tlsgate

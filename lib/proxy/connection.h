@@ -18,6 +18,8 @@
 #include <memory>
 #include <string>
 
+#include "metrics/listener_metrics.h"
+#include "metrics/snapshots.h"
 #include "proxy/listener.h"
 #include "tls/tls_session.h"
 #include "util/byte_queue.h"
@@ -28,11 +30,18 @@ class Worker;
 
 class Connection {
  public:
-  // Accepts one pending connection from `server` and starts serving it.
-  static void accept(Worker& worker, std::shared_ptr<Listener> listener, uv_stream_t* server);
+  // Serves `fd`, a socket just accepted for `listener`.
+  static void accept(Worker& worker, std::shared_ptr<const Listener> listener,
+                     ListenerMetrics& metrics, int fd);
 
-  // Ends the connection now, logging `reason` (used when a drain times out).
-  void abort(const std::string& reason);
+  // Ends the connection now as a failure, logging `reason` and counting a
+  // timeout of `kind` (used when a drain times out).
+  void abort(const std::string& reason, TimeoutKind kind);
+  // During a drain: closes the connection, both ways and gracefully, when
+  // it has moved nothing for `idle_ms` and holds nothing to deliver.
+  void closeIfIdle(uint64_t now_ms, uint64_t idle_ms);
+  // The live state for /connections (tls::status / tls::connection fields).
+  ConnectionSnapshot snapshot() const;
 
   ~Connection();
   Connection(const Connection&) = delete;
@@ -72,12 +81,13 @@ class Connection {
     std::unique_ptr<TlsSession> tls;
   };
 
-  Connection(Worker& worker, std::shared_ptr<Listener> listener);
+  Connection(Worker& worker, std::shared_ptr<const Listener> listener, ListenerMetrics& metrics);
 
   void start();
   void startBackendConnect();
   void progress();
   bool advanceHandshake(Side& side, Phase after);
+  void pump(Side& source, Side& sink, uint64_t& counter, Counter& metric);
   void pump(Side& source, Side& sink, uint64_t& counter);
   bool moveTlsPlaintext(Side& source, Side& sink, uint64_t& counter);
   bool movePlaintext(Side& source, Side& sink, uint64_t& counter);
@@ -86,6 +96,11 @@ class Connection {
   void startWrite(Side& side);
   void updateReading(Side& side, const Side& other);
   void maybeFinish();
+  void noteHandshakeDone(Side& side);
+  void failHandshake(Side& side, std::string reason);
+  void failTimeout(TimeoutKind kind, std::string reason);
+  void drop(std::string reason);
+  bool clientLeftUnused(Side& side, int status);
   void fail(std::string reason);
   void failWrite(Side& side, int status);
   void failRead(Side& side, int status);
@@ -96,6 +111,8 @@ class Connection {
   void armIdleTimer();
   void logClose();
   bool halfClosed() const;
+  bool exchangedNothing() const { return bytes_up_ == 0 && bytes_down_ == 0; }
+  TlsSideMetrics& sideMetrics(const Side& side);
   std::size_t highWatermark() const;
 
   static void onAlloc(uv_handle_t* handle, std::size_t suggested, uv_buf_t* buf);
@@ -107,7 +124,8 @@ class Connection {
   static void onClosed(uv_handle_t* handle);
 
   Worker& worker_;
-  std::shared_ptr<Listener> listener_;
+  std::shared_ptr<const Listener> listener_;
+  ListenerMetrics& metrics_;
   uint64_t id_;
   std::string label_;
   Side client_;
@@ -117,13 +135,16 @@ class Connection {
   Phase phase_ = Phase::handshake;
   bool closing_ = false;
   bool failed_ = false;
+  bool dropped_ = false;
   int open_handles_ = 0;
   uint64_t started_ms_ = 0;
+  uint64_t handshake_started_ns_ = 0;  // of the handshake in progress
   uint64_t last_activity_ms_ = 0;
   uint64_t bytes_up_ = 0;    // client -> backend, plaintext
   uint64_t bytes_down_ = 0;  // backend -> client, plaintext
   std::string client_text_;
   std::string reason_;
+  std::string close_note_;  // an ordinary end worth a word in the log line
 };
 
 }  // namespace tlsgate

@@ -3,8 +3,11 @@
 #pragma once
 
 #include <cstdint>
+#include <nlohmann/json_fwd.hpp>
 #include <optional>
 #include <string>
+
+#include "config/config.h"
 
 namespace tlsgate {
 
@@ -26,6 +29,7 @@ struct TlsSummary {
 struct ConnectionRecord {
   uint64_t id = 0;
   std::string listener;
+  uint64_t generation = 0;  // of the config the connection started on
   std::string client;
   std::string backend;
   double duration_s = 0;
@@ -36,8 +40,18 @@ struct ConnectionRecord {
   bool failed = false;
   std::string phase;   // on failure: handshake | connect | backend_handshake | proxy
   std::string reason;  // on failure: words a person can act on
+  std::string note;    // an ordinary end worth a word, e.g. "closed while draining: idle"
 };
 
+// logfmt: conn=7 listener=web generation=1 client=… outcome=ok
 std::string formatConnectionLine(const ConnectionRecord& record);
+// The same fields as JSON keys of their own; each TLS side is an object.
+nlohmann::json connectionJson(const ConnectionRecord& record);
+
+// Which of the two the connection log writes; setupLogging() sets it from
+// log.format. Process-wide.
+void setConnectionLogFormat(LogFormat format);
+// Logs the line at info, or at warn when the connection failed.
+void logConnection(const ConnectionRecord& record);
 
 }  // namespace tlsgate

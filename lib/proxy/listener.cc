@@ -2,12 +2,15 @@
 
 namespace tlsgate {
 
-std::vector<std::shared_ptr<Listener>> buildListeners(const Config& config) {
-  std::vector<std::shared_ptr<Listener>> listeners;
+std::vector<std::shared_ptr<const Listener>> buildListeners(const Config& config,
+                                                            uint64_t generation) {
+  std::vector<std::shared_ptr<const Listener>> listeners;
   for (const ListenerConfig& lc : config.listeners) {
     auto listener = std::make_shared<Listener>();
     listener->config = lc;
+    listener->generation = generation;
     listener->listen_address = resolveAddress(lc.accept.address, "accept.address");
+    listener->listen_key = listener->listen_address.str();
     listener->backend_address = resolveAddress(lc.connect.address, "connect.address");
     listener->backend_text = listener->backend_address.str();
     if (lc.accept.tls) {

@@ -1,10 +1,12 @@
 // A listener ready to serve: its config, its TLS contexts and its resolved
-// addresses, shared read-only by every worker.
+// addresses, shared read-only by every worker and by the connections that
+// started on it. A reload builds new Listeners; the old ones, and the TLS
+// contexts they hold, are freed when their last connection ends.
 #pragma once
 
-#include <atomic>
 #include <cstdint>
 #include <memory>
+#include <string>
 #include <vector>
 
 #include "config/config.h"
@@ -13,27 +15,21 @@
 
 namespace tlsgate {
 
-// Counters kept per listener across all workers.
-struct ListenerStats {
-  std::atomic<uint64_t> connections_total{0};
-  std::atomic<uint64_t> connections_active{0};
-  std::atomic<uint64_t> handshake_failures{0};
-  std::atomic<uint64_t> backend_connect_failures{0};
-};
-
 struct Listener {
   ListenerConfig config;
+  uint64_t generation = 1;  // the config this listener belongs to
   SocketAddress listen_address;
+  std::string listen_key;  // identifies the listening socket across reloads
   SocketAddress backend_address;
   std::string backend_text;                       // for logs
   std::shared_ptr<const TlsContext> accept_tls;   // null: plaintext accept side
   std::shared_ptr<const TlsContext> connect_tls;  // null: plaintext connect side
-  std::unique_ptr<ListenerStats> stats = std::make_unique<ListenerStats>();
 };
 
 // Resolves every address and loads every certificate, key and CA of the
 // config. Opens no sockets, so `tlsgate check` uses it too. Throws
 // ConfigError.
-std::vector<std::shared_ptr<Listener>> buildListeners(const Config& config);
+std::vector<std::shared_ptr<const Listener>> buildListeners(const Config& config,
+                                                            uint64_t generation = 1);
 
 }  // namespace tlsgate

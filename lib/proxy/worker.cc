@@ -3,46 +3,50 @@
 #include <spdlog/spdlog.h>
 #include <unistd.h>
 
+#include <chrono>
+
+#include "proxy/acceptor.h"
 #include "proxy/connection.h"
 
 namespace tlsgate {
+namespace {
 
-Worker::Worker(int index, WorkerShared& shared, std::vector<std::shared_ptr<Listener>> listeners,
-               std::vector<int> listen_fds)
+constexpr uint64_t kSweepIntervalMs = 250;
+
+uint64_t steadyMs() {
+  return static_cast<uint64_t>(std::chrono::duration_cast<std::chrono::milliseconds>(
+                                   std::chrono::steady_clock::now().time_since_epoch())
+                                   .count());
+}
+
+}  // namespace
+
+Worker::Worker(int index, WorkerShared& shared, WorkerAssignment assignment)
     : index_(index), shared_(shared) {
   uv_loop_init(&loop_);
-  for (std::size_t i = 0; i < listeners.size(); ++i) {
-    auto slot = std::make_unique<ListenSlot>();
-    slot->worker = this;
-    slot->listener = std::move(listeners[i]);
-    uv_tcp_init(&loop_, &slot->handle);
-    slot->handle.data = slot.get();
-    uv_tcp_open(&slot->handle, listen_fds[i]);
-    slot->open = true;
-    slots_.push_back(std::move(slot));
+  uv_async_init(&loop_, &tasks_async_,
+                [](uv_async_t* async) { static_cast<Worker*>(async->data)->runTasks(); });
+  tasks_async_.data = this;
+  for (uv_timer_t* timer : {&drain_timer_, &sweep_timer_, &heartbeat_timer_}) {
+    uv_timer_init(&loop_, timer);
+    timer->data = this;
   }
-  uv_async_init(&loop_, &stop_async_,
-                [](uv_async_t* async) { static_cast<Worker*>(async->data)->onStopRequested(); });
-  stop_async_.data = this;
-  uv_timer_init(&loop_, &drain_timer_);
-  drain_timer_.data = this;
+  applyAssignment(std::move(assignment));
 }
 
 Worker::~Worker() {
   join();
   if (!started_) {
-    run();  // never started: close the handles made in the constructor
+    // Never started: close the handles made in the constructor.
+    closeAcceptors();
+    run();
   }
   uv_loop_close(&loop_);
 }
 
 void Worker::start() {
-  for (auto& slot : slots_) {
-    int rc = uv_listen(reinterpret_cast<uv_stream_t*>(&slot->handle), 4096, onConnection);
-    if (rc != 0) {
-      spdlog::error("worker {}: cannot listen for {}: {}", index_, slot->listener->config.name,
-                    uv_strerror(rc));
-    }
+  for (auto& [key, acceptor] : acceptors_) {
+    acceptor->start();
   }
   started_ = true;
   thread_ = std::thread([this] { run(); });
@@ -51,6 +55,11 @@ void Worker::start() {
 void Worker::run() {
   if (started_) {
     uv_run(&loop_, UV_RUN_DEFAULT);
+  }
+  {
+    std::lock_guard lock(tasks_mutex_);
+    tasks_open_ = false;
+    tasks_.clear();
   }
   // Anything still open (only on error paths) is closed so the loop can end.
   uv_walk(
@@ -62,12 +71,27 @@ void Worker::run() {
       },
       nullptr);
   uv_run(&loop_, UV_RUN_DEFAULT);
+  finished_.store(true, std::memory_order_relaxed);
 }
 
-void Worker::requestStop() {
-  // The async handle is closed once the loop winds down: send only once.
-  if (!stop_requested_.exchange(true)) {
-    uv_async_send(&stop_async_);
+bool Worker::post(std::function<void()> task) {
+  std::lock_guard lock(tasks_mutex_);
+  if (!tasks_open_) {
+    return false;
+  }
+  tasks_.push_back(std::move(task));
+  uv_async_send(&tasks_async_);
+  return true;
+}
+
+void Worker::runTasks() {
+  std::vector<std::function<void()>> tasks;
+  {
+    std::lock_guard lock(tasks_mutex_);
+    tasks.swap(tasks_);
+  }
+  for (auto& task : tasks) {
+    task();
   }
 }
 
@@ -77,14 +101,88 @@ void Worker::join() {
   }
 }
 
-void Worker::onConnection(uv_stream_t* server, int status) {
-  auto* slot = static_cast<ListenSlot*>(server->data);
-  if (status != 0) {
-    spdlog::warn("listener {}: accept failed: {}", slot->listener->config.name,
-                 uv_strerror(status));
-    return;
+void Worker::requestStop() {
+  post([this] { onStopRequested(); });
+}
+
+void Worker::requestAbort(const std::string& reason) {
+  post([this, reason] {
+    onStopRequested();
+    abortAll(reason);
+  });
+}
+
+void Worker::assign(WorkerAssignment assignment) {
+  // std::function needs a copyable callable; the assignment travels in a
+  // shared_ptr and is moved out once.
+  auto shared = std::make_shared<WorkerAssignment>(std::move(assignment));
+  const bool posted = post([this, shared] { applyAssignment(std::move(*shared)); });
+  if (!posted) {
+    for (const auto& entry : shared->listeners) {
+      if (entry.fd >= 0) {
+        ::close(entry.fd);
+      }
+    }
   }
-  Connection::accept(*slot->worker, slot->listener, server);
+}
+
+void Worker::applyAssignment(WorkerAssignment assignment) {
+  generation_ = assignment.generation;
+  global_ = std::move(assignment.global);
+  std::map<std::string, Acceptor*> next;
+  for (auto& entry : assignment.listeners) {
+    const std::string& key = entry.listener->listen_key;
+    auto kept = acceptors_.find(key);
+    if (kept != acceptors_.end()) {
+      if (entry.fd >= 0) {
+        ::close(entry.fd);  // the socket this worker has serves the address already
+      }
+      kept->second->assign(entry.listener, entry.metrics);
+      next[key] = kept->second;
+      acceptors_.erase(kept);
+      continue;
+    }
+    if (entry.fd < 0) {
+      spdlog::error("worker {}: no socket for listener {} ({})", index_,
+                    entry.listener->config.name, key);
+      continue;
+    }
+    Acceptor* acceptor = Acceptor::create(&loop_, entry.fd, entry.listener, entry.metrics,
+                                          [this](Acceptor& from, int fd) { onAccepted(from, fd); });
+    next[key] = acceptor;
+    if (stopping_) {
+      acceptor->close();
+      next.erase(key);
+    } else if (started_) {
+      acceptor->start();
+    }
+  }
+  // What is left belongs to listeners the new config no longer has.
+  closeAcceptors();
+  acceptors_ = std::move(next);
+}
+
+void Worker::closeAcceptors() {
+  for (auto& [key, acceptor] : acceptors_) {
+    acceptor->close();
+  }
+  acceptors_.clear();
+}
+
+void Worker::onAccepted(Acceptor& acceptor, int fd) {
+  Connection::accept(*this, acceptor.listener(), acceptor.metrics(), fd);
+}
+
+void Worker::enableHeartbeat(uint64_t interval_ms) {
+  heartbeat_ms_.store(steadyMs(), std::memory_order_relaxed);
+  post([this, interval_ms] {
+    uv_timer_start(
+        &heartbeat_timer_,
+        [](uv_timer_t* t) {
+          static_cast<Worker*>(t->data)->heartbeat_ms_.store(steadyMs(), std::memory_order_relaxed);
+        },
+        0, interval_ms);
+  });
 }
 
 void Worker::onStopRequested() {
@@ -92,12 +190,7 @@ void Worker::onStopRequested() {
     return;
   }
   stopping_ = true;
-  for (auto& slot : slots_) {
-    if (slot->open) {
-      slot->open = false;
-      uv_close(reinterpret_cast<uv_handle_t*>(&slot->handle), nullptr);
-    }
-  }
+  closeAcceptors();
   const auto drain = global().timeouts.drain;
   if (connection_count_ > 0) {
     spdlog::info("worker {}: draining {} connection(s) for up to {}ms", index_, connection_count_,
@@ -105,14 +198,34 @@ void Worker::onStopRequested() {
     uv_timer_start(
         &drain_timer_, [](uv_timer_t* t) { static_cast<Worker*>(t->data)->onDrainTimeout(); },
         static_cast<uint64_t>(drain.count()), 0);
+    uv_timer_start(
+        &sweep_timer_, [](uv_timer_t* t) { static_cast<Worker*>(t->data)->sweepIdle(); }, 0,
+        kSweepIntervalMs);
   }
   closeIfIdle();
 }
 
-void Worker::onDrainTimeout() {
+// Keep-alive connections that sit between requests would hold the drain
+// for its whole length: close them, gracefully, once they are quiet.
+void Worker::sweepIdle() {
+  const uint64_t now = uv_now(&loop_);
   for (Connection* c = connections_; c != nullptr;) {
     Connection* next = c->next;
-    c->abort("shutting down: timeouts.drain expired");
+    c->closeIfIdle(now, kDrainIdleMs);
+    c = next;
+  }
+}
+
+void Worker::onDrainTimeout() {
+  const std::size_t forced = connection_count_;
+  drain_forced_.store(forced, std::memory_order_relaxed);
+  abortAll("shutting down: timeouts.drain expired");
+}
+
+void Worker::abortAll(const std::string& reason) {
+  for (Connection* c = connections_; c != nullptr;) {
+    Connection* next = c->next;
+    c->abort(reason, TimeoutKind::drain);
     c = next;
   }
 }
@@ -122,8 +235,25 @@ void Worker::closeIfIdle() {
     return;
   }
   loop_closing_ = true;
-  uv_close(reinterpret_cast<uv_handle_t*>(&stop_async_), nullptr);
-  uv_close(reinterpret_cast<uv_handle_t*>(&drain_timer_), nullptr);
+  {
+    std::lock_guard lock(tasks_mutex_);
+    tasks_open_ = false;
+    tasks_.clear();
+  }
+  for (uv_timer_t* timer : {&drain_timer_, &sweep_timer_, &heartbeat_timer_}) {
+    uv_close(reinterpret_cast<uv_handle_t*>(timer), nullptr);
+  }
+  uv_close(reinterpret_cast<uv_handle_t*>(&tasks_async_), nullptr);
+}
+
+std::vector<ConnectionSnapshot> Worker::snapshotConnections() const {
+  std::vector<ConnectionSnapshot> out;
+  out.reserve(connection_count_);
+  for (const Connection* c = connections_; c != nullptr; c = c->next) {
+    out.push_back(c->snapshot());
+    out.back().worker = static_cast<std::size_t>(index_);
+  }
+  return out;
 }
 
 void Worker::add(Connection* connection) {

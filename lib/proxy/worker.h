@@ -1,7 +1,11 @@
-// One event-loop thread. It owns a libuv loop, a listening socket per
-// listener (SO_REUSEPORT), a buffer pool and the connections it accepted.
-// Nothing in a worker is shared with another worker except the read-only
-// Listener objects and a few atomic counters.
+// One event-loop thread. It owns a libuv loop, an Acceptor per listener
+// (each with its own SO_REUSEPORT socket), a buffer pool and the
+// connections it accepted. Nothing in a worker is shared with another
+// worker except the read-only Listener objects and a few atomic counters.
+//
+// Other threads talk to a worker only through post(): the task runs on the
+// worker's own loop. That is how a reload hands over a new generation, how
+// the admin endpoint gathers live connections, and how a stop begins.
 #pragma once
 
 #include <uv.h>
@@ -9,73 +13,124 @@
 #include <array>
 #include <atomic>
 #include <cstddef>
+#include <functional>
+#include <map>
 #include <memory>
+#include <mutex>
 #include <span>
+#include <string>
 #include <thread>
 #include <vector>
 
 #include "config/config.h"
+#include "metrics/listener_metrics.h"
+#include "metrics/snapshots.h"
 #include "proxy/listener.h"
 #include "tls/tls_session.h"
 #include "util/buffer_pool.h"
+#include "util/log_rate_limiter.h"
 
 namespace tlsgate {
 
+class Acceptor;
 class Connection;
 
 // State shared by all workers of one server.
 struct WorkerShared {
-  GlobalConfig global;
   std::atomic<uint64_t> next_connection_id{1};
   std::atomic<uint64_t> active_connections{0};
 };
 
+// What one worker serves for one generation of the config.
+struct WorkerAssignment {
+  struct Entry {
+    std::shared_ptr<const Listener> listener;
+    ListenerMetrics* metrics = nullptr;
+    // A new listening socket for this worker, or -1: keep the one this
+    // worker already has for listener->listen_key.
+    int fd = -1;
+  };
+  uint64_t generation = 1;
+  std::shared_ptr<const GlobalConfig> global;
+  std::vector<Entry> listeners;
+};
+
 class Worker {
  public:
-  // `listen_fds[i]` is this worker's socket for `listeners[i]`.
-  Worker(int index, WorkerShared& shared, std::vector<std::shared_ptr<Listener>> listeners,
-         std::vector<int> listen_fds);
+  Worker(int index, WorkerShared& shared, WorkerAssignment assignment);
   ~Worker();
   Worker(const Worker&) = delete;
   Worker& operator=(const Worker&) = delete;
   Worker(Worker&&) = delete;
   Worker& operator=(Worker&&) = delete;
 
-  void start();  // runs the loop on a new thread
-  // Thread-safe: stop accepting, let connections finish for up to
-  // timeouts.drain, then close what is left and end the loop.
+  // Starts accepting and runs the loop on a new thread.
+  void start();
+  // Thread-safe. Runs `task` on the worker's loop; false when the loop has
+  // ended and the task will never run.
+  bool post(std::function<void()> task);
+  // Thread-safe: stop accepting, close connections that sit idle, let the
+  // others finish for up to timeouts.drain, then close what is left and end
+  // the loop.
   void requestStop();
+  // Thread-safe: close every connection now and end the loop.
+  void requestAbort(const std::string& reason);
+  // Thread-safe: serve `assignment` from now on. Listeners whose socket is
+  // not in it are closed; their connections finish on their own Listener.
+  void assign(WorkerAssignment assignment);
   void join();
 
+  // Thread-safe, for the watchdog: the steady-clock time in ms at which the
+  // loop last ran its heartbeat timer. Starts the timer on first use.
+  void enableHeartbeat(uint64_t interval_ms);
+  uint64_t lastHeartbeatMs() const { return heartbeat_ms_.load(std::memory_order_relaxed); }
+  // Thread-safe: the loop has ended (after a stop).
+  bool finished() const { return finished_.load(std::memory_order_relaxed); }
+  // Connections this worker closed because timeouts.drain expired.
+  uint64_t drainForced() const { return drain_forced_.load(std::memory_order_relaxed); }
+
+  // On the worker's own thread: its live connections.
+  std::vector<ConnectionSnapshot> snapshotConnections() const;
+
   // Used by connections, on the worker's own thread.
+  int index() const { return index_; }
   uv_loop_t* loop() { return &loop_; }
   BufferPool& pool() { return pool_; }
   std::span<std::byte> scratch() { return scratch_; }
-  const GlobalConfig& global() const { return shared_.global; }
+  const GlobalConfig& global() const { return *global_; }
+  bool draining() const { return stopping_; }
   uint64_t nextConnectionId() { return shared_.next_connection_id.fetch_add(1); }
   void add(Connection* connection);
   void remove(Connection* connection);
+  // Lines about dropped connections: one a second per worker.
+  LogRateLimiter& dropLog() { return drop_log_; }
   std::size_t connectionCount() const { return connection_count_; }
   // Connections open across all workers.
   uint64_t activeConnections() const { return shared_.active_connections.load(); }
 
- private:
-  struct ListenSlot {
-    Worker* worker = nullptr;
-    std::shared_ptr<Listener> listener;
-    uv_tcp_t handle{};
-    bool open = false;
-  };
+  // A connection counts as idle during a drain once nothing has moved for
+  // this long and nothing is buffered: a TCP proxy cannot see request
+  // boundaries, so quiet is the best sign that a keep-alive connection sits
+  // between requests.
+  static constexpr uint64_t kDrainIdleMs = 1000;
 
+ private:
   void run();
+  void runTasks();
+  void applyAssignment(WorkerAssignment assignment);
   void onStopRequested();
   void onDrainTimeout();
+  void sweepIdle();
+  void abortAll(const std::string& reason);
   void closeIfIdle();
-  static void onConnection(uv_stream_t* server, int status);
+  void closeAcceptors();
+  void onAccepted(Acceptor& acceptor, int fd);
 
   int index_;
   WorkerShared& shared_;
   uv_loop_t loop_{};
+  std::shared_ptr<const GlobalConfig> global_;
+  uint64_t generation_ = 1;
   // A chunk holds four whole TLS records (16 KiB of data each plus header
   // and tag), so a record goes out in one piece, and large reads and writes
   // keep the system calls per byte few.
@@ -85,10 +140,20 @@ class Worker {
   BufferPool pool_{kChunkSize, kMaxFreeChunks};
   // Plaintext passes through here between two TLS sessions (re-encrypt mode).
   std::array<std::byte, TlsSession::kReadRoom> scratch_{};
-  std::vector<std::unique_ptr<ListenSlot>> slots_;
-  uv_async_t stop_async_{};
+  std::map<std::string, Acceptor*> acceptors_;  // by Listener::listen_key
+
+  std::mutex tasks_mutex_;
+  std::vector<std::function<void()>> tasks_;  // guarded by tasks_mutex_
+  bool tasks_open_ = true;                    // guarded by tasks_mutex_
+  uv_async_t tasks_async_{};
+
   uv_timer_t drain_timer_{};
-  std::atomic<bool> stop_requested_{false};
+  uv_timer_t sweep_timer_{};
+  uv_timer_t heartbeat_timer_{};
+  std::atomic<uint64_t> heartbeat_ms_{0};
+  std::atomic<uint64_t> drain_forced_{0};
+  std::atomic<bool> finished_{false};
+  LogRateLimiter drop_log_{1000};
   bool stopping_ = false;
   bool loop_closing_ = false;
   bool started_ = false;

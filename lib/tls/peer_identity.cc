@@ -17,6 +17,9 @@ PeerIdentity identityOf(X509* cert) {
   out.uris = std::move(names.uris);
   out.ips = std::move(names.ips);
   out.sha256 = sha256Fingerprint(cert);
+  out.issuer = issuerOneLine(cert);
+  out.not_before = notBeforeText(cert);
+  out.not_after = notAfterText(cert);
   return out;
 }
 

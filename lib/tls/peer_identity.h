@@ -16,6 +16,9 @@ struct PeerIdentity {
   std::vector<std::string> uris;  // subjectAltName URIs (spiffe://...)
   std::vector<std::string> ips;   // subjectAltName IP addresses, as text
   std::string sha256;             // certificate SHA-256, upper-case hex, as `tlsgate cert-info`
+  std::string issuer;             // same form as subject
+  std::string not_before;         // "Nov 23 18:00:00 2026 GMT"
+  std::string not_after;
 
   bool present() const { return !sha256.empty(); }
 };

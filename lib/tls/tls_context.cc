@@ -424,6 +424,10 @@ void TlsContext::loadServerCertificates() {
   const std::vector<std::vector<const LoadedCertificate*>> groups = groupByNames(loaded);
   first_certificate_.reset(loaded.front().chain.front().get());
   X509_up_ref(first_certificate_.get());
+  for (const LoadedCertificate& certificate : loaded) {
+    X509* leaf = certificate.chain.front().get();
+    served_.push_back({subjectOneLine(leaf), sha256Fingerprint(leaf), notAfterUnix(leaf)});
+  }
   for (std::size_t index = 0; index < groups.size(); ++index) {
     SSL_CTX* ctx = index == 0 ? contexts_.front() : newSslContext();
     for (const LoadedCertificate* certificate : groups[index]) {

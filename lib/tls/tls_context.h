@@ -34,6 +34,13 @@ namespace tlsgate {
 
 enum class TlsRole { server, client };
 
+// A certificate an accept side serves, as metrics and /status describe it.
+struct ServedCertificate {
+  std::string subject;
+  std::string sha256;
+  int64_t not_after_unix = 0;
+};
+
 class TlsContext {
  public:
   // Loads every certificate, key and CA the block names. Throws ConfigError
@@ -71,6 +78,8 @@ class TlsContext {
   // served (empty without ocsp_staple), and that certificate.
   const std::string& ocspResponse() const { return ocsp_response_; }
   X509* firstCertificate() const { return first_certificate_.get(); }
+  // Server side: every configured certificate's leaf, in config order.
+  const std::vector<ServedCertificate>& servedCertificates() const { return served_; }
 
   // Why a verified peer certificate is refused by tlsgate's own rules
   // (client_certs.allow, pin_sha256); empty when it is admitted.
@@ -128,6 +137,7 @@ class TlsContext {
   std::optional<TicketKeys> ticket_keys_;
   ClientCertPolicy client_cert_policy_;
   X509Ptr first_certificate_;  // the first certificate's leaf
+  std::vector<ServedCertificate> served_;
   EvpPkeyPtr dh_params_;       // from dhparams
   std::string ocsp_response_;  // DER, from ocsp_staple
 

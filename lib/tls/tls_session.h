@@ -81,6 +81,7 @@ class TlsSession {
   bool usesRecordLayer() const { return records_ != nullptr; }
   const std::string& failureReason() const { return failure_reason_; }
   TlsRole role() const { return context_->role(); }
+  const TlsContext& context() const { return *context_; }
 
   // The tls::status / tls::connection fields.
   std::string protocol() const;  // "TLSv1.3"

@@ -8,6 +8,7 @@
 #include <algorithm>
 #include <cerrno>
 #include <cstdio>
+#include <ctime>
 #include <memory>
 #include <system_error>
 #include <utility>
@@ -290,6 +291,26 @@ std::string formatCertificateFile(const std::string& path) {
 
 std::string sha256Fingerprint(X509* cert) {
   return digestHex(cert, EVP_sha256());
+}
+
+std::string issuerOneLine(X509* cert) {
+  return nameOneLine(X509_get_issuer_name(cert));
+}
+
+std::string notBeforeText(X509* cert) {
+  return timeString(X509_get0_notBefore(cert));
+}
+
+std::string notAfterText(X509* cert) {
+  return timeString(X509_get0_notAfter(cert));
+}
+
+int64_t notAfterUnix(X509* cert) {
+  std::tm tm{};
+  if (ASN1_TIME_to_tm(X509_get0_notAfter(cert), &tm) != 1) {
+    return 0;
+  }
+  return static_cast<int64_t>(timegm(&tm));
 }
 
 std::string subjectOneLine(X509* cert) {

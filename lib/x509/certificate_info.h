@@ -2,6 +2,7 @@
 // TclTLS `tls::status`, for `tlsgate cert-info`, logs and pin matching.
 #pragma once
 
+#include <cstdint>
 #include <string>
 #include <vector>
 
@@ -46,5 +47,11 @@ std::string sha256Fingerprint(X509* cert);
 
 // The subject in the same one-line form as CertificateInfo::subject.
 std::string subjectOneLine(X509* cert);
+std::string issuerOneLine(X509* cert);
+// notBefore and notAfter as CertificateInfo writes them.
+std::string notBeforeText(X509* cert);
+std::string notAfterText(X509* cert);
+// notAfter in seconds since the epoch; 0 when it cannot be read.
+int64_t notAfterUnix(X509* cert);
 
 }  // namespace tlsgate

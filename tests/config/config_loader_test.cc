@@ -191,9 +191,6 @@ TEST(ConfigLoaderTest, UnknownTopLevelKey) {
 }
 
 TEST(ConfigLoaderTest, PlannedKeysAreRejectedAsNotImplemented) {
-  EXPECT_EQ(
-      loadError(std::string("global:\n  admin: { listen: 127.0.0.1:9100 }\n") + kMinimalListeners),
-      "test.yaml:2:3: global.admin: is not implemented yet in this version of tlsgate; remove it");
   EXPECT_TRUE(
       errorIs(loadError(R"(listeners:
   - name: web
@@ -204,6 +201,54 @@ TEST(ConfigLoaderTest, PlannedKeysAreRejectedAsNotImplemented) {
       address: 127.0.0.1:8080
 )"),
               "test.yaml:5:7: listeners[0].accept.proxy_protocol: ", "not implemented yet"));
+}
+
+TEST(ConfigLoaderTest, AdminOnLoopbackOrUnixSocket) {
+  Config config = ConfigLoader::loadString(
+      std::string("global:\n  admin: { listen: 127.0.0.1:9100 }\n  watch: true\n") +
+          kMinimalListeners,
+      "test.yaml");
+  ASSERT_TRUE(config.global.admin.listen);
+  EXPECT_EQ(config.global.admin.listen->host, "127.0.0.1");
+  EXPECT_EQ(config.global.admin.listen->port, 9100);
+  EXPECT_TRUE(config.global.watch);
+  Config unix_config = ConfigLoader::loadString(
+      std::string("global:\n  admin: { listen: unix:/run/tlsgate/admin.sock }\n") +
+          kMinimalListeners,
+      "test.yaml");
+  EXPECT_EQ(unix_config.global.admin.listen->unix_path, "/run/tlsgate/admin.sock");
+  EXPECT_FALSE(unix_config.global.watch);
+}
+
+TEST(ConfigLoaderTest, RemoteAdminNeedsAllowRemoteAndToken) {
+  EXPECT_TRUE(errorIs(
+      loadError(std::string("global:\n  admin: { listen: 0.0.0.0:9100 }\n") + kMinimalListeners),
+      "test.yaml:2:20: global.admin.listen: ", "needs allow_remote: true and a token_file"));
+  EXPECT_TRUE(errorIs(loadError(std::string("global:\n  admin: { listen: 0.0.0.0:9100, "
+                                            "allow_remote: true }\n") +
+                                kMinimalListeners),
+                      "test.yaml:2:20: global.admin.listen: ", "needs token_file"));
+  Config config = ConfigLoader::loadString(
+      std::string("global:\n  admin: { listen: 0.0.0.0:9100, allow_remote: true, token_file: "
+                  "/run/secrets/admin-token }\n") +
+          kMinimalListeners,
+      "test.yaml");
+  EXPECT_TRUE(config.global.admin.allow_remote);
+  EXPECT_EQ(config.global.admin.token_file.value, "/run/secrets/admin-token");
+}
+
+TEST(ConfigLoaderTest, MaxConnectionsRemembersThatItWasSet) {
+  Config unset = ConfigLoader::loadString(kMinimalListeners, "test.yaml");
+  EXPECT_FALSE(unset.global.limits.max_connections_set);
+  EXPECT_TRUE(unset.global.limits.strict_fd_limit);
+  Config set = ConfigLoader::loadString(
+      std::string("global:\n  limits: { max_connections: 50, strict_fd_limit: false }\n") +
+          kMinimalListeners,
+      "test.yaml");
+  EXPECT_TRUE(set.global.limits.max_connections_set);
+  EXPECT_EQ(set.global.limits.max_connections, 50U);
+  EXPECT_EQ(set.global.limits.max_connections_mark.line, 2);
+  EXPECT_FALSE(set.global.limits.strict_fd_limit);
 }
 
 TEST(ConfigLoaderTest, RepeatedKeyIsAnError) {

@@ -22,7 +22,8 @@ TEST(ConnectionLogTest, SuccessfulTlsConnection) {
   tls.peer_sha256 = "AB12";
   record.accept_tls = tls;
   EXPECT_EQ(formatConnectionLine(record),
-            "conn=7 listener=web client=127.0.0.1:50312 backend=127.0.0.1:8080 duration=0.013s "
+            "conn=7 listener=web generation=0 client=127.0.0.1:50312 backend=127.0.0.1:8080 "
+            "duration=0.013s "
             "bytes_up=100 bytes_down=2000 accept.protocol=TLSv1.3 "
             "accept.cipher=TLS_AES_256_GCM_SHA384 accept.alpn=- accept.sni=localhost "
             "accept.resumed=no accept.peer=\"CN=billing,O=Example Corp\" accept.peer_sha256=AB12 "

@@ -118,7 +118,8 @@ Config relayConfig(uint16_t listen_port, uint16_t backend_port, const std::strin
 TEST(ServerTest, RelaysAndLetsOpenConnectionsFinishAfterStop) {
   EchoBackend backend;
   const uint16_t port = freePort();
-  Server server(relayConfig(port, backend.port(), "30s"));
+  MetricsRegistry metrics(2);
+  Server server(relayConfig(port, backend.port(), "30s"), metrics);
   server.start();
 
   int client = connectTo(port);
@@ -151,7 +152,8 @@ TEST(ServerTest, RelaysAndLetsOpenConnectionsFinishAfterStop) {
 TEST(ServerTest, DrainTimeoutClosesWhatIsLeft) {
   EchoBackend backend;
   const uint16_t port = freePort();
-  Server server(relayConfig(port, backend.port(), "100ms"));
+  MetricsRegistry metrics(2);
+  Server server(relayConfig(port, backend.port(), "100ms"), metrics);
   server.start();
   int client = connectTo(port);
   ASSERT_GE(client, 0);

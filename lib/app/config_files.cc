@@ -1,0 +1,56 @@
+#include "app/config_files.h"
+
+#include <algorithm>
+
+namespace tlsgate {
+namespace {
+
+void addPath(std::vector<std::string>& out, const LocatedPath& path) {
+  if (!path.value.empty()) {
+    out.push_back(path.value);
+  }
+}
+
+void addCertificate(std::vector<std::string>& out, const CertificateConfig& certificate) {
+  addPath(out, certificate.cert);
+  addPath(out, certificate.key);
+  if (certificate.password && certificate.password->file) {
+    addPath(out, *certificate.password->file);
+  }
+}
+
+void addTls(std::vector<std::string>& out, const TlsConfig& tls) {
+  for (const CertificateConfig& certificate : tls.certificates) {
+    addCertificate(out, certificate);
+  }
+  if (tls.client_certificate) {
+    addCertificate(out, *tls.client_certificate);
+  }
+  for (const LocatedPath* path :
+       {&tls.client_certs.cafile, &tls.client_certs.cadir, &tls.client_certs.crl, &tls.dhparams,
+        &tls.ocsp_staple, &tls.cafile, &tls.cadir, &tls.session.ticket_keys}) {
+    addPath(out, *path);
+  }
+}
+
+}  // namespace
+
+std::vector<std::string> filesNamedBy(const Config& config) {
+  std::vector<std::string> out;
+  if (!config.path.empty()) {
+    out.push_back(config.path);
+  }
+  addPath(out, config.global.admin.token_file);
+  for (const ListenerConfig& listener : config.listeners) {
+    for (const auto* tls : {&listener.accept.tls, &listener.connect.tls}) {
+      if (*tls) {
+        addTls(out, **tls);
+      }
+    }
+  }
+  std::sort(out.begin(), out.end());
+  out.erase(std::unique(out.begin(), out.end()), out.end());
+  return out;
+}
+
+}  // namespace tlsgate

@@ -1,0 +1,145 @@
+#include "proxy/acceptor.h"
+
+#include <spdlog/spdlog.h>
+#include <sys/socket.h>
+#include <unistd.h>
+
+#include <cerrno>
+#include <system_error>
+
+namespace tlsgate {
+namespace {
+
+// Accepts per wake-up before the loop serves other events again.
+constexpr int kAcceptBatch = 64;
+
+bool outOfResources(int error) {
+  return error == EMFILE || error == ENFILE || error == ENOBUFS || error == ENOMEM;
+}
+
+std::string errorText(int error) {
+  return std::generic_category().message(error);
+}
+
+}  // namespace
+
+Acceptor* Acceptor::create(uv_loop_t* loop, int fd, std::shared_ptr<const Listener> listener,
+                           ListenerMetrics* metrics, AcceptHandler handler) {
+  return new Acceptor(loop, fd, std::move(listener), metrics, std::move(handler));
+}
+
+Acceptor::Acceptor(uv_loop_t* loop, int fd, std::shared_ptr<const Listener> listener,
+                   ListenerMetrics* metrics, AcceptHandler handler)
+    : fd_(fd), listener_(std::move(listener)), metrics_(metrics), handler_(std::move(handler)) {
+  uv_poll_init_socket(loop, &poll_, fd_);
+  poll_.data = this;
+  uv_timer_init(loop, &retry_timer_);
+  retry_timer_.data = this;
+}
+
+Acceptor::~Acceptor() {
+  if (fd_ >= 0) {
+    ::close(fd_);
+  }
+}
+
+void Acceptor::start() {
+  if (!closing_) {
+    uv_poll_start(&poll_, UV_READABLE, onReadable);
+  }
+}
+
+void Acceptor::assign(std::shared_ptr<const Listener> listener, ListenerMetrics* metrics) {
+  listener_ = std::move(listener);
+  metrics_ = metrics;
+}
+
+void Acceptor::close() {
+  if (closing_) {
+    return;
+  }
+  closing_ = true;
+  uv_close(reinterpret_cast<uv_handle_t*>(&poll_), onClosed);
+  uv_close(reinterpret_cast<uv_handle_t*>(&retry_timer_), onClosed);
+}
+
+void Acceptor::onClosed(uv_handle_t* handle) {
+  auto* self = static_cast<Acceptor*>(handle->data);
+  if (--self->open_handles_ == 0) {
+    delete self;
+  }
+}
+
+void Acceptor::onReadable(uv_poll_t* poll, int status, int /*events*/) {
+  auto* self = static_cast<Acceptor*>(poll->data);
+  if (status != 0) {
+    spdlog::warn("listener {}: cannot watch the listening socket: {}", self->listener_->config.name,
+                 uv_strerror(status));
+    self->pauseAfter(EIO);
+    return;
+  }
+  self->acceptPending();
+}
+
+void Acceptor::acceptPending() {
+  for (int i = 0; i < kAcceptBatch && !closing_; ++i) {
+    int fd = ::accept4(fd_, nullptr, nullptr, SOCK_NONBLOCK | SOCK_CLOEXEC);
+    if (fd >= 0) {
+      if (burst_failures_ > 0) {
+        resume();
+      }
+      handler_(*this, fd);
+      continue;
+    }
+    const int error = errno;
+    if (error == EAGAIN || error == EWOULDBLOCK) {
+      return;
+    }
+    if (error == EINTR || error == ECONNABORTED || error == EPROTO || error == EPERM) {
+      continue;  // that client gave up or was refused by a firewall; the next may be fine
+    }
+    metrics_->accept_errors.add();
+    pauseAfter(error);
+    return;
+  }
+}
+
+// Out of descriptors or memory: stop watching the socket (it would wake the
+// loop again at once) and retry later, doubling the wait up to a second.
+void Acceptor::pauseAfter(int error) {
+  uv_loop_t* loop = poll_.loop;
+  if (burst_failures_++ == 0) {
+    burst_started_ms_ = uv_now(loop);
+    retry_ms_ = kFirstRetryMs;
+    spdlog::warn(
+        "listener {}: cannot accept: {}; new connections wait in the queue while accepting "
+        "is paused and retried{}",
+        listener_->config.name, errorText(error),
+        outOfResources(error) ? " (raise the open-file limit, LimitNOFILE= or ulimit -n, or lower "
+                                "limits.max_connections)"
+                              : "");
+  } else {
+    retry_ms_ = std::min(retry_ms_ * 2, kMaxRetryMs);
+  }
+  uv_poll_stop(&poll_);
+  uv_timer_start(&retry_timer_, onRetry, retry_ms_, 0);
+}
+
+void Acceptor::onRetry(uv_timer_t* timer) {
+  auto* self = static_cast<Acceptor*>(timer->data);
+  if (self->closing_) {
+    return;
+  }
+  uv_poll_start(&self->poll_, UV_READABLE, onReadable);
+  self->acceptPending();
+}
+
+void Acceptor::resume() {
+  const uint64_t paused_ms = uv_now(poll_.loop) - burst_started_ms_;
+  spdlog::info("listener {}: accepting again after {} failed attempt(s) over {}ms",
+               listener_->config.name, burst_failures_, paused_ms);
+  burst_failures_ = 0;
+  retry_ms_ = kFirstRetryMs;
+}
+
+}  // namespace tlsgate
