@@ -1159,3 +1159,194 @@ def process(args, ready=None, timeout=10.0, **kw):
                 proc.stdin.close()
             except OSError:
                 pass
+
+
+# --------------------------------------------------------------------------
+# Reloads, signals, systemd and process resources
+
+
+def reload(gate, timeout=IO_TIMEOUT):
+    """Send SIGHUP (without making it the signal stop() waits on) and wait for
+    the reload's outcome; returns the match of the success line (group
+    "generation") or of the failure line (group "error")."""
+    mark = gate.mark()
+    gate.proc.send_signal(signal.SIGHUP)
+    return gate.wait_for_log(r"reload: config generation (?P<generation>\d+) in force: .*"
+                             r"|reload failed; config generation (?P<kept>\d+) stays in force: (?P<error>.*)",
+                             timeout, start=mark)
+
+
+def no_log_within(gate, pattern, window, start=0):
+    """Fail if a line (index >= start) matching pattern appears within
+    `window` seconds; for behaviour that must not happen."""
+    try:
+        m = gate.wait_for_log(pattern, window, start=start)
+    except AssertionError as e:
+        if "within" in str(e):
+            return
+        raise
+    raise AssertionError(f"unexpected log line: {m.string}")
+
+
+def cert_sha256(path):
+    """SHA-256 of the first certificate in a PEM file (DER)."""
+    with open(path) as f:
+        return hashlib.sha256(ssl.PEM_cert_to_DER_cert(f.read())).hexdigest()
+
+
+def served_cert_sha256(port, cafile, server_hostname="localhost", timeout=IO_TIMEOUT):
+    """SHA-256 of the certificate a TLS server on 127.0.0.1:port serves."""
+    ctx = ssl.create_default_context(cafile=cafile)
+    with socket.create_connection(("127.0.0.1", port), timeout=timeout) as raw:
+        with ctx.wrap_socket(raw, server_hostname=server_hostname) as tls:
+            return hashlib.sha256(tls.getpeercert(binary_form=True)).hexdigest()
+
+
+def refuses(port, host="127.0.0.1"):
+    """True when nothing listens on host:port any more."""
+    try:
+        with socket.create_connection((host, port), timeout=2):
+            return False
+    except ConnectionRefusedError:
+        return True
+    except (ConnectionResetError, socket.timeout):
+        # Caught mid-close (the backlog of a closing socket is reset): ask again.
+        return False
+
+
+def echo_round_trip(port, context, message=b"ping\n", server_hostname="localhost"):
+    """One TLS connection: send a line, read the echo, close_notify, read to
+    the end; returns (echoed bytes, client port)."""
+    with TlsClient(port, context, server_hostname=server_hostname) as client:
+        client.handshake()
+        client.sendall(message)
+        got = client.recv_exactly(len(message))
+        client.close_notify()
+        client.recv_until_eof()
+        return got, client.local_port
+
+
+def cpu_seconds(pid):
+    """utime + stime of a process, in seconds."""
+    with open(f"/proc/{pid}/stat") as f:
+        fields = f.read().rsplit(")", 1)[1].split()
+    # fields[0] is field 3 (state); utime and stime are fields 14 and 15.
+    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+
+
+def file_limit(n):
+    """preexec_fn that sets the child's soft and hard RLIMIT_NOFILE to n."""
+    def apply():
+        resource.setrlimit(resource.RLIMIT_NOFILE, (n, n))
+    return apply
+
+
+class LaunchedTlsgate(Tlsgate):
+    """Tlsgate started another way: `argv` instead of `tlsgate run -c
+    CONFIG`, extra Popen arguments (preexec_fn, pass_fds, ...), and, when the
+    daemon logs to a file, `ready_file`: where to look for "ready"."""
+
+    def __init__(self, config_path, argv=None, popen=None, ready_file=None, **kw):
+        super().__init__(config_path, **kw)
+        self.argv = argv or [binary(), "run", "-c", config_path]
+        self.popen = popen or {}
+        self.ready_file = ready_file
+
+    def start(self):
+        env = dict(os.environ)
+        env.pop("SSLKEYLOGFILE", None)
+        if self.env:
+            env.update(self.env)
+        self.proc = subprocess.Popen(self.argv, stdin=subprocess.DEVNULL, stdout=subprocess.PIPE,
+                                     stderr=subprocess.STDOUT, env=env, cwd=os.path.dirname(self.config_path),
+                                     **self.popen)
+        self.reader = threading.Thread(target=self._read, daemon=True)
+        self.reader.start()
+        try:
+            if self.ready_file:
+                def ready():
+                    if self.proc.poll() is not None:
+                        raise AssertionError(f"tlsgate exited ({self.proc.returncode}) before it was ready")
+                    return os.path.exists(self.ready_file) and re.search(r"\bready\b", open(self.ready_file).read())
+                wait_until(ready, self.ready_timeout, what=f"'ready' in {self.ready_file}")
+            else:
+                self.wait_for_log(r"\bready\b", self.ready_timeout)
+        except AssertionError:
+            self._kill()
+            self.dump("daemon did not report ready")
+            raise
+        return self
+
+    def text(self):
+        out = super().text()
+        if self.ready_file and os.path.exists(self.ready_file):
+            with open(self.ready_file, errors="replace") as f:
+                out += f"\n[{self.ready_file}]\n" + f.read()
+        return out
+
+
+class NotifySocket:
+    """An AF_UNIX datagram socket standing in for systemd's NOTIFY_SOCKET;
+    collects every message with its arrival time (time.monotonic())."""
+
+    def __init__(self, directory):
+        self.path = os.path.join(directory, "notify.sock")
+        self.sock = socket.socket(socket.AF_UNIX, socket.SOCK_DGRAM)
+        self.sock.bind(self.path)
+        self.sock.settimeout(0.1)
+        self.messages = []
+        self.cond = threading.Condition()
+        self.closed = False
+        self.thread = threading.Thread(target=self._read, daemon=True)
+        self.thread.start()
+
+    def _read(self):
+        while not self.closed:
+            try:
+                data = self.sock.recv(65536)
+            except socket.timeout:
+                continue
+            except OSError:
+                return
+            with self.cond:
+                self.messages.append((time.monotonic(), data.decode("utf-8", "replace")))
+                self.cond.notify_all()
+
+    def mark(self):
+        with self.cond:
+            return len(self.messages)
+
+    def texts(self):
+        with self.cond:
+            return [text for _, text in self.messages]
+
+    def wait_for(self, pattern, timeout=IO_TIMEOUT, start=0):
+        """Wait for a message (index >= start) matching pattern; returns
+        (index, re.Match)."""
+        rx = re.compile(pattern)
+        deadline = time.monotonic() + timeout
+        with self.cond:
+            index = start
+            while True:
+                while index < len(self.messages):
+                    m = rx.search(self.messages[index][1])
+                    if m:
+                        return index, m
+                    index += 1
+                remaining = deadline - time.monotonic()
+                if remaining <= 0:
+                    raise AssertionError(f"no notify message matching /{pattern}/ within {timeout}s; got "
+                                         f"{[t for _, t in self.messages]!r}")
+                self.cond.wait(min(remaining, 0.2))
+
+    def close(self):
+        self.closed = True
+        self.thread.join(5)
+        self.sock.close()
+
+    def __enter__(self):
+        return self
+
+    def __exit__(self, *exc):
+        self.close()
+        return False
