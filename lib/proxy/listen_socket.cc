@@ -22,7 +22,10 @@ namespace {
   if (err == EADDRINUSE) {
     hint = " (another program listens there; pick another port or stop it)";
   } else if (err == EACCES) {
-    hint = " (ports below 1024 need root or CAP_NET_BIND_SERVICE)";
+    hint =
+        " (ports below 1024 need root or CAP_NET_BIND_SERVICE: grant the capability, with "
+        "AmbientCapabilities=CAP_NET_BIND_SERVICE in the systemd unit or setcap "
+        "cap_net_bind_service=+ep on the binary, or listen on a port above 1023)";
   } else if (err == EADDRNOTAVAIL) {
     hint = " (no local interface has this address)";
   }
