@@ -34,6 +34,15 @@ void FileWatcher::close() {
   uv_close(reinterpret_cast<uv_handle_t*>(&debounce_), nullptr);
 }
 
+void FileWatcher::unwatch() {
+  if (closed_) {
+    return;
+  }
+  uv_timer_stop(&debounce_);
+  closeDirectories();
+  baseline_.clear();
+}
+
 void FileWatcher::closeDirectories() {
   for (Directory* directory : directories_) {
     uv_close(reinterpret_cast<uv_handle_t*>(&directory->handle),

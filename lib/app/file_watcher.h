@@ -32,7 +32,10 @@ class FileWatcher {
   // Watches `files` from now on, taking their current contents as the
   // baseline. Call again after each reload with the new config's files.
   void watch(const std::vector<std::string>& files);
-  // Closes the handles; the loop can then end.
+  // Stops watching until the next watch().
+  void unwatch();
+  // Closes the handles for good; the loop can then end. The watcher must
+  // outlive the loop's next run, which finishes the closing.
   void close();
 
   static constexpr uint64_t kDefaultDebounceMs = 300;

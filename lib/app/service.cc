@@ -242,8 +242,7 @@ void Service::reload(const std::string& trigger) {
   if (config_.global.watch) {
     watchFiles(attempted ? &*attempted : nullptr);
   } else if (watcher_) {
-    watcher_->close();
-    watcher_.reset();
+    watcher_->unwatch();
   }
   notifier_.ready(statusLine());
 }

@@ -20,7 +20,7 @@ SCRIPT_DIR=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
 REPO_ROOT=$(cd "$SCRIPT_DIR/../.." && pwd)
 
 ALL_PROXIES=(tlsgate stunnel hitch haproxy)
-ALL_PHASES=(handshake small bulk idle scaling floor)
+ALL_PHASES=(handshake small bulk idle scaling floor metrics)
 
 TLSGATE_BINARY=${TLSGATE_BINARY:-$REPO_ROOT/build-bench/daemon/tlsgate}
 # warn: per-connection summary lines (info) would dominate the small phases.
@@ -36,6 +36,7 @@ PROXY_CPU=0
 LOAD_CPU=1
 BACKEND_PORT=18080
 PROXY_PORT=18443
+ADMIN_PORT=19100
 OUT_DIR=""
 KEEP_WORK=0
 PROFILE=0
@@ -314,10 +315,13 @@ write_config() {
   case "$proxy" in
     tlsgate)
       conf=$WORK/tlsgate.yaml
+      local admin_line=""
+      [[ -n ${TLSGATE_ADMIN:-} ]] && admin_line="  admin: { listen: 127.0.0.1:$ADMIN_PORT }"
       cat >"$conf" <<EOF
 global:
   workers: $workers
   log: { level: $TLSGATE_LOG_LEVEL, format: text, file: stderr }
+$admin_line
   timeouts: { handshake: 30s, idle: 1h }
   limits: { max_connections: 100000, buffer_size: 64k }
 listeners:
@@ -625,6 +629,39 @@ phase_scaling() {
   stop_proxy
 }
 
+# tlsgate only: what the admin endpoint costs the data path. The small-request
+# load with the endpoint off, then on and scraped every second (/metrics and
+# /connections, from the load CPU), twice each, alternating, so that drift
+# on a shared machine falls on both sides alike.
+phase_metrics() {
+  local round mode scraper
+  for round in 1 2; do
+    for mode in off on; do
+      if [[ $mode == on ]]; then
+        TLSGATE_ADMIN=1 start_proxy tlsgate ecdsa
+        wait_port "$ADMIN_PORT"
+        taskset -c "$LOAD_CPU" bash -c "while :; do
+            curl -fsS -o /dev/null http://127.0.0.1:$ADMIN_PORT/metrics
+            curl -fsS -o /dev/null http://127.0.0.1:$ADMIN_PORT/connections
+            sleep 1
+          done" >>"$WORK/scraper.log" 2>&1 &
+        scraper=$!
+        HELPER_PIDS=("$scraper")
+      else
+        start_proxy tlsgate ecdsa
+      fi
+      phase_small tlsgate "metrics_${mode}_r$round"
+      if [[ $mode == on ]]; then
+        curl -fsS "http://127.0.0.1:$ADMIN_PORT/metrics" | grep -q '^tlsgate_connections_total' ||
+          die "tlsgate: the admin endpoint served no metrics during the metrics phase"
+        stop_pid "$scraper"
+        HELPER_PIDS=()
+      fi
+      stop_proxy
+    done
+  done
+}
+
 # --- main ---------------------------------------------------------------------
 
 make_certificates
@@ -649,6 +686,10 @@ for proxy in ${PROXIES//,/ }; do
     phase_scaling
   fi
 done
+
+if [[ ,$PROXIES, == *,tlsgate,* ]] && contains "$PHASES" metrics; then
+  phase_metrics
+fi
 
 # The small-request load through a plaintext relay: the kernel's share of a
 # request, which no proxy on this machine can go below.
