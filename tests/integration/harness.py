@@ -1343,6 +1343,8 @@ class NotifySocket:
         self.closed = True
         self.thread.join(5)
         self.sock.close()
+        with contextlib.suppress(FileNotFoundError):
+            os.unlink(self.path)
 
     def __enter__(self):
         return self
