@@ -1267,7 +1267,10 @@ class LaunchedTlsgate(Tlsgate):
                 def ready():
                     if self.proc.poll() is not None:
                         raise AssertionError(f"tlsgate exited ({self.proc.returncode}) before it was ready")
-                    return os.path.exists(self.ready_file) and re.search(r"\bready\b", open(self.ready_file).read())
+                    if not os.path.exists(self.ready_file):
+                        return False
+                    with open(self.ready_file, errors="replace") as f:
+                        return re.search(r"\bready\b", f.read())
                 wait_until(ready, self.ready_timeout, what=f"'ready' in {self.ready_file}")
             else:
                 self.wait_for_log(r"\bready\b", self.ready_timeout)
