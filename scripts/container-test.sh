@@ -14,7 +14,9 @@
 # No registry is needed: when podman has no debian:12 or debian:12-slim
 # image, they are made locally with debootstrap from the apt mirror this
 # host uses, and kept in podman's storage for later runs (podman rmi
-# debian:12 debian:12-slim to remake them).
+# debian:12 debian:12-slim to remake them). The build stage's layers stay
+# there too, as build cache (about 1 GB each); podman image prune removes
+# them.
 #
 # Environment:
 #   TLSGATE_IMAGE   image name to build and test (default tlsgate:ci)
@@ -30,7 +32,7 @@ for arg in "$@"; do
   case "$arg" in
     --no-build) build=0 ;;
     --base-only) base_only=1 ;;
-    -h | --help) sed -n '2,21s/^# \{0,1\}//p' "$0"; exit 0 ;;
+    -h | --help) sed -n '2,24s/^# \{0,1\}//p' "$0"; exit 0 ;;
     *) echo "container-test.sh: unknown option '$arg' (try --help)" >&2; exit 2 ;;
   esac
 done
