@@ -32,7 +32,7 @@ for arg in "$@"; do
   case "$arg" in
     --no-build) build=0 ;;
     --base-only) base_only=1 ;;
-    -h | --help) sed -n '2,24s/^# \{0,1\}//p' "$0"; exit 0 ;;
+    -h | --help) sed -n '2,23s/^# \{0,1\}//p' "$0"; exit 0 ;;
     *) echo "container-test.sh: unknown option '$arg' (try --help)" >&2; exit 2 ;;
   esac
 done
