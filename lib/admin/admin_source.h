@@ -17,6 +17,14 @@ class AdminSource {
   // Asks every worker for its live connections on its own loop and waits up
   // to `bound` for the answers.
   virtual ConnectionListing connections(std::chrono::milliseconds bound) = 0;
+
+ protected:
+  // Copied or moved only as part of the class that implements it.
+  AdminSource() = default;
+  AdminSource(const AdminSource&) = default;
+  AdminSource& operator=(const AdminSource&) = default;
+  AdminSource(AdminSource&&) = default;
+  AdminSource& operator=(AdminSource&&) = default;
 };
 
 }  // namespace tlsgate
