@@ -7,6 +7,7 @@
 #include <iostream>
 #include <optional>
 
+#include "app/admin_target.h"
 #include "app/info_commands.h"
 #include "app/logging.h"
 #include "app/service.h"
@@ -63,6 +64,23 @@ int main(int argc, char** argv) {
   bool verbose = false;
   ciphers_cmd->add_option("protocol", protocol, "tls1.2 or tls1.3 (default: all)");
   ciphers_cmd->add_flag("-v,--verbose", verbose, "one line per suite with its parameters");
+  std::optional<std::string> admin_address;
+  std::optional<std::string> token_file;
+  bool status_json = false;
+  CLI::App* status_cmd = app.add_subcommand(
+      "status", "live connections of a running instance (tls::status / tls::connection)");
+  CLI::App* health_cmd =
+      app.add_subcommand("health", "exit 0 when the instance serves, 1 otherwise");
+  for (CLI::App* command : {status_cmd, health_cmd}) {
+    command->add_option("--admin", admin_address,
+                        "admin endpoint, host:port or unix:/path (default: admin.listen of the "
+                        "config, else " +
+                            std::string(tlsgate::kDefaultAdminAddress) + ")");
+    command->add_option("--token-file", token_file,
+                        "file holding the bearer token (default: admin.token_file of the config)");
+    command->add_option("-c,--config", config_path, "configuration file to take the address from");
+  }
+  status_cmd->add_flag("--json", status_json, "print the /connections JSON as received");
   CLI::App* cert_info_cmd = app.add_subcommand("cert-info", "certificate fields (tls::status)");
   std::string cert_path;
   cert_info_cmd->add_option("file", cert_path, "PEM or DER certificate file")->required();
@@ -91,6 +109,12 @@ int main(int argc, char** argv) {
     if (*ciphers_cmd) {
       std::cout << tlsgate::ciphersText(protocol, verbose);
       return kExitOk;
+    }
+    if (*status_cmd || *health_cmd) {
+      const tlsgate::AdminTarget target =
+          tlsgate::resolveAdminTarget(admin_address, config_path, token_file);
+      return *status_cmd ? tlsgate::runStatusCommand(target, status_json, std::cout, std::cerr)
+                         : tlsgate::runHealthCommand(target, std::cerr);
     }
     if (*cert_info_cmd) {
       std::cout << tlsgate::certInfoText(cert_path);

@@ -17,14 +17,15 @@ usage() {
 build_pkgs=(
   build-essential cmake ninja-build pkg-config
   libuv1-dev libssl-dev libyaml-cpp-dev libspdlog-dev libfmt-dev
-  libcli11-dev nlohmann-json3-dev libsystemd-dev
+  libcli11-dev nlohmann-json3-dev libsystemd-dev libcpp-httplib-dev
   googletest libgtest-dev libgmock-dev
 )
 # Peers the integration tests talk to.
-test_pkgs=(openssl ca-certificates curl python3 tcl tcl-tls)
+test_pkgs=(openssl ca-certificates curl python3 tcl tcl-tls prometheus)
 # Shared libraries the binary links against, plus the openssl CLI for
 # inspecting certificates and ca-certificates for the system trust store.
-runtime_pkgs=(libuv1 libssl3 libyaml-cpp0.7 libspdlog1.10 libfmt9 libsystemd0 openssl ca-certificates)
+runtime_pkgs=(libuv1 libssl3 libyaml-cpp0.7 libspdlog1.10 libfmt9 libsystemd0 libcpp-httplib0.11
+              openssl ca-certificates)
 bench_pkgs=(stunnel4 hitch haproxy nginx wrk libbenchmark-dev)
 
 runtime=0

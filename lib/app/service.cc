@@ -153,6 +153,12 @@ void Service::start() {
   }
   if (config_.global.admin.listen) {
     spdlog::info("admin endpoint on {}", addressText(*config_.global.admin.listen));
+    if (config_.global.admin.allow_remote) {
+      spdlog::warn(
+          "admin endpoint: allow_remote is on; /connections shows client addresses and "
+          "certificate subjects to anyone with the token, so keep the token secret and "
+          "the port firewalled");
+    }
   }
   notifier_.ready(statusLine());
   uv_timer_start(
