@@ -1355,3 +1355,13 @@ class NotifySocket:
     def __exit__(self, *exc):
         self.close()
         return False
+
+
+def main_loop_barrier(gate, timeout=IO_TIMEOUT):
+    """Send SIGUSR1 and wait for its log line. The daemon handles signals on
+    its main loop one after another, so once this returns, whatever that loop
+    was doing before (finishing start-up, a reload and the file watch it
+    re-arms) is done. With log.file unset, SIGUSR1 reopens nothing."""
+    mark = gate.mark()
+    gate.proc.send_signal(signal.SIGUSR1)
+    gate.wait_for_log(r"SIGUSR1: log file reopened", timeout, start=mark)

@@ -33,6 +33,7 @@ class WatchTest(IntegrationTest):
         new_cert, new_key = self.pki.extra_server_cert("renewed", "localhost")
         with EchoServer() as backend, self.daemon(self.watching(backend.port)) as gate:
             self.assertEqual(self.served(), harness.cert_sha256(self.pki.server_cert))
+            harness.main_loop_barrier(gate)  # the watch is armed (see the test below)
             mark = gate.mark()
             # Write each new file beside the old one, then rename it over it.
             for source, target in ((new_key, self.pki.server_key), (new_cert, self.pki.server_cert)):
@@ -65,6 +66,7 @@ class WatchTest(IntegrationTest):
             old = "..2026_a"
             # Two updates: the second shows the watch survives the first reload.
             for new, (cert, key) in zip(("..2026_b", "..2026_c"), versions):
+                harness.main_loop_barrier(gate)  # the watch is (re-)armed
                 mark = gate.mark()
                 self.kubernetes_secret(new, cert, key)
                 os.symlink(new, os.path.join(secret, "..data_tmp"))
@@ -77,8 +79,37 @@ class WatchTest(IntegrationTest):
             self.assertEqual(got, b"ping\n")
             self.assert_no_sighup(gate)
 
+    def reissue(self, name):
+        """A new CA-signed certificate for localhost on the server's own key
+        (so a renewal is one rename); returns its path."""
+        openssl = harness.tool("openssl")
+        csr, cert = self.file(f"{name}.csr"), self.file(f"{name}.pem")
+        harness.run([openssl, "req", "-new", "-key", self.pki.server_key, "-subj", "/CN=localhost",
+                     "-addext", "subjectAltName=DNS:localhost", "-out", csr])
+        harness.run([openssl, "x509", "-req", "-in", csr, "-CA", self.pki.ca, "-CAkey", self.pki.ca_key,
+                     "-set_serial", str(int.from_bytes(os.urandom(8), "big")), "-days", "30",
+                     "-copy_extensions", "copy", "-out", cert])
+        return cert
+
+    def test_renewal_right_after_ready_is_not_lost(self):
+        # "ready" means fully up: a certificate renewed the moment after it
+        # must still be picked up. Several starts, as the window is short.
+        with open(self.pki.server_cert, "rb") as f:
+            original = f.read()
+        renewals = [self.reissue(f"renewal{attempt}") for attempt in range(10)]
+        with EchoServer() as backend:
+            for attempt, cert in enumerate(renewals):
+                with open(self.pki.server_cert, "wb") as f:
+                    f.write(original)
+                with self.daemon(self.watching(backend.port)):
+                    shutil.copyfile(cert, self.pki.server_cert + ".new")
+                    os.rename(self.pki.server_cert + ".new", self.pki.server_cert)
+                    self.wait_served(harness.cert_sha256(cert),
+                                     f"the certificate renewed right after ready (start {attempt + 1})")
+
     def test_unrelated_file_in_the_same_directory_causes_no_reload(self):
         with EchoServer() as backend, self.daemon(self.watching(backend.port)) as gate:
+            harness.main_loop_barrier(gate)
             mark = gate.mark()
             with open(self.file("notes.txt"), "w") as f:
                 f.write("not named by the config\n")
