@@ -3,7 +3,6 @@ STATUS, WATCHDOG) to NOTIFY_SOCKET, and socket activation (LISTEN_FDS) by
 name and by address."""
 
 import os
-import re
 import signal
 import socket
 import time
