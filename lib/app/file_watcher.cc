@@ -51,15 +51,22 @@ void FileWatcher::closeDirectories() {
   directories_.clear();
 }
 
-void FileWatcher::watch(const std::vector<std::string>& files) {
+FileWatcher::Baseline FileWatcher::fingerprints(const std::vector<std::string>& files) {
+  Baseline out;
+  for (const std::string& file : files) {
+    out[file] = fingerprint(file);
+  }
+  return out;
+}
+
+void FileWatcher::watch(Baseline baseline) {
   if (closed_) {
     return;
   }
   closeDirectories();
-  baseline_.clear();
+  baseline_ = std::move(baseline);
   std::set<std::string> parents;
-  for (const std::string& file : files) {
-    baseline_[file] = fingerprint(file);
+  for (const auto& [file, known] : baseline_) {
     std::error_code ignored;
     std::filesystem::path parent = std::filesystem::absolute(file, ignored).parent_path();
     parents.insert(parent.string());
@@ -86,6 +93,7 @@ void FileWatcher::watch(const std::vector<std::string>& files) {
     }
     directories_.push_back(directory);
   }
+  onEvent();  // one comparison now, for what changed before the watches began
 }
 
 void FileWatcher::onEvent() {

@@ -29,9 +29,15 @@ class FileWatcher {
   FileWatcher(FileWatcher&&) = delete;
   FileWatcher& operator=(FileWatcher&&) = delete;
 
-  // Watches `files` from now on, taking their current contents as the
-  // baseline. Call again after each reload with the new config's files.
-  void watch(const std::vector<std::string>& files);
+  // What each file held: take it right after the config is parsed and
+  // before its files are loaded, so that a change while they load is seen.
+  using Baseline = std::map<std::string, uint64_t>;
+  static Baseline fingerprints(const std::vector<std::string>& files);
+
+  // Watches the files of `baseline` from now on, and compares them with it
+  // once at once: a file replaced between loading and watching is not
+  // missed. Call again after each reload.
+  void watch(Baseline baseline);
   // Stops watching until the next watch().
   void unwatch();
   // Closes the handles for good; the loop can then end. The watcher must
@@ -53,7 +59,7 @@ class FileWatcher {
   std::function<void()> on_change_;
   uv_timer_t debounce_{};
   bool closed_ = false;
-  std::map<std::string, uint64_t> baseline_;  // file -> fingerprint of its contents
+  Baseline baseline_;  // file -> fingerprint of its contents
   std::vector<Directory*> directories_;
 };
 

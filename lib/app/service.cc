@@ -8,7 +8,6 @@
 #include "admin/admin_server.h"
 #include "app/config_files.h"
 #include "app/file_limit.h"
-#include "app/file_watcher.h"
 #include "app/logging.h"
 #include "app/privileges.h"
 #include "app/socket_activation.h"
@@ -79,6 +78,9 @@ int Service::run() {
   started_unix_ = unixNow();
   try {
     config_ = ConfigLoader::loadFile(path_);
+    if (config_.global.watch) {
+      loaded_files_ = FileWatcher::fingerprints(filesNamedBy(config_));
+    }
     setupLogging(config_.global.log);
     workers_ = Server::resolveWorkerCount(config_.global.workers);
     fitFileLimit(config_, workers_);
@@ -170,7 +172,7 @@ void Service::start() {
       kStatusIntervalMs, kStatusIntervalMs);
   startWatchdog();
   if (config_.global.watch) {
-    watchFiles(nullptr);
+    watchFiles(std::move(loaded_files_));
   }
 }
 
@@ -207,10 +209,19 @@ void Service::reload(const std::string& trigger) {
   const uint64_t current = server_->generation();
   notifier_.reloading("reloading the configuration (" + trigger + ")");
   spdlog::info("{}: reloading {}", trigger, path_);
+  // With watch, what the files held before this reload loads them: the
+  // files of the config in force, and of the new one once it parses.
+  FileWatcher::Baseline baseline;
+  if (config_.global.watch) {
+    baseline = FileWatcher::fingerprints(filesNamedBy(config_));
+  }
   std::optional<Config> attempted;
   try {
     attempted = ConfigLoader::loadFile(path_);
     Config& next = *attempted;
+    if (next.global.watch) {
+      baseline.merge(FileWatcher::fingerprints(filesNamedBy(next)));
+    }
     fitFileLimit(next, workers_);
     prepareSelfSignedCertificates(next);
     const ReloadSummary summary = server_->reload(next);
@@ -246,7 +257,10 @@ void Service::reload(const std::string& trigger) {
     spdlog::error("reload failed; config generation {} stays in force: {}", current, e.what());
   }
   if (config_.global.watch) {
-    watchFiles(attempted ? &*attempted : nullptr);
+    if (baseline.empty()) {  // watch was just turned on
+      baseline = FileWatcher::fingerprints(filesNamedBy(config_));
+    }
+    watchFiles(std::move(baseline));
   } else if (watcher_) {
     watcher_->unwatch();
   }
@@ -255,17 +269,12 @@ void Service::reload(const std::string& trigger) {
 
 // Watches what the config in force reads, and what a failed attempt would
 // have read, so that fixing a file the new config names retries the reload.
-void Service::watchFiles(const Config* attempted) {
+void Service::watchFiles(FileWatcher::Baseline baseline) {
   if (!watcher_) {
     watcher_ = std::make_unique<FileWatcher>(&loop_, FileWatcher::kDefaultDebounceMs,
                                              [this] { reload("watch"); });
   }
-  std::vector<std::string> files = filesNamedBy(config_);
-  if (attempted != nullptr) {
-    std::vector<std::string> more = filesNamedBy(*attempted);
-    files.insert(files.end(), more.begin(), more.end());
-  }
-  watcher_->watch(files);
+  watcher_->watch(std::move(baseline));
 }
 
 void Service::beginDrain(int signum) {

@@ -21,6 +21,7 @@
 #include <thread>
 
 #include "admin/admin_source.h"
+#include "app/file_watcher.h"
 #include "app/systemd_notifier.h"
 #include "config/config.h"
 #include "metrics/metrics_registry.h"
@@ -28,7 +29,6 @@
 namespace tlsgate {
 
 class AdminServer;
-class FileWatcher;
 class Server;
 
 class Service : public AdminSource {
@@ -62,7 +62,7 @@ class Service : public AdminSource {
   void onDrained();
   void startWatchdog();
   void onWatchdogTick();
-  void watchFiles(const Config* attempted);
+  void watchFiles(FileWatcher::Baseline baseline);
   void closeHandles();
   std::string statusLine() const;
 
@@ -73,6 +73,7 @@ class Service : public AdminSource {
   std::unique_ptr<Server> server_;
   std::unique_ptr<AdminServer> admin_;
   std::unique_ptr<FileWatcher> watcher_;
+  FileWatcher::Baseline loaded_files_;  // with watch: the files as the start loaded them
   SystemdNotifier notifier_;
 
   uv_loop_t loop_{};

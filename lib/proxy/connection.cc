@@ -709,7 +709,7 @@ bool Connection::clientLeftUnused(Side& side, int status) {
   if (&side != &client_ || !reset || !exchangedNothing() || !handshake_done) {
     return false;
   }
-  close_note_ = "client left after the handshake without sending data";
+  side.stream_ended = true;  // gone: logClose() words it as an ordinary end
   close();
   return true;
 }
@@ -783,6 +783,11 @@ void Connection::logClose() {
   record.phase = phaseName(static_cast<int>(phase_));
   record.reason = reason_;
   record.note = close_note_;
+  // A client that handshakes (or connects, in plaintext) and leaves at once,
+  // by reset or by FIN, is a health checker or s_time, not a failure.
+  if (!failed_ && record.note.empty() && exchangedNothing() && client_.stream_ended) {
+    record.note = "client left after the handshake without sending data";
+  }
   if (dropped_) {
     std::optional<uint64_t> unlogged = worker_.dropLog().admit(uv_now(worker_.loop()));
     if (!unlogged) {

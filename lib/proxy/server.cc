@@ -97,10 +97,8 @@ Server::Server(const Config& config, MetricsRegistry& metrics,
   // nobody accepts.
   std::set<int> claimed;
   for (const auto& listener : current_.listeners) {
-    for (const auto& key : {"name " + listener->config.name, "address " + listener->listen_key}) {
-      if (auto it = inherited_.find(key); it != inherited_.end()) {
-        claimed.insert(it->second);
-      }
+    if (auto it = inheritedFor(*listener); it != inherited_.end()) {
+      claimed.insert(it->second);
     }
   }
   std::set<int> unclaimed;
@@ -153,15 +151,19 @@ void Server::adoptInherited(std::vector<InheritedSocket> inherited) {
   }
 }
 
+// The inherited socket named after the listener, else the one bound to its
+// address; inherited_.end() when there is neither.
+std::map<std::string, int>::const_iterator Server::inheritedFor(const Listener& listener) const {
+  auto it = inherited_.find("name " + listener.config.name);
+  return it != inherited_.end() ? it : inherited_.find("address " + listener.listen_key);
+}
+
 // One socket per worker for `listener`: duplicates of an inherited socket,
 // matched by listener name and then by address, or new SO_REUSEPORT sockets.
 std::vector<int> Server::socketsFor(const Listener& listener) {
   const std::size_t count = metrics_.workers();
   std::vector<int> fds;
-  auto inherited = inherited_.find("name " + listener.config.name);
-  if (inherited == inherited_.end()) {
-    inherited = inherited_.find("address " + listener.listen_key);
-  }
+  const auto inherited = inheritedFor(listener);
   try {
     for (std::size_t i = 0; i < count; ++i) {
       if (inherited == inherited_.end()) {

@@ -93,6 +93,7 @@ class Server {
   std::vector<WorkerAssignment> assignmentsFor(const Generation& next,
                                                const std::vector<std::string>& kept_keys);
   std::vector<int> socketsFor(const Listener& listener);
+  std::map<std::string, int>::const_iterator inheritedFor(const Listener& listener) const;
   void adoptInherited(std::vector<InheritedSocket> inherited);
 
   MetricsRegistry& metrics_;

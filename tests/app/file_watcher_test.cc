@@ -63,7 +63,7 @@ TEST(FileWatcherTest, SeesAFileReplacedByRename) {
   const std::string cert = dir.dir() + "/site.pem";
   write(cert, "first");
   WatchedLoop loop;
-  loop.watcher().watch({cert});
+  loop.watcher().watch(FileWatcher::fingerprints({cert}));
   write(cert + ".new", "second");
   ASSERT_EQ(std::rename((cert + ".new").c_str(), cert.c_str()), 0);
   EXPECT_EQ(loop.runFor(5000), 1);
@@ -77,7 +77,7 @@ TEST(FileWatcherTest, SeesAKubernetesSecretSymlinkSwap) {
   fs::create_directory_symlink("..2026_a", root / "..data");
   fs::create_symlink("..data/tls.crt", root / "tls.crt");
   WatchedLoop loop;
-  loop.watcher().watch({(root / "tls.crt").string()});
+  loop.watcher().watch(FileWatcher::fingerprints({(root / "tls.crt").string()}));
 
   fs::create_directory(root / "..2026_b");
   write((root / "..2026_b" / "tls.crt").string(), "second");
@@ -86,12 +86,23 @@ TEST(FileWatcherTest, SeesAKubernetesSecretSymlinkSwap) {
   EXPECT_EQ(loop.runFor(5000), 1);
 }
 
+TEST(FileWatcherTest, SeesAChangeBetweenLoadingAndWatching) {
+  test::TestPki dir;
+  const std::string cert = dir.dir() + "/site.pem";
+  write(cert, "loaded");
+  FileWatcher::Baseline loaded = FileWatcher::fingerprints({cert});
+  write(cert, "renewed before the watch began");
+  WatchedLoop loop;
+  loop.watcher().watch(std::move(loaded));
+  EXPECT_EQ(loop.runFor(5000), 1);
+}
+
 TEST(FileWatcherTest, IgnoresOtherFilesAndUnchangedContents) {
   test::TestPki dir;
   const std::string cert = dir.dir() + "/site.pem";
   write(cert, "same");
   WatchedLoop loop;
-  loop.watcher().watch({cert});
+  loop.watcher().watch(FileWatcher::fingerprints({cert}));
   write(dir.dir() + "/unrelated.txt", "noise");
   write(cert, "same");  // rewritten, not changed
   EXPECT_EQ(loop.runFor(400), 0);
