@@ -5,6 +5,7 @@
 socket."""
 
 import hashlib
+import http.client
 import json
 import os
 import re
@@ -538,6 +539,30 @@ class AdminTest(IntegrationTest):
             self.assertEqual(gate.stop(), 0)
             self.assertIn("stopped: every connection finished", gate.text())
         self.assertTrue(harness.refuses(self.admin_port), "the admin endpoint outlived the daemon")
+
+    def test_healthz_answers_while_two_scrapers_keep_their_connections(self):
+        # Prometheus keeps its HTTP/1.1 connection open between scrapes; with
+        # an HA pair two such connections sit idle on the endpoint at any time.
+        # A health probe (which `tlsgate health` gives 2 s) must not queue
+        # behind them.
+        with EchoServer() as backend, self.daemon(self.terminate(backend.port)):
+            scrapers = [http.client.HTTPConnection("127.0.0.1", self.admin_port, timeout=harness.IO_TIMEOUT)
+                        for _ in range(2)]
+            try:
+                for scraper in scrapers:
+                    scraper.request("GET", "/metrics")
+                    response = scraper.getresponse()
+                    self.assertIn("tlsgate_build_info", response.read().decode())
+                    self.assertEqual(response.status, 200)
+                    self.assertFalse(response.will_close, "the endpoint closed a keep-alive connection")
+                started = time.monotonic()
+                status, _, body = http_get(self.admin, "/healthz")
+                elapsed = time.monotonic() - started
+                self.assertEqual((status, body), (200, "ok\n"))
+                self.assertLess(elapsed, 1.0, f"/healthz took {elapsed:.2f}s while two scrapers held connections")
+            finally:
+                for scraper in scrapers:
+                    scraper.close()
 
     # ------------------------------------------------------------------ token
 
