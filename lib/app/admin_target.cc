@@ -2,6 +2,7 @@
 
 #include <fstream>
 
+#include "config/address_parser.h"
 #include "config/config_loader.h"
 #include "util/config_error.h"
 
@@ -17,14 +18,6 @@ std::string readToken(const std::string& path) {
   const auto first = line.find_first_not_of(" \t\r");
   const auto last = line.find_last_not_of(" \t\r");
   return first == std::string::npos ? std::string() : line.substr(first, last - first + 1);
-}
-
-std::string addressText(const Address& address) {
-  if (address.isUnix()) {
-    return "unix:" + address.unix_path;
-  }
-  const bool v6 = address.host.find(':') != std::string::npos;
-  return (v6 ? "[" + address.host + "]" : address.host) + ":" + std::to_string(address.port);
 }
 
 }  // namespace
@@ -45,7 +38,7 @@ AdminTarget resolveAdminTarget(const std::optional<std::string>& admin,
   if (admin) {
     target.address = *admin;
   } else if (config && config->global.admin.listen) {
-    target.address = addressText(*config->global.admin.listen);
+    target.address = formatAddress(*config->global.admin.listen);
   } else {
     target.address = kDefaultAdminAddress;
   }

@@ -13,6 +13,7 @@
 #include "app/socket_activation.h"
 #include "app/startup.h"
 #include "app/version.h"
+#include "config/address_parser.h"
 #include "config/config_loader.h"
 #include "proxy/server.h"
 #include "util/config_error.h"
@@ -53,14 +54,6 @@ bool sameAddress(const std::optional<Address>& a, const std::optional<Address>& 
 
 bool sameLog(const LogConfig& a, const LogConfig& b) {
   return a.level == b.level && a.format == b.format && a.file == b.file;
-}
-
-std::string addressText(const Address& address) {
-  if (address.isUnix()) {
-    return "unix:" + address.unix_path;
-  }
-  const bool v6 = address.host.find(':') != std::string::npos;
-  return (v6 ? "[" + address.host + "]" : address.host) + ":" + std::to_string(address.port);
 }
 
 }  // namespace
@@ -154,7 +147,7 @@ void Service::start() {
                  listener->connect_tls ? "tls" : "tcp", listener->backend_text);
   }
   if (config_.global.admin.listen) {
-    spdlog::info("admin endpoint on {}", addressText(*config_.global.admin.listen));
+    spdlog::info("admin endpoint on {}", formatAddress(*config_.global.admin.listen));
     if (config_.global.admin.allow_remote) {
       spdlog::warn(
           "admin endpoint: allow_remote is on; /connections shows client addresses and "
@@ -412,8 +405,8 @@ StatusSnapshot Service::status() {
   for (const auto& listener : server_->listeners()) {
     ListenerStatus& entry = out.listeners.emplace_back();
     entry.name = listener->config.name;
-    entry.accept_address = addressText(listener->config.accept.address);
-    entry.connect_address = addressText(listener->config.connect.address);
+    entry.accept_address = formatAddress(listener->config.accept.address);
+    entry.connect_address = formatAddress(listener->config.connect.address);
     entry.accept_tls = listener->accept_tls != nullptr;
     entry.connect_tls = listener->connect_tls != nullptr;
     for (const ListenerTotals& t : totals) {

@@ -127,4 +127,12 @@ ParseResult<Address> parseAddress(std::string_view text) {
   return ParseResult<Address>::ok(std::move(address));
 }
 
+std::string formatAddress(const Address& address) {
+  if (address.isUnix()) {
+    return std::string(kUnixPrefix) + address.unix_path;
+  }
+  const bool v6 = address.host.find(':') != std::string::npos;
+  return (v6 ? "[" + address.host + "]" : address.host) + ":" + std::to_string(address.port);
+}
+
 }  // namespace tlsgate

@@ -5,6 +5,7 @@
 //   unix:/path     unix domain socket
 #pragma once
 
+#include <string>
 #include <string_view>
 
 #include "config/config.h"
@@ -14,5 +15,9 @@ namespace tlsgate {
 
 // The returned Address has no mark; the caller knows where the text came from.
 ParseResult<Address> parseAddress(std::string_view text);
+
+// The text parseAddress() reads back: "127.0.0.1:8443", "[::1]:8443",
+// "unix:/run/tlsgate.sock".
+std::string formatAddress(const Address& address);
 
 }  // namespace tlsgate

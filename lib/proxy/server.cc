@@ -82,16 +82,8 @@ Server::Server(const Config& config, MetricsRegistry& metrics,
     throw;
   }
   for (std::size_t i = 0; i < count; ++i) {
-    WorkerAssignment assignment;
-    assignment.generation = current_.number;
-    assignment.global = current_.global;
-    for (std::size_t l = 0; l < current_.listeners.size(); ++l) {
-      const auto& listener = current_.listeners[l];
-      assignment.listeners.push_back(
-          {listener, &metrics_.listener(listener->config.name, i), sockets[l][i]});
-    }
-    workers_.push_back(
-        std::make_unique<Worker>(static_cast<int>(i), shared_, std::move(assignment)));
+    workers_.push_back(std::make_unique<Worker>(static_cast<int>(i), shared_,
+                                                assignmentFor(current_, sockets, i)));
   }
   // Inherited sockets that no listener claimed would only queue connections
   // nobody accepts.
@@ -149,6 +141,22 @@ void Server::adoptInherited(std::vector<InheritedSocket> inherited) {
     }
     inherited_.emplace("address " + address, socket.fd);
   }
+}
+
+// What worker `index` serves of `generation`: `sockets[l][index]` is its
+// socket for listener l, or -1 to keep the one it has.
+WorkerAssignment Server::assignmentFor(const Generation& generation,
+                                       const std::vector<std::vector<int>>& sockets,
+                                       std::size_t index) {
+  WorkerAssignment assignment;
+  assignment.generation = generation.number;
+  assignment.global = generation.global;
+  for (std::size_t l = 0; l < generation.listeners.size(); ++l) {
+    const auto& listener = generation.listeners[l];
+    assignment.listeners.push_back(
+        {listener, &metrics_.listener(listener->config.name, index), sockets[l][index]});
+  }
+  return assignment;
 }
 
 // The inherited socket named after the listener, else the one bound to its
@@ -232,15 +240,7 @@ ReloadSummary Server::reload(const Config& config) {
   summary.removed = current_.listeners.size() - summary.kept;
 
   for (std::size_t i = 0; i < workers_.size(); ++i) {
-    WorkerAssignment assignment;
-    assignment.generation = next.number;
-    assignment.global = next.global;
-    for (std::size_t l = 0; l < next.listeners.size(); ++l) {
-      const auto& listener = next.listeners[l];
-      assignment.listeners.push_back(
-          {listener, &metrics_.listener(listener->config.name, i), sockets[l][i]});
-    }
-    workers_[i]->assign(std::move(assignment));
+    workers_[i]->assign(assignmentFor(next, sockets, i));
   }
   std::lock_guard lock(mutex_);
   current_ = std::move(next);

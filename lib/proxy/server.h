@@ -90,8 +90,8 @@ class Server {
     std::vector<std::shared_ptr<const Listener>> listeners;
   };
 
-  std::vector<WorkerAssignment> assignmentsFor(const Generation& next,
-                                               const std::vector<std::string>& kept_keys);
+  WorkerAssignment assignmentFor(const Generation& generation,
+                                 const std::vector<std::vector<int>>& sockets, std::size_t index);
   std::vector<int> socketsFor(const Listener& listener);
   std::map<std::string, int>::const_iterator inheritedFor(const Listener& listener) const;
   void adoptInherited(std::vector<InheritedSocket> inherited);
