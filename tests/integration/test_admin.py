@@ -205,7 +205,6 @@ class AdminTest(IntegrationTest):
                 self.assertRegex(gate.connection_line(plaintext), r"peer spoke plaintext to a TLS port")
 
                 sent = received = 0
-                ports = []
                 for size in (1, 1000, 70000):
                     message = os.urandom(size)
                     with TlsClient(self.port, ctx) as client:
@@ -214,7 +213,6 @@ class AdminTest(IntegrationTest):
                         got = client.recv_exactly(2 * size)
                         client.close_notify()
                         got += client.recv_until_eof()
-                        ports.append(client.local_port)
                     # Each chunk comes back twice, in whatever chunks TCP made.
                     self.assertEqual(len(got), 2 * size)
                     sent += size
