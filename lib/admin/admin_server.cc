@@ -65,7 +65,13 @@ constexpr const char* kPrometheusType = "text/plain; version=0.0.4; charset=utf-
 constexpr const char* kJsonType = "application/json";
 constexpr const char* kTextType = "text/plain; charset=utf-8";
 constexpr auto kConnectionsBound = std::chrono::seconds(2);
-constexpr int kRequestThreads = 2;
+// cpp-httplib gives each connection a thread until it closes. One request
+// per connection and a half-second read limit hand the thread back soon,
+// so scrapers that keep connections open, or a client that sends slowly,
+// cannot starve /healthz; eight threads leave room for several scrapers and
+// probes at the same moment.
+constexpr int kRequestThreads = 8;
+constexpr time_t kReadTimeoutUsec = 500'000;
 constexpr mode_t kUnixSocketMode = 0600;
 constexpr std::size_t kTokenFileLimit = std::size_t{64} * 1024;
 
@@ -262,7 +268,9 @@ AdminServer::AdminServer(const AdminConfig& config, AdminSource& source)
   }
   http_->new_task_queue = [] { return new httplib::ThreadPool(kRequestThreads); };
   http_->set_socket_options(reuseAddress);
-  http_->set_keep_alive_timeout(2);
+  http_->set_keep_alive_max_count(1);
+  http_->set_read_timeout(0, kReadTimeoutUsec);
+  http_->set_write_timeout(0, kReadTimeoutUsec);
   http_->set_payload_max_length(4096);
   if (config.listen->isUnix()) {
     bindUnix(*config.listen);
