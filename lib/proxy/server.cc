@@ -66,7 +66,7 @@ Server::Server(const Config& config, MetricsRegistry& metrics,
   if (metrics_.workers() != count) {
     throw std::logic_error("the metrics registry is sized for another number of workers");
   }
-  adoptInherited(std::move(inherited));
+  adoptInherited(inherited);
   current_.number = 1;
   current_.global = std::make_shared<const GlobalConfig>(config.global);
   current_.listeners = buildListeners(config, current_.number);
@@ -121,7 +121,7 @@ Server::~Server() {
   }
 }
 
-void Server::adoptInherited(std::vector<InheritedSocket> inherited) {
+void Server::adoptInherited(const std::vector<InheritedSocket>& inherited) {
   for (const InheritedSocket& socket : inherited) {
     const std::string address = listeningAddressOf(socket.fd);
     if (address.empty()) {

@@ -94,7 +94,7 @@ class Server {
                                  const std::vector<std::vector<int>>& sockets, std::size_t index);
   std::vector<int> socketsFor(const Listener& listener);
   std::map<std::string, int>::const_iterator inheritedFor(const Listener& listener) const;
-  void adoptInherited(std::vector<InheritedSocket> inherited);
+  void adoptInherited(const std::vector<InheritedSocket>& inherited);
 
   MetricsRegistry& metrics_;
   WorkerShared shared_;
