@@ -20,6 +20,7 @@
 #include <system_error>
 
 #include "admin/admin_json.h"
+#include "admin/admin_token.h"
 #include "admin/prometheus_text.h"
 #include "util/config_error.h"
 
@@ -60,7 +61,6 @@ class AdminHttpServer : public httplib::Server {
 namespace {
 
 constexpr std::string_view kListenKey = "global.admin.listen";
-constexpr std::string_view kTokenKey = "global.admin.token_file";
 constexpr const char* kPrometheusType = "text/plain; version=0.0.4; charset=utf-8";
 constexpr const char* kJsonType = "application/json";
 constexpr const char* kTextType = "text/plain; charset=utf-8";
@@ -73,7 +73,6 @@ constexpr auto kConnectionsBound = std::chrono::seconds(2);
 constexpr int kRequestThreads = 8;
 constexpr time_t kReadTimeoutUsec = 500'000;
 constexpr mode_t kUnixSocketMode = 0600;
-constexpr std::size_t kTokenFileLimit = std::size_t{64} * 1024;
 
 std::string errnoText(int error) {
   return std::error_code(error, std::generic_category()).message();
@@ -172,33 +171,9 @@ std::array<unsigned char, 32> sha256(std::string_view text) {
 
 // The first line of the token file, without surrounding whitespace.
 std::array<unsigned char, 32> readTokenDigest(const LocatedPath& file) {
-  const int fd = ::open(file.value.c_str(), O_RDONLY | O_CLOEXEC);
-  if (fd < 0) {
-    throw ConfigError(file.mark, std::string(kTokenKey),
-                      "cannot read " + file.value + ": " + errnoText(errno));
-  }
-  std::string text;
-  char buffer[4096];
-  ssize_t n = 0;
-  while (text.find('\n') == std::string::npos && text.size() < kTokenFileLimit &&
-         (n = ::read(fd, buffer, sizeof(buffer))) > 0) {
-    text.append(buffer, static_cast<std::size_t>(n));
-  }
-  const int error = errno;
-  ::close(fd);
-  OPENSSL_cleanse(buffer, sizeof(buffer));
-  if (n < 0) {
-    OPENSSL_cleanse(text.data(), text.size());
-    throw ConfigError(file.mark, std::string(kTokenKey),
-                      "cannot read " + file.value + ": " + errnoText(error));
-  }
-  const std::string_view token = trimmed(std::string_view(text).substr(0, text.find('\n')));
-  if (token.empty()) {
-    throw ConfigError(file.mark, std::string(kTokenKey),
-                      file.value + " has no token; put it on the first line");
-  }
+  std::string token = readAdminToken(file);
   const std::array<unsigned char, 32> digest = sha256(token);
-  OPENSSL_cleanse(text.data(), text.size());
+  OPENSSL_cleanse(token.data(), token.size());
   return digest;
 }
 

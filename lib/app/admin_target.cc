@@ -1,26 +1,12 @@
 #include "app/admin_target.h"
 
-#include <fstream>
-
+#include "admin/admin_token.h"
 #include "config/address_parser.h"
 #include "config/config_loader.h"
 #include "util/config_error.h"
 
 namespace tlsgate {
-namespace {
-
-std::string readToken(const std::string& path) {
-  std::ifstream in(path);
-  std::string line;
-  if (!in || !std::getline(in, line)) {
-    throw ConfigError("cannot read the admin token from " + path);
-  }
-  const auto first = line.find_first_not_of(" \t\r");
-  const auto last = line.find_last_not_of(" \t\r");
-  return first == std::string::npos ? std::string() : line.substr(first, last - first + 1);
-}
-
-}  // namespace
+namespace {}  // namespace
 
 AdminTarget resolveAdminTarget(const std::optional<std::string>& admin,
                                const std::string& config_path,
@@ -43,9 +29,9 @@ AdminTarget resolveAdminTarget(const std::optional<std::string>& admin,
     target.address = kDefaultAdminAddress;
   }
   if (token_file) {
-    target.token = readToken(*token_file);
+    target.token = readAdminToken(LocatedPath{*token_file, {}});
   } else if (config && !config->global.admin.token_file.value.empty()) {
-    target.token = readToken(config->global.admin.token_file.value);
+    target.token = readAdminToken(config->global.admin.token_file);
   }
   return target;
 }

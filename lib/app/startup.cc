@@ -1,5 +1,6 @@
 #include "app/startup.h"
 
+#include <openssl/crypto.h>
 #include <spdlog/spdlog.h>
 #include <unistd.h>
 
@@ -7,6 +8,7 @@
 #include <cstring>
 #include <filesystem>
 
+#include "admin/admin_token.h"
 #include "proxy/listener.h"
 #include "util/config_error.h"
 #include "x509/self_signed.h"
@@ -77,6 +79,10 @@ void validateConfig(const Config& config) {
       certificate.cert.value = base + ".pem";
       certificate.key.value = base + ".key";
     }
+  }
+  if (!config.global.admin.token_file.value.empty()) {
+    std::string token = readAdminToken(config.global.admin.token_file);
+    OPENSSL_cleanse(token.data(), token.size());
   }
   try {
     prepareSelfSignedCertificates(checked);

@@ -33,6 +33,25 @@ TEST(StartupTest, CheckAcceptsSelfSignedCertificatesThatDoNotExistYet) {
   EXPECT_FALSE(std::filesystem::exists(pki.dir() + "/dev.pem"));
 }
 
+TEST(StartupTest, CheckReadsTheAdminToken) {
+  test::TestPki pki;
+  const std::string config_text =
+      "global:\n  admin: { listen: 127.0.0.1:9100, token_file: token }\n" + selfSignedConfig(8443);
+  Config config = ConfigLoader::loadString(config_text, "dev.yaml", pki.dir());
+  try {
+    validateConfig(config);
+    FAIL() << "a missing token file passed the check";
+  } catch (const ConfigError& e) {
+    EXPECT_NE(std::string(e.what()).find("dev.yaml:2:48: global.admin.token_file: cannot read"),
+              std::string::npos)
+        << e.what();
+  }
+  pki.writeFile("token", "  s3cret  \n");
+  EXPECT_NO_THROW(validateConfig(config));
+  pki.writeFile("token", "\n");
+  EXPECT_THROW(validateConfig(config), ConfigError);
+}
+
 TEST(StartupTest, RunGeneratesSelfSignedCertificatesOnce) {
   test::TestPki pki;
   Config config = ConfigLoader::loadString(selfSignedConfig(8443), "dev.yaml", pki.dir());
