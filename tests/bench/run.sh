@@ -323,7 +323,7 @@ global:
   log: { level: $TLSGATE_LOG_LEVEL, format: text, file: stderr }
 $admin_line
   timeouts: { handshake: 30s, idle: 1h }
-  limits: { max_connections: 100000, buffer_size: 64k }
+  limits: { buffer_size: 64k }
 listeners:
   - name: bench
     accept:
@@ -639,7 +639,7 @@ phase_metrics() {
     for mode in off on; do
       if [[ $mode == on ]]; then
         TLSGATE_ADMIN=1 start_proxy tlsgate ecdsa
-        wait_port "$ADMIN_PORT"
+        wait_port "$ADMIN_PORT" "$PROXY_PID" tlsgate
         taskset -c "$LOAD_CPU" bash -c "while :; do
             curl -fsS -o /dev/null http://127.0.0.1:$ADMIN_PORT/metrics
             curl -fsS -o /dev/null http://127.0.0.1:$ADMIN_PORT/connections
