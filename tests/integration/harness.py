@@ -1365,3 +1365,33 @@ def main_loop_barrier(gate, timeout=IO_TIMEOUT):
     mark = gate.mark()
     gate.proc.send_signal(signal.SIGUSR1)
     gate.wait_for_log(r"SIGUSR1: log file reopened", timeout, start=mark)
+
+
+class PingPong:
+    """Keeps one TLS connection busy (a line out, its echo back, again) so a
+    drain never finds it idle; never sleeps."""
+
+    def __init__(self, port, context):
+        self.client = TlsClient(port, context, timeout=30)
+        self.client.handshake()
+        self.local_port = self.client.local_port
+        self.round_trips = 0
+        self.ended = None
+        self.thread = threading.Thread(target=self._run, daemon=True)
+        self.thread.start()
+
+    def _run(self):
+        try:
+            while True:
+                message = f"round trip {self.round_trips}\n".encode()
+                self.client.sendall(message)
+                if self.client.recv_exactly(len(message)) != message:
+                    self.ended = f"connection ended after {self.round_trips} round trips ({self.client.tls_eof})"
+                    return
+                self.round_trips += 1
+        except Exception as e:
+            self.ended = f"{type(e).__name__}: {e}"
+
+    def close(self):
+        self.client.close()
+        self.thread.join(10)

@@ -13,7 +13,6 @@ import signal
 import socket
 import ssl
 import stat
-import threading
 import time
 import unittest
 import urllib.error
@@ -21,7 +20,7 @@ import urllib.parse
 import urllib.request
 
 import harness
-from harness import EchoServer, IntegrationTest, TlsClient, TlsServer, free_port, listener, recv_until_eof
+from harness import EchoServer, IntegrationTest, PingPong, TlsClient, TlsServer, free_port, listener, recv_until_eof
 
 DAY = 86400
 TOKEN = "s3cret-admin-token-4f1c"
@@ -38,36 +37,6 @@ class DoublingEchoServer(harness._ThreadedServer):
                 break
             conn.sendall(data + data)
         conn.shutdown(socket.SHUT_WR)
-
-
-class PingPong:
-    """Keeps one TLS connection busy (a line out, its echo back, again) so a
-    drain never finds it idle; never sleeps."""
-
-    def __init__(self, port, context):
-        self.client = TlsClient(port, context, timeout=30)
-        self.client.handshake()
-        self.local_port = self.client.local_port
-        self.round_trips = 0
-        self.ended = None
-        self.thread = threading.Thread(target=self._run, daemon=True)
-        self.thread.start()
-
-    def _run(self):
-        try:
-            while True:
-                message = f"round trip {self.round_trips}\n".encode()
-                self.client.sendall(message)
-                if self.client.recv_exactly(len(message)) != message:
-                    self.ended = f"connection ended after {self.round_trips} round trips ({self.client.tls_eof})"
-                    return
-                self.round_trips += 1
-        except Exception as e:
-            self.ended = f"{type(e).__name__}: {e}"
-
-    def close(self):
-        self.client.close()
-        self.thread.join(10)
 
 
 def http_get(address, path, token=None, timeout=harness.IO_TIMEOUT):

@@ -4,46 +4,14 @@ exit, and a second SIGTERM exits at once."""
 
 import hashlib
 import signal
-import threading
 import time
 import unittest
 
 import harness
-from harness import EchoServer, HttpBackend, IntegrationTest, SinkSourceServer, TlsClient, free_port, listener, logfmt
+from harness import EchoServer, HttpBackend, IntegrationTest, PingPong, SinkSourceServer, TlsClient, free_port, listener, logfmt
 
 SIZE = 64 * 1024 * 1024
 MiB = 1024 * 1024
-
-
-class PingPong:
-    """A client that keeps one TLS connection busy: a line out, its echo
-    back, again, until the connection ends. Never idle, never sleeping."""
-
-    def __init__(self, port, context):
-        self.client = TlsClient(port, context, timeout=30)
-        self.client.handshake()
-        self.local_port = self.client.local_port
-        self.round_trips = 0
-        self.ended = None
-        self.thread = threading.Thread(target=self._run, daemon=True)
-        self.thread.start()
-
-    def _run(self):
-        try:
-            while True:
-                message = f"round trip {self.round_trips}\n".encode()
-                self.client.sendall(message)
-                got = self.client.recv_exactly(len(message))
-                if got != message:
-                    self.ended = f"connection ended after {self.round_trips} round trips ({self.client.tls_eof})"
-                    return
-                self.round_trips += 1
-        except Exception as e:
-            self.ended = f"{type(e).__name__}: {e}"
-
-    def close(self):
-        self.client.close()
-        self.thread.join(10)
 
 
 class DrainTest(IntegrationTest):
