@@ -60,7 +60,7 @@ int Server::resolveWorkerCount(int configured) {
 }
 
 Server::Server(const Config& config, MetricsRegistry& metrics,
-               std::vector<InheritedSocket> inherited)
+               const std::vector<InheritedSocket>& inherited)
     : metrics_(metrics) {
   const auto count = static_cast<std::size_t>(resolveWorkerCount(config.global.workers));
   if (metrics_.workers() != count) {

@@ -41,7 +41,7 @@ class Server {
   // ConfigError, before any thread starts. The server takes the inherited
   // sockets; one that no listener claims is closed with a warning.
   Server(const Config& config, MetricsRegistry& metrics,
-         std::vector<InheritedSocket> inherited = {});
+         const std::vector<InheritedSocket>& inherited = {});
   ~Server();
   Server(const Server&) = delete;
   Server& operator=(const Server&) = delete;
