@@ -33,8 +33,10 @@ Acceptor::Acceptor(uv_loop_t* loop, int fd, std::shared_ptr<const Listener> list
     : fd_(fd), listener_(std::move(listener)), metrics_(metrics), handler_(std::move(handler)) {
   uv_poll_init_socket(loop, &poll_, fd_);
   poll_.data = this;
-  uv_timer_init(loop, &retry_timer_);
-  retry_timer_.data = this;
+  for (uv_timer_t* timer : {&retry_timer_, &quiet_timer_}) {
+    uv_timer_init(loop, timer);
+    timer->data = this;
+  }
 }
 
 Acceptor::~Acceptor() {
@@ -61,6 +63,7 @@ void Acceptor::close() {
   closing_ = true;
   uv_close(reinterpret_cast<uv_handle_t*>(&poll_), onClosed);
   uv_close(reinterpret_cast<uv_handle_t*>(&retry_timer_), onClosed);
+  uv_close(reinterpret_cast<uv_handle_t*>(&quiet_timer_), onClosed);
 }
 
 void Acceptor::onClosed(uv_handle_t* handle) {
@@ -85,8 +88,9 @@ void Acceptor::acceptPending() {
   for (int i = 0; i < kAcceptBatch && !closing_; ++i) {
     int fd = ::accept4(fd_, nullptr, nullptr, SOCK_NONBLOCK | SOCK_CLOEXEC);
     if (fd >= 0) {
-      if (burst_failures_ > 0) {
-        resume();
+      if (in_burst_ && !quiet_pending_) {
+        quiet_pending_ = true;
+        uv_timer_start(&quiet_timer_, onQuiet, kBurstQuietMs, 0);
       }
       handler_(*this, fd);
       continue;
@@ -107,9 +111,16 @@ void Acceptor::acceptPending() {
 // Out of descriptors or memory: stop watching the socket (it would wake the
 // loop again at once) and retry later, doubling the wait up to a second.
 void Acceptor::pauseAfter(int error) {
-  uv_loop_t* loop = poll_.loop;
-  if (burst_failures_++ == 0) {
-    burst_started_ms_ = uv_now(loop);
+  const uint64_t now = uv_now(poll_.loop);
+  ++burst_failures_;
+  last_failure_ms_ = now;
+  if (quiet_pending_) {
+    quiet_pending_ = false;  // the burst goes on
+    uv_timer_stop(&quiet_timer_);
+  }
+  if (!in_burst_) {
+    in_burst_ = true;
+    burst_started_ms_ = now;
     retry_ms_ = kFirstRetryMs;
     spdlog::warn(
         "listener {}: cannot accept: {}; new connections wait in the queue while accepting "
@@ -134,10 +145,19 @@ void Acceptor::onRetry(uv_timer_t* timer) {
   self->acceptPending();
 }
 
-void Acceptor::resume() {
-  const uint64_t paused_ms = uv_now(poll_.loop) - burst_started_ms_;
+void Acceptor::onQuiet(uv_timer_t* timer) {
+  auto* self = static_cast<Acceptor*>(timer->data);
+  if (!self->closing_) {
+    self->endBurst();
+  }
+}
+
+// A second of accepting without a failure: the burst is over.
+void Acceptor::endBurst() {
   spdlog::info("listener {}: accepting again after {} failed attempt(s) over {}ms",
-               listener_->config.name, burst_failures_, paused_ms);
+               listener_->config.name, burst_failures_, last_failure_ms_ - burst_started_ms_);
+  in_burst_ = false;
+  quiet_pending_ = false;
   burst_failures_ = 0;
   retry_ms_ = kFirstRetryMs;
 }

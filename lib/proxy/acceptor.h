@@ -46,6 +46,10 @@ class Acceptor {
   // The first retry after running out of descriptors, and the longest.
   static constexpr uint64_t kFirstRetryMs = 10;
   static constexpr uint64_t kMaxRetryMs = 1000;
+  // A burst of failures ends once accepting has gone on this long without
+  // one; a listener that keeps hitting the limit logs one burst, not one
+  // per retry.
+  static constexpr uint64_t kBurstQuietMs = 1000;
 
   ~Acceptor();
   Acceptor(const Acceptor&) = delete;
@@ -59,10 +63,11 @@ class Acceptor {
 
   void acceptPending();
   void pauseAfter(int error);
-  void resume();
+  void endBurst();
 
   static void onReadable(uv_poll_t* poll, int status, int events);
   static void onRetry(uv_timer_t* timer);
+  static void onQuiet(uv_timer_t* timer);
   static void onClosed(uv_handle_t* handle);
 
   int fd_;
@@ -71,10 +76,15 @@ class Acceptor {
   AcceptHandler handler_;
   uv_poll_t poll_{};
   uv_timer_t retry_timer_{};
+  uv_timer_t quiet_timer_{};  // runs from the first accept after a failure
   bool closing_ = false;
-  int open_handles_ = 2;
-  // A burst of failed accepts: when it began, how many, the next delay.
+  int open_handles_ = 3;
+  // A burst of failed accepts: whether one is on, when it began and last
+  // failed, how many failures, the next delay.
+  bool in_burst_ = false;
+  bool quiet_pending_ = false;
   uint64_t burst_started_ms_ = 0;
+  uint64_t last_failure_ms_ = 0;
   uint64_t burst_failures_ = 0;
   uint64_t retry_ms_ = kFirstRetryMs;
 };
