@@ -326,18 +326,28 @@ class Tlsgate:
         env.pop("SSLKEYLOGFILE", None)
         if self.env:
             env.update(self.env)
-        self.proc = subprocess.Popen([binary(), "run", "-c", self.config_path], stdin=subprocess.DEVNULL,
+        self.proc = subprocess.Popen(self._argv(), stdin=subprocess.DEVNULL,
                                      stdout=subprocess.PIPE, stderr=subprocess.STDOUT, env=env,
-                                     cwd=os.path.dirname(self.config_path))
+                                     cwd=os.path.dirname(self.config_path), **self._popen_extra())
         self.reader = threading.Thread(target=self._read, daemon=True)
         self.reader.start()
         try:
-            self.wait_for_log(r"\bready\b", self.ready_timeout)
+            self._wait_ready()
         except AssertionError:
             self._kill()
             self.dump("daemon did not report ready")
             raise
         return self
+
+    # What subclasses that start the daemon another way change.
+    def _argv(self):
+        return [binary(), "run", "-c", self.config_path]
+
+    def _popen_extra(self):
+        return {}
+
+    def _wait_ready(self):
+        self.wait_for_log(r"\bready\b", self.ready_timeout)
 
     def _read(self):
         for raw in iter(self.proc.stdout.readline, b""):
@@ -1252,33 +1262,25 @@ class LaunchedTlsgate(Tlsgate):
         self.popen = popen or {}
         self.ready_file = ready_file
 
-    def start(self):
-        env = dict(os.environ)
-        env.pop("SSLKEYLOGFILE", None)
-        if self.env:
-            env.update(self.env)
-        self.proc = subprocess.Popen(self.argv, stdin=subprocess.DEVNULL, stdout=subprocess.PIPE,
-                                     stderr=subprocess.STDOUT, env=env, cwd=os.path.dirname(self.config_path),
-                                     **self.popen)
-        self.reader = threading.Thread(target=self._read, daemon=True)
-        self.reader.start()
-        try:
-            if self.ready_file:
-                def ready():
-                    if self.proc.poll() is not None:
-                        raise AssertionError(f"tlsgate exited ({self.proc.returncode}) before it was ready")
-                    if not os.path.exists(self.ready_file):
-                        return False
-                    with open(self.ready_file, errors="replace") as f:
-                        return re.search(r"\bready\b", f.read())
-                wait_until(ready, self.ready_timeout, what=f"'ready' in {self.ready_file}")
-            else:
-                self.wait_for_log(r"\bready\b", self.ready_timeout)
-        except AssertionError:
-            self._kill()
-            self.dump("daemon did not report ready")
-            raise
-        return self
+    def _argv(self):
+        return self.argv
+
+    def _popen_extra(self):
+        return self.popen
+
+    def _wait_ready(self):
+        if not self.ready_file:
+            super()._wait_ready()
+            return
+
+        def ready():
+            if self.proc.poll() is not None:
+                raise AssertionError(f"tlsgate exited ({self.proc.returncode}) before it was ready")
+            if not os.path.exists(self.ready_file):
+                return False
+            with open(self.ready_file, errors="replace") as f:
+                return re.search(r"\bready\b", f.read())
+        wait_until(ready, self.ready_timeout, what=f"'ready' in {self.ready_file}")
 
     def text(self):
         out = super().text()
