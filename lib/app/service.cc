@@ -406,7 +406,7 @@ StatusSnapshot Service::status() {
     ListenerStatus& entry = out.listeners.emplace_back();
     entry.name = listener->config.name;
     entry.accept_address = formatAddress(listener->config.accept.address);
-    entry.connect_address = formatAddress(listener->config.connect.address);
+    entry.connect_address = formatAddress(listener->config.connect.address());
     entry.accept_tls = listener->accept_tls != nullptr;
     entry.connect_tls = listener->connect_tls != nullptr;
     for (const ListenerTotals& t : totals) {

@@ -141,14 +141,85 @@ struct TlsConfig {
   SessionConfig session;          // accept: tickets and cache; connect: resume
 };
 
+// Protocols whose plaintext preamble upgrades to TLS (TWAPI starttls,
+// TclTLS tls::import). The accept side offers smtp, imap and pop3.
+enum class StarttlsProtocol { none, smtp, imap, pop3, ftp, postgres };
+
+// accept.starttls: tlsgate answers the plaintext preamble itself and offers
+// the upgrade. Written `starttls: smtp` or `starttls: { protocol: smtp,
+// require: false, hostname: mx.example.com }`.
+struct AcceptStarttls {
+  StarttlsProtocol protocol = StarttlsProtocol::none;
+  // true: a command other than the preamble's own before the upgrade gets
+  // the protocol's "TLS first" error; false: the client may stay plaintext.
+  bool require = true;
+  std::string hostname;  // in the greeting and EHLO reply; empty: the host's name
+};
+
+// accept.unix_socket: how a unix: accept socket is created.
+struct UnixSocketOptions {
+  std::optional<uint32_t> mode;  // e.g. 0660; unset: 0666 minus the umask
+  std::string owner;             // user name or uid; empty: unchanged
+  std::string group;             // group name or gid; empty: unchanged
+};
+
 struct AcceptConfig {
   Address address;
+  bool proxy_protocol = false;  // expect a PROXY v1 or v2 header before anything else
+  AcceptStarttls starttls;
+  UnixSocketOptions unix_socket;
   std::optional<TlsConfig> tls;
 };
 
+enum class ProxyProtocolVersion { none, v1, v2 };
+
+// connect.proxy_protocol: `v1`, `v2`, `none`, or `{ version: v2,
+// client_cert: true }`.
+struct ProxyProtocolOut {
+  ProxyProtocolVersion version = ProxyProtocolVersion::none;
+  bool client_cert = false;  // v2 only: the client's DER certificate in a TLV of its own
+};
+
+enum class Balance { round_robin, failover };
+
+// connect.via: reach the backend through an upstream proxy (TWAPI
+// -socketcmd). `{ http_connect: HOST:PORT, auth_file: PATH }` or
+// `{ socks5: HOST:PORT, auth_file: PATH }`.
+struct ViaConfig {
+  enum class Kind { none, http_connect, socks5 };
+  Kind kind = Kind::none;
+  Address proxy;
+  LocatedPath auth_file;  // first line "user:password"; empty: no authentication
+};
+
 struct ConnectConfig {
-  Address address;
+  // One or more backends (`address: HOST:PORT` or a list). Names are
+  // resolved when each connection connects.
+  std::vector<Address> addresses;
+  Balance balance = Balance::round_robin;
+  // How long a backend that refused or timed out is skipped.
+  Duration fail_timeout = std::chrono::seconds(10);
+  ProxyProtocolOut proxy_protocol;
+  StarttlsProtocol starttls = StarttlsProtocol::none;
+  ViaConfig via;
   std::optional<TlsConfig> tls;
+  SourceMark mark;  // where the connect: block starts
+
+  // The first address; every connect side has at least one.
+  const Address& address() const { return addresses.front(); }
+};
+
+// routes[].match: every key given must match. sni entries are exact names
+// or "*.example.com" (one label); alpn entries are protocol names.
+struct RouteMatch {
+  std::vector<std::string> sni;   // lower-case; any one matches
+  std::vector<std::string> alpn;  // any one matches
+};
+
+struct RouteConfig {
+  RouteMatch match;
+  ConnectConfig connect;
+  SourceMark mark;
 };
 
 struct ListenerConfig {
@@ -156,6 +227,7 @@ struct ListenerConfig {
   SourceMark mark;
   AcceptConfig accept;
   ConnectConfig connect;
+  std::vector<RouteConfig> routes;  // the first match wins; no match: `connect`
 };
 
 struct Timeouts {

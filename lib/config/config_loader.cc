@@ -217,7 +217,7 @@ AcceptConfig parseAccept(const ConfigNode& node, const std::optional<ConfigNode>
 // Name verification needs a name; a unix socket path does not provide one.
 void checkBackendName(const ConnectConfig& connect, const ConfigNode& tls_node) {
   const TlsConfig& tls = *connect.tls;
-  if (!connect.address.isUnix() || !tls.verify || !tls.servername.empty() ||
+  if (!connect.address().isUnix() || !tls.verify || !tls.servername.empty() ||
       !tls.peer_name.empty()) {
     return;
   }
@@ -229,7 +229,8 @@ void checkBackendName(const ConnectConfig& connect, const ConfigNode& tls_node) 
 ConnectConfig parseConnect(const ConfigNode& node, const std::optional<ConfigNode>& tls_defaults) {
   node.checkKeys(KeySchema{kSideKeys, kConnectPlannedKeys});
   ConnectConfig connect;
-  connect.address = parseAddressNode(node.require("address"), AddressSide::connect);
+  connect.mark = node.mark();
+  connect.addresses.push_back(parseAddressNode(node.require("address"), AddressSide::connect));
   if (auto tls = node.find("tls")) {
     connect.tls = parseTlsBlock(*tls, TlsSide::connect, tls_defaults);
     checkBackendName(connect, *tls);

@@ -109,16 +109,16 @@ listeners:
   EXPECT_EQ(server.client_certs.mode, ClientCertMode::require);
   EXPECT_EQ(server.client_certs.cafile.value, "/etc/tlsgate/clients-ca.pem");
   EXPECT_EQ(server.client_certs.verify_depth, 2);
-  EXPECT_EQ(web.connect.address.host, "127.0.0.1");
-  EXPECT_EQ(web.connect.address.port, 8080);
+  EXPECT_EQ(web.connect.address().host, "127.0.0.1");
+  EXPECT_EQ(web.connect.address().port, 8080);
   EXPECT_FALSE(web.connect.tls.has_value());
 
   const ListenerConfig& origin = config.listeners[1];
   EXPECT_TRUE(origin.accept.address.isUnix());
   EXPECT_EQ(origin.accept.address.unix_path, "/run/tlsgate/origin.sock");
   EXPECT_FALSE(origin.accept.tls.has_value());
-  EXPECT_EQ(origin.connect.address.host, "2001:db8::1");
-  EXPECT_EQ(origin.connect.address.port, 443);
+  EXPECT_EQ(origin.connect.address().host, "2001:db8::1");
+  EXPECT_EQ(origin.connect.address().port, 443);
   ASSERT_TRUE(origin.connect.tls.has_value());
   const TlsConfig& client = *origin.connect.tls;
   EXPECT_EQ(client.servername, "api.example.com");
@@ -489,7 +489,7 @@ listeners:
   EXPECT_EQ(web.name, "web");
   EXPECT_EQ(web.accept.address.host, "10.1.2.3");
   EXPECT_EQ(web.accept.address.port, 9443);
-  EXPECT_EQ(web.connect.address.host, "127.0.0.1");
+  EXPECT_EQ(web.connect.address().host, "127.0.0.1");
   EXPECT_EQ(web.connect.tls->servername, "price$list.example");
 }
 
