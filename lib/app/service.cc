@@ -144,7 +144,7 @@ void Service::start() {
   for (const auto& listener : server_->listeners()) {
     spdlog::info("listener {}: {} {} -> {} {}", listener->config.name,
                  listener->accept_tls ? "tls" : "tcp", listener->listen_address.str(),
-                 listener->connect_tls ? "tls" : "tcp", listener->backend_text);
+                 listener->connect->usesTls() ? "tls" : "tcp", listener->backendText());
   }
   if (config_.global.admin.listen) {
     spdlog::info("admin endpoint on {}", formatAddress(*config_.global.admin.listen));
@@ -408,7 +408,7 @@ StatusSnapshot Service::status() {
     entry.accept_address = formatAddress(listener->config.accept.address);
     entry.connect_address = formatAddress(listener->config.connect.address());
     entry.accept_tls = listener->accept_tls != nullptr;
-    entry.connect_tls = listener->connect_tls != nullptr;
+    entry.connect_tls = listener->connect->usesTls();
     for (const ListenerTotals& t : totals) {
       if (t.name == entry.name) {
         entry.connections_active = t.connections_active;

@@ -1,66 +1,20 @@
 #include "proxy/connection.h"
 
 #include <spdlog/spdlog.h>
-#include <unistd.h>
 
 #include <algorithm>
-#include <array>
+#include <utility>
 
 #include "proxy/connection_log.h"
+#include "proxy/phase_plan.h"
+#include "proxy/uv_error.h"
 #include "proxy/worker.h"
 
 namespace tlsgate {
 namespace {
 
-// A socket read lands in the tail chunk only when at least this much room is
-// left there; otherwise a fresh chunk is taken, so reads stay large.
-constexpr std::size_t kMinReadRoom = 4096;
-// Room for one whole decrypted record: TlsSession then decrypts straight into
-// the queue.
-constexpr std::size_t kMinPlaintextRoom = TlsSession::kReadRoom;
 // The most plaintext one TLS record carries.
 constexpr std::size_t kRecordPayload = std::size_t{16} * 1024;
-// uv_write keeps up to four buffers inline; more would allocate.
-constexpr std::size_t kWriteBuffers = 4;
-constexpr std::size_t kTryWriteBuffers = 16;
-
-const char* phaseName(int phase) {
-  static constexpr std::array<const char*, 4> kNames = {"handshake", "connect", "backend_handshake",
-                                                        "proxy"};
-  return kNames.at(static_cast<std::size_t>(phase));
-}
-
-// Points libuv buffers at the head of `queue`; returns how many were filled.
-template <std::size_t N>
-unsigned int gatherBuffers(const ByteQueue& queue, std::array<uv_buf_t, N>& bufs) {
-  std::array<std::span<const std::byte>, N> pieces;
-  const std::size_t count = queue.gather(pieces);
-  for (std::size_t i = 0; i < count; ++i) {
-    // libuv's buffers are mutable by type only; writes never change them.
-    bufs[i] = uv_buf_init(const_cast<char*>(reinterpret_cast<const char*>(pieces[i].data())),
-                          static_cast<unsigned int>(pieces[i].size()));
-  }
-  return static_cast<unsigned int>(count);
-}
-
-std::string uvErrorText(int status) {
-  switch (status) {
-    case UV_ECONNREFUSED:
-      return "connection refused";
-    case UV_ECONNRESET:
-      return "connection reset by peer";
-    case UV_EPIPE:
-      return "peer closed the connection (broken pipe)";
-    case UV_ETIMEDOUT:
-      return "timed out";
-    case UV_EHOSTUNREACH:
-      return "host unreachable";
-    case UV_ENETUNREACH:
-      return "network unreachable";
-    default:
-      return uv_strerror(status);
-  }
-}
 
 TlsSideSnapshot tlsSideSnapshot(const TlsSession& session) {
   TlsSideSnapshot out;
@@ -86,23 +40,16 @@ TlsSideSnapshot tlsSideSnapshot(const TlsSession& session) {
   return out;
 }
 
+PhaseId following(PhaseId id) {
+  return static_cast<PhaseId>(static_cast<int>(id) + 1);
+}
+
 }  // namespace
 
 void Connection::accept(Worker& worker, std::shared_ptr<const Listener> listener,
                         ListenerMetrics& metrics, int fd) {
   auto* connection = new Connection(worker, std::move(listener), metrics);
-  Side& client = connection->client_;
-  uv_tcp_init(worker.loop(), &client.tcp);
-  client.tcp.data = &client;
-  client.open = true;
-  ++connection->open_handles_;
-  int rc = uv_tcp_open(&client.tcp, fd);
-  if (rc != 0) {
-    ::close(fd);
-    connection->drop("cannot serve the accepted socket: " + uvErrorText(rc));
-    return;
-  }
-  connection->start();
+  connection->start(fd);
 }
 
 Connection::Connection(Worker& worker, std::shared_ptr<const Listener> listener,
@@ -113,7 +60,8 @@ Connection::Connection(Worker& worker, std::shared_ptr<const Listener> listener,
       id_(worker.nextConnectionId()),
       label_("conn=" + std::to_string(id_)),
       client_(*this, worker.pool(), "accept"),
-      backend_(*this, worker.pool(), "connect") {
+      backend_(*this, worker.pool(), "connect"),
+      relay_(worker.scratch(), worker.global().limits.buffer_size) {
   uv_timer_init(worker_.loop(), &timer_);
   timer_.data = this;
   ++open_handles_;
@@ -128,429 +76,194 @@ Connection::~Connection() {
   worker_.remove(this);
 }
 
-void Connection::start() {
-  client_.connected = true;
-  client_text_ = peerAddress(&client_.tcp);
-  uv_tcp_nodelay(&client_.tcp, 1);
-
+void Connection::start(int fd) {
+  int rc = client_.adopt(worker_.loop(), fd, listener_->listen_address.family());
+  if (rc != 0) {
+    drop("cannot serve the accepted socket: " + uvErrorText(rc));
+    return;
+  }
+  facts_.client = client_.peerText();
   const uint64_t limit = worker_.global().limits.max_connections;
   if (limit > 0 && worker_.activeConnections() > limit) {
     drop("over limits.max_connections (" + std::to_string(limit) + ")");
     return;
   }
-  if (!listener_->accept_tls) {
-    startBackendConnect();
-    return;
-  }
-  client_.tls =
-      TlsSession::create(listener_->accept_tls, client_.rx, client_.tx, label_ + " accept");
-  if (!client_.tls) {
-    fail("out of memory creating a TLS session");
-    return;
-  }
-  phase_ = Phase::handshake;
-  handshake_started_ns_ = uv_hrtime();
-  armTimer(worker_.global().timeouts.handshake.count());
-  updateReading(client_, backend_);
+  run();
 }
 
-void Connection::startBackendConnect() {
-  phase_ = Phase::connect;
-  armTimer(worker_.global().timeouts.connect.count());
-  uv_tcp_init(worker_.loop(), &backend_.tcp);
-  backend_.tcp.data = &backend_;
-  backend_.open = true;
-  ++open_handles_;
-  connect_req_.data = this;
-  int rc =
-      uv_tcp_connect(&connect_req_, &backend_.tcp, listener_->backend_address.get(), onConnect);
-  if (rc != 0) {
-    metrics_.backend_connect_failures.add();
-    // Out of descriptors, the socket could not even be made: tlsgate drops
-    // the connection, and a burst of those is logged in summary.
-    if (rc == UV_EMFILE || rc == UV_ENFILE || rc == UV_ENOBUFS || rc == UV_ENOMEM) {
-      drop("backend connect failed: " + uvErrorText(rc));
+// Phases may call progress() from inside advance() (a lookup that fails at
+// once); the guard turns that into one more turn of the loop below.
+void Connection::run() {
+  if (closing_) {
+    return;
+  }
+  if (running_) {
+    run_again_ = true;
+    return;
+  }
+  running_ = true;
+  do {
+    run_again_ = false;
+    while (!closing_ && !inRelay()) {
+      if (!phase_ && !enterNextPhase()) {
+        break;
+      }
+      if (!handle(phase_->advance(*this))) {
+        break;
+      }
+      phase_.reset();
+    }
+    if (closing_) {
+      break;
+    }
+    if (inRelay()) {
+      relay();
     } else {
-      fail("backend connect failed: " + uvErrorText(rc));
+      updateReading();
     }
-    return;
-  }
-  // Keep reading the client meanwhile (up to the watermark); its bytes wait in rx.
-  updateReading(client_, backend_);
+  } while (run_again_ && !closing_);
+  running_ = false;
 }
 
-void Connection::onConnect(uv_connect_t* request, int status) {
-  auto* self = static_cast<Connection*>(request->data);
-  if (self->closing_) {
-    return;
-  }
-  if (status != 0) {
-    self->metrics_.backend_connect_failures.add();
-    self->fail("backend connect failed: " + uvErrorText(status));
-    return;
-  }
-  Side& backend = self->backend_;
-  backend.connected = true;
-  uv_tcp_nodelay(&backend.tcp, 1);
-  if (self->listener_->connect_tls) {
-    backend.tls = TlsSession::create(self->listener_->connect_tls, backend.rx, backend.tx,
-                                     self->label_ + " connect");
-    if (!backend.tls) {
-      self->fail("out of memory creating a TLS session");
-      return;
+bool Connection::enterNextPhase() {
+  const bool first = !std::exchange(phases_started_, true);
+  for (PhaseId id = first ? PhaseId::proxy_protocol : following(phase_id_); id != PhaseId::proxy;
+       id = following(id)) {
+    phase_id_ = id;
+    phase_ = makePhase(id, *this);
+    if (!phase_) {
+      continue;
     }
-    self->phase_ = Phase::backend_handshake;
-    self->handshake_started_ns_ = uv_hrtime();
-    self->armTimer(self->worker_.global().timeouts.handshake.count());
-  } else {
-    self->phase_ = Phase::proxy;
-    self->armIdleTimer();
+    const PhaseBudget budget = phase_->budget();
+    if (budget != PhaseBudget::none && budget != budget_) {
+      budget_ = budget;
+      const Timeouts& timeouts = worker_.global().timeouts;
+      armTimer(static_cast<uint64_t>(
+          (budget == PhaseBudget::connect ? timeouts.connect : timeouts.handshake).count()));
+    }
+    phase_->start(*this);
+    return true;
   }
-  self->updateReading(backend, self->client_);
-  self->progress();
-}
-
-// Moves the connection forward after any event. Safe to call at any time.
-void Connection::progress() {
-  if (closing_) {
-    return;
+  // Every phase is done: relay. Plaintext bound for TLS is read in whole
+  // records' worth, so that none is cut short at the end of a chunk.
+  phase_id_ = PhaseId::proxy;
+  budget_ = PhaseBudget::idle;
+  if (client_.tls && !backend_.tls) {
+    backend_.setReadGranularity(kRecordPayload);
+  } else if (backend_.tls && !client_.tls) {
+    client_.setReadGranularity(kRecordPayload);
   }
-  switch (phase_) {
-    case Phase::handshake:
-      if (advanceHandshake(client_, Phase::connect)) {
-        startBackendConnect();
-      }
-      return;
-    case Phase::connect:
-      updateReading(client_, backend_);
-      return;
-    case Phase::backend_handshake:
-      if (!advanceHandshake(backend_, Phase::proxy)) {
-        return;
-      }
-      armIdleTimer();
-      break;
-    case Phase::proxy:
-      break;
-  }
-  pump(client_, backend_, bytes_up_, metrics_.bytes_up);
-  if (closing_) {
-    return;
-  }
-  pump(backend_, client_, bytes_down_, metrics_.bytes_down);
-  if (closing_) {
-    return;
-  }
-  maybeFinish();
-}
-
-// Returns true when the side's handshake has just completed.
-bool Connection::advanceHandshake(Side& side, Phase after) {
-  TlsResult result = side.tls->handshake();
-  flush(side);
-  switch (result.status) {
-    case TlsStatus::ok:
-      phase_ = after;
-      noteHandshakeDone(side);
-      return !closing_;
-    case TlsStatus::want_input:
-      updateReading(side, &side == &client_ ? backend_ : client_);
-      return false;
-    case TlsStatus::end_of_stream:
-    case TlsStatus::failed:
-      failHandshake(side, side.tls->failureReason());
-      return false;
-  }
-  fail("unexpected TLS handshake state");
+  armIdleTimer();
   return false;
 }
 
-// Moves plaintext from source to sink until the source has nothing ready or
-// the sink's buffer reaches its high watermark.
-void Connection::pump(Side& source, Side& sink, uint64_t& counter, Counter& metric) {
-  const uint64_t before = counter;
-  pump(source, sink, counter);
-  if (counter != before) {
-    metric.add(counter - before);
+// Returns true when the current phase is done and the next may start.
+bool Connection::handle(PhaseStatus status) {
+  if (closing_) {
+    return false;
   }
-}
-
-void Connection::pump(Side& source, Side& sink, uint64_t& counter) {
-  const std::size_t high = highWatermark();
-  bool more = true;
-  while (more && !source.stream_ended) {
-    while (more && !source.stream_ended && sink.tx.size() < high) {
-      more = source.tls ? moveTlsPlaintext(source, sink, counter)
-                        : movePlaintext(source, sink, counter);
-      if (closing_) {
-        return;
+  switch (status.kind) {
+    case PhaseStatus::Kind::go_on:
+      return true;
+    case PhaseStatus::Kind::wait:
+      return false;
+    case PhaseStatus::Kind::close:
+      close_note_ = std::move(status.reason);
+      close();
+      return false;
+    case PhaseStatus::Kind::fail:
+      if (phase_) {
+        phase_->countFailure(*this, status.reason);
       }
-    }
-    // A write that completes at once makes room to go on. One that does not
-    // leaves the sink full, and its completion calls progress() again: the
-    // source may hold more than a buffer's worth and read nothing new.
-    flush(sink);
-    if (closing_ || sink.tx.size() >= high) {
-      break;
-    }
+      fail(std::move(status.reason));
+      return false;
+    case PhaseStatus::Kind::drop:
+      drop(std::move(status.reason));
+      return false;
   }
-  if (closing_) {
-    return;
-  }
-  if (source.stream_ended && !sink.shutdown_wanted) {
-    endStream(source, sink);
-  }
-  flush(sink);
-  if (source.tls) {
-    flush(source);  // key updates, tickets and alerts the read produced
-  }
-  if (closing_) {
-    return;
-  }
-  updateReading(source, sink);
+  fail("unexpected phase state");
+  return false;
 }
 
-// One record's worth from a TLS source. Returns false when nothing more is
-// ready now.
-bool Connection::moveTlsPlaintext(Side& source, Side& sink, uint64_t& counter) {
-  std::span<std::byte> room = sink.tls ? worker_.scratch() : sink.tx.prepare(kMinPlaintextRoom);
-  TlsResult result = source.tls->read(room);
+void Connection::relay() {
+  const uint64_t up = relay_.bytesUp();
+  const uint64_t down = relay_.bytesDown();
+  RelayResult result = relay_.pump(client_, backend_);
+  if (relay_.bytesUp() != up) {
+    metrics_.bytes_up.add(relay_.bytesUp() - up);
+  }
+  if (relay_.bytesDown() != down) {
+    metrics_.bytes_down.add(relay_.bytesDown() - down);
+  }
+  if (closing_) {
+    return;
+  }
   switch (result.status) {
-    case TlsStatus::ok:
+    case RelayStatus::flowing:
       break;
-    case TlsStatus::want_input:
-      if (!sink.tls) {
-        sink.tx.trimTail();
-      }
-      return false;
-    case TlsStatus::end_of_stream:
-      if (!sink.tls) {
-        sink.tx.trimTail();
-      }
-      source.stream_ended = true;
-      return false;
-    case TlsStatus::failed:
-      if (!sink.tls) {
-        sink.tx.trimTail();
-      }
-      fail(source.tls->failureReason());
-      return false;
+    case RelayStatus::finished:
+      close();
+      return;
+    case RelayStatus::failed:
+      fail(std::move(result.reason));
+      return;
+    case RelayStatus::aborted:
+      return;
   }
-  counter += result.bytes;
-  if (!sink.tls) {
-    sink.tx.commit(result.bytes);
-    return true;
+  if (!half_closed_ && relay_.halfClosed()) {
+    half_closed_ = true;
+    spdlog::debug("{} {} side ended its stream; half-closing the other", label_,
+                  relay_.clientEnded() ? client_.name() : backend_.name());
+    armIdleTimer();  // the close timeout applies from now on
   }
-  TlsResult written = sink.tls->write(room.first(result.bytes));
-  if (written.status != TlsStatus::ok) {
-    fail(sink.tls->failureReason());
-    return false;
-  }
-  return true;
 }
 
-// One chunk from a plaintext source. Returns false when nothing more is
-// ready now.
-bool Connection::movePlaintext(Side& source, Side& sink, uint64_t& counter) {
-  std::span<const std::byte> bytes = source.rx.front();
-  if (bytes.empty()) {
-    source.stream_ended = source.read_ended;
-    return false;
+// Before the relay, each endpoint reads up to the watermark whatever the
+// phases have not consumed yet; its bytes wait in rx.
+void Connection::updateReading() {
+  relay_.updateReading(client_, backend_);
+  relay_.updateReading(backend_, client_);
+}
+
+void Connection::onEndpointInput(Endpoint& /*endpoint*/) {
+  last_activity_ms_ = uv_now(worker_.loop());
+  run();
+}
+
+void Connection::onEndpointOutput(Endpoint& /*endpoint*/) {
+  last_activity_ms_ = uv_now(worker_.loop());
+  // Room in this endpoint's buffer may let the other side's reads resume.
+  run();
+}
+
+void Connection::onEndpointConnected(Endpoint& /*endpoint*/) {
+  run();
+}
+
+void Connection::onEndpointError(Endpoint& endpoint, Operation operation, int status) {
+  if (closing_) {
+    return;
   }
-  if (sink.tls) {
-    TlsResult written = sink.tls->write(bytes);
-    if (written.status != TlsStatus::ok) {
-      fail(sink.tls->failureReason());
-      return false;
+  if (operation == Operation::connect && phase_) {
+    PhaseStatus outcome = phase_->onConnectFailed(*this, status);
+    if (outcome.kind == PhaseStatus::Kind::wait || outcome.kind == PhaseStatus::Kind::go_on) {
+      run();
+      return;
     }
-  } else {
-    sink.tx.append(bytes);
+    handle(std::move(outcome));
+    return;
   }
-  counter += bytes.size();
-  source.rx.consume(bytes.size());
-  return true;
+  failIo(endpoint, operation, status);
 }
 
-// The source will send nothing more: pass the half-close on. A TLS sink gets
-// close_notify, then a TCP FIN once it is written (tls_close CHAN write).
-void Connection::endStream(Side& source, Side& sink) {
-  sink.shutdown_wanted = true;
-  if (sink.tls) {
-    sink.tls->shutdown();
-  }
-  spdlog::debug("{} {} side ended its stream; half-closing the {} side", label_, source.name,
-                sink.name);
-  armIdleTimer();  // the close timeout applies from now on
+void Connection::onSocketOpened() {
+  ++open_handles_;
 }
 
-void Connection::flush(Side& side) {
-  if (!side.connected || side.writing || closing_) {
-    return;
+void Connection::onSocketClosed() {
+  if (--open_handles_ == 0) {
+    delete this;
   }
-  if (side.tx.empty()) {
-    if (side.shutdown_wanted && !side.shutdown_started) {
-      side.shutdown_started = true;
-      side.shutdown_req.data = &side;
-      int rc =
-          uv_shutdown(&side.shutdown_req, reinterpret_cast<uv_stream_t*>(&side.tcp), onShutdown);
-      if (rc != 0) {
-        fail(std::string("cannot half-close the ") + side.name + " side: " + uvErrorText(rc));
-      }
-    }
-    return;
-  }
-  // Most writes complete at once: try that first, without a request.
-  int written = tryWrite(side);
-  if (written < 0 && written != UV_EAGAIN) {
-    failWrite(side, written);
-    return;
-  }
-  if (written > 0) {
-    side.tx.consume(static_cast<std::size_t>(written));
-    last_activity_ms_ = uv_now(worker_.loop());
-  }
-  if (!side.tx.empty()) {
-    startWrite(side);
-    return;
-  }
-  flush(side);  // drained: a pending half-close may go now
-}
-
-void Connection::startWrite(Side& side) {
-  std::array<uv_buf_t, kWriteBuffers> bufs{};
-  const unsigned int count = gatherBuffers(side.tx, bufs);
-  side.in_flight = 0;
-  for (unsigned int i = 0; i < count; ++i) {
-    side.in_flight += bufs[i].len;
-  }
-  side.write_req.data = &side;
-  int rc = uv_write(&side.write_req, reinterpret_cast<uv_stream_t*>(&side.tcp), bufs.data(), count,
-                    onWrite);
-  if (rc != 0) {
-    failWrite(side, rc);
-    return;
-  }
-  side.writing = true;
-}
-
-void Connection::onWrite(uv_write_t* request, int status) {
-  auto* side = static_cast<Side*>(request->data);
-  Connection* self = side->owner;
-  side->writing = false;
-  side->tx.consume(side->in_flight);
-  side->in_flight = 0;
-  if (self->closing_) {
-    return;
-  }
-  if (status != 0) {
-    self->failWrite(*side, status);
-    return;
-  }
-  self->last_activity_ms_ = uv_now(self->worker_.loop());
-  self->flush(*side);
-  // Room in this side's buffer may let the other side's reads resume.
-  self->progress();
-}
-
-void Connection::onShutdown(uv_shutdown_t* request, int status) {
-  auto* side = static_cast<Side*>(request->data);
-  Connection* self = side->owner;
-  if (self->closing_) {
-    return;
-  }
-  if (status != 0 && status != UV_ENOTCONN) {
-    self->fail(std::string("cannot half-close the ") + side->name +
-               " side: " + uvErrorText(status));
-    return;
-  }
-  side->shutdown_done = true;
-  self->maybeFinish();
-}
-
-// Reading from `side` feeds the direction that ends at `other`: it stops
-// while either buffer on that path is above the watermark.
-void Connection::updateReading(Side& side, const Side& other) {
-  if (!side.connected || side.read_ended || closing_) {
-    return;
-  }
-  const std::size_t high = highWatermark();
-  const bool sink_full = other.connected && other.tx.size() >= high;
-  const bool want = side.rx.size() < high && !sink_full;
-  if (want == side.reading) {
-    return;
-  }
-  auto* stream = reinterpret_cast<uv_stream_t*>(&side.tcp);
-  if (!want) {
-    uv_read_stop(stream);
-    side.reading = false;
-    return;
-  }
-  // Resume only below the low watermark, so reads do not flap at the edge.
-  if (other.connected && other.tx.size() > high / 2) {
-    return;
-  }
-  int rc = uv_read_start(stream, onAlloc, onRead);
-  if (rc != 0) {
-    fail(std::string("cannot read from the ") + side.name + " side: " + uvErrorText(rc));
-    return;
-  }
-  side.reading = true;
-}
-
-void Connection::onAlloc(uv_handle_t* handle, std::size_t /*suggested*/, uv_buf_t* buf) {
-  auto* side = static_cast<Side*>(handle->data);
-  std::span<std::byte> room = side->rx.prepare(kMinReadRoom);
-  const Side& sink = side == &side->owner->client_ ? side->owner->backend_ : side->owner->client_;
-  if (!side->tls && sink.tls && room.size() > kRecordPayload) {
-    // Plaintext bound for TLS: whole records' worth per read, so that none
-    // is cut short at the end of a chunk.
-    room = room.first(room.size() - room.size() % kRecordPayload);
-  }
-  buf->base = reinterpret_cast<char*>(room.data());
-  buf->len = room.size();
-}
-
-void Connection::onRead(uv_stream_t* stream, ssize_t nread, const uv_buf_t* /*buf*/) {
-  auto* side = static_cast<Side*>(stream->data);
-  Connection* self = side->owner;
-  if (nread > 0) {
-    side->rx.commit(static_cast<std::size_t>(nread));
-    self->last_activity_ms_ = uv_now(self->worker_.loop());
-    self->progress();
-    return;
-  }
-  side->rx.trimTail();  // an empty read must not pin a chunk
-  if (nread == 0) {
-    return;  // EAGAIN
-  }
-  if (nread != UV_EOF) {
-    self->failRead(*side, static_cast<int>(nread));
-    return;
-  }
-  side->read_ended = true;
-  side->reading = false;
-  uv_read_stop(stream);
-  if (side->tls) {
-    side->tls->setInputEnded();
-  }
-  self->progress();
-}
-
-void Connection::maybeFinish() {
-  auto done = [](const Side& source, const Side& sink) {
-    return source.stream_ended && sink.shutdown_done;
-  };
-  if (done(client_, backend_) && done(backend_, client_)) {
-    close();
-  }
-}
-
-bool Connection::halfClosed() const {
-  return client_.stream_ended || backend_.stream_ended;
-}
-
-std::size_t Connection::highWatermark() const {
-  return worker_.global().limits.buffer_size;
 }
 
 void Connection::armTimer(uint64_t milliseconds) {
@@ -561,7 +274,7 @@ void Connection::armTimer(uint64_t milliseconds) {
 // long the connection has really been quiet and re-arms for the rest.
 void Connection::armIdleTimer() {
   const Timeouts& timeouts = worker_.global().timeouts;
-  Duration limit = halfClosed() ? std::min(timeouts.idle, timeouts.close) : timeouts.idle;
+  Duration limit = relay_.halfClosed() ? std::min(timeouts.idle, timeouts.close) : timeouts.idle;
   uint64_t quiet = uv_now(worker_.loop()) - last_activity_ms_;
   uint64_t left = static_cast<uint64_t>(limit.count()) > quiet
                       ? static_cast<uint64_t>(limit.count()) - quiet
@@ -574,27 +287,26 @@ void Connection::onTimer(uv_timer_t* timer) {
   if (self->closing_) {
     return;
   }
-  const Timeouts& timeouts = self->worker_.global().timeouts;
-  switch (self->phase_) {
-    case Phase::handshake:
-    case Phase::backend_handshake: {
-      Side& side = self->phase_ == Phase::handshake ? self->client_ : self->backend_;
-      self->sideMetrics(side).fail(FailureKind::timeout);
-      self->failTimeout(TimeoutKind::handshake, "handshake timed out after " +
-                                                    std::to_string(timeouts.handshake.count()) +
-                                                    "ms (timeouts.handshake)");
+  if (!self->inRelay()) {
+    if (!self->phase_) {
       return;
     }
-    case Phase::connect:
-      self->metrics_.backend_connect_failures.add();
-      self->failTimeout(TimeoutKind::connect, "backend connect failed: timed out after " +
-                                                  std::to_string(timeouts.connect.count()) +
-                                                  "ms (timeouts.connect)");
+    PhaseStatus outcome = self->phase_->onTimeout(*self);
+    if (outcome.kind == PhaseStatus::Kind::fail) {
+      self->failTimeout(
+          self->budget_ == PhaseBudget::connect ? TimeoutKind::connect : TimeoutKind::handshake,
+          std::move(outcome.reason));
       return;
-    case Phase::proxy:
-      break;
+    }
+    if (outcome.kind == PhaseStatus::Kind::wait || outcome.kind == PhaseStatus::Kind::go_on) {
+      self->run();
+      return;
+    }
+    self->handle(std::move(outcome));
+    return;
   }
-  const bool half = self->halfClosed();
+  const Timeouts& timeouts = self->worker_.global().timeouts;
+  const bool half = self->relay_.halfClosed();
   Duration limit = half ? std::min(timeouts.idle, timeouts.close) : timeouts.idle;
   uint64_t quiet = uv_now(self->worker_.loop()) - self->last_activity_ms_;
   if (quiet < static_cast<uint64_t>(limit.count())) {
@@ -612,35 +324,21 @@ void Connection::abort(const std::string& reason, TimeoutKind kind) {
 }
 
 void Connection::closeIfIdle(uint64_t now_ms, uint64_t idle_ms) {
-  if (closing_ || phase_ != Phase::proxy || now_ms - last_activity_ms_ < idle_ms) {
+  if (closing_ || !inRelay() || now_ms - last_activity_ms_ < idle_ms) {
     return;
   }
-  for (const Side* side : {&client_, &backend_}) {
-    if (side->writing || !side->tx.empty() || !side->rx.empty()) {
+  for (const Endpoint* endpoint : {&client_, &backend_}) {
+    if (endpoint->writing() || !endpoint->tx.empty() || !endpoint->rx.empty()) {
       return;
     }
   }
   close_note_ = "closed while draining: idle";
-  for (Side* side : {&client_, &backend_}) {
-    if (side->tls && !side->tls->closeSent()) {
-      side->tls->shutdown();  // close_notify; close() gives it its one chance to leave
+  for (Endpoint* endpoint : {&client_, &backend_}) {
+    if (endpoint->tls && !endpoint->tls->closeSent()) {
+      endpoint->tls->shutdown();  // close_notify; close() gives it its one chance to leave
     }
   }
   close();
-}
-
-void Connection::noteHandshakeDone(Side& side) {
-  TlsSideMetrics& metrics = sideMetrics(side);
-  metrics.handshakes.add();
-  if (side.tls->resumed()) {
-    metrics.resumptions.add();
-  }
-  metrics.duration.observe((uv_hrtime() - handshake_started_ns_) / 1000);
-}
-
-void Connection::failHandshake(Side& side, std::string reason) {
-  sideMetrics(side).fail(classifyFailure(reason));
-  fail(std::move(reason));
 }
 
 void Connection::failTimeout(TimeoutKind kind, std::string reason) {
@@ -663,53 +361,67 @@ void Connection::drop(std::string reason) {
   fail(std::move(reason));
 }
 
-TlsSideMetrics& Connection::sideMetrics(const Side& side) {
-  return &side == &client_ ? metrics_.accept : metrics_.connect;
-}
-
-// A reset from a peer after the other direction has been fully delivered and
-// closed (it got our close_notify and FIN) ends a finished exchange: many
-// clients close that way. Earlier, a reset loses data and is a failure.
-void Connection::failRead(Side& side, int status) {
-  const Side& other = &side == &client_ ? backend_ : client_;
-  if (status == UV_ECONNRESET && other.stream_ended && side.shutdown_done) {
-    spdlog::debug("{} {} side reset the connection after the exchange", label_, side.name);
-    close();
-    return;
+void Connection::failIo(Endpoint& endpoint, Operation operation, int status) {
+  const std::string side = endpoint.name();
+  const bool reset = status == UV_ECONNRESET || status == UV_EPIPE;
+  switch (operation) {
+    case Operation::read: {
+      // A reset from a peer after the other direction has been fully
+      // delivered and closed (it got our close_notify and FIN) ends a
+      // finished exchange: many clients close that way. Earlier, a reset
+      // loses data and is a failure.
+      const bool delivered =
+          (&endpoint == &client_ ? relay_.backendEnded() : relay_.clientEnded()) &&
+          endpoint.outputEnded();
+      if (status == UV_ECONNRESET && delivered) {
+        spdlog::debug("{} {} side reset the connection after the exchange", label_, side);
+        close();
+        return;
+      }
+      if (clientLeftUnused(endpoint, status)) {
+        return;
+      }
+      fail("read from the " + side + " side failed: " + uvErrorText(status));
+      return;
+    }
+    case Operation::write: {
+      // A peer that has finished sending and then closes its socket outright
+      // makes our last writes fail with a reset or broken pipe. It chose to
+      // stop listening, so that is the end of the connection, not a failure.
+      const bool source_ended =
+          &endpoint == &client_ ? relay_.clientEnded() : relay_.backendEnded();
+      if (source_ended && reset) {
+        spdlog::debug("{} {} side closed before taking our last bytes ({})", label_, side,
+                      uvErrorText(status));
+        close();
+        return;
+      }
+      if (clientLeftUnused(endpoint, status)) {
+        return;
+      }
+      fail("write to the " + side + " side failed: " + uvErrorText(status));
+      return;
+    }
+    case Operation::shutdown:
+      fail("cannot half-close the " + side + " side: " + uvErrorText(status));
+      return;
+    case Operation::connect:
+      fail("backend connect failed: " + uvErrorText(status));
+      return;
   }
-  if (clientLeftUnused(side, status)) {
-    return;
-  }
-  fail(std::string("read from the ") + side.name + " side failed: " + uvErrorText(status));
-}
-
-// A peer that has finished sending and then closes its socket outright makes
-// our last writes fail with a reset or broken pipe. It chose to stop
-// listening, so that is the end of the connection, not a failure.
-void Connection::failWrite(Side& side, int status) {
-  if (side.stream_ended && (status == UV_EPIPE || status == UV_ECONNRESET)) {
-    spdlog::debug("{} {} side closed before taking our last bytes ({})", label_, side.name,
-                  uvErrorText(status));
-    close();
-    return;
-  }
-  if (clientLeftUnused(side, status)) {
-    return;
-  }
-  fail(std::string("write to the ") + side.name + " side failed: " + uvErrorText(status));
 }
 
 // A client that completes the handshake (or connects, on a plaintext port)
 // and leaves without sending or reading a byte, typically before the session
 // ticket arrives, resets the connection. openssl s_time and most health
 // checkers do that: a normal end, not a failure.
-bool Connection::clientLeftUnused(Side& side, int status) {
+bool Connection::clientLeftUnused(Endpoint& endpoint, int status) {
   const bool reset = status == UV_ECONNRESET || status == UV_EPIPE;
-  const bool handshake_done = !side.tls || side.tls->handshakeDone();
-  if (&side != &client_ || !reset || !exchangedNothing() || !handshake_done) {
+  const bool handshake_done = !endpoint.tls || endpoint.tls->handshakeDone();
+  if (&endpoint != &client_ || !reset || !exchangedNothing() || !handshake_done) {
     return false;
   }
-  side.stream_ended = true;  // gone: logClose() words it as an ordinary end
+  close_note_ = "client left after the handshake without sending data";
   close();
   return true;
 }
@@ -723,44 +435,24 @@ void Connection::fail(std::string reason) {
   close();
 }
 
-// Whatever TLS has queued (an alert, close_notify) gets one chance to leave.
-void Connection::flushBestEffort(Side& side) {
-  if (!side.connected || side.writing || side.tx.empty()) {
-    return;
-  }
-  tryWrite(side);
-}
-
-// One non-blocking write of the head of side.tx: bytes written or a UV error.
-int Connection::tryWrite(Side& side) {
-  std::array<uv_buf_t, kTryWriteBuffers> bufs{};
-  const unsigned int count = gatherBuffers(side.tx, bufs);
-  return uv_try_write(reinterpret_cast<uv_stream_t*>(&side.tcp), bufs.data(), count);
-}
-
 void Connection::close() {
   if (closing_) {
     return;
   }
-  flushBestEffort(client_);
-  flushBestEffort(backend_);
+  // Whatever TLS has queued (an alert, close_notify) gets one chance to leave.
+  client_.flushBestEffort();
+  backend_.flushBestEffort();
   closing_ = true;
   logClose();
   uv_timer_stop(&timer_);
-  uv_close(reinterpret_cast<uv_handle_t*>(&timer_), onClosed);
-  for (Side* side : {&client_, &backend_}) {
-    if (side->open) {
-      uv_close(reinterpret_cast<uv_handle_t*>(&side->tcp), onClosed);
-    }
-  }
+  uv_close(reinterpret_cast<uv_handle_t*>(&timer_), onTimerClosed);
+  client_.close();
+  backend_.close();
 }
 
-void Connection::onClosed(uv_handle_t* handle) {
-  Connection* self = handle->type == UV_TIMER ? static_cast<Connection*>(handle->data)
-                                              : static_cast<Side*>(handle->data)->owner;
-  if (--self->open_handles_ == 0) {
-    delete self;
-  }
+void Connection::onTimerClosed(uv_handle_t* handle) {
+  auto* self = static_cast<Connection*>(handle->data);
+  self->onSocketClosed();
 }
 
 void Connection::logClose() {
@@ -768,11 +460,11 @@ void Connection::logClose() {
   record.id = id_;
   record.listener = listener_->config.name;
   record.generation = listener_->generation;
-  record.client = client_text_;
-  record.backend = backend_.open ? listener_->backend_text : std::string();
+  record.client = facts_.client;
+  record.backend = facts_.backend;
   record.duration_s = static_cast<double>(uv_now(worker_.loop()) - started_ms_) / 1000.0;
-  record.bytes_up = bytes_up_;
-  record.bytes_down = bytes_down_;
+  record.bytes_up = relay_.bytesUp();
+  record.bytes_down = relay_.bytesDown();
   if (client_.tls) {
     record.accept_tls = TlsSummary::of(*client_.tls);
   }
@@ -780,12 +472,12 @@ void Connection::logClose() {
     record.connect_tls = TlsSummary::of(*backend_.tls);
   }
   record.failed = failed_;
-  record.phase = phaseName(static_cast<int>(phase_));
+  record.phase = phaseName(phase_id_);
   record.reason = reason_;
   record.note = close_note_;
   // A client that handshakes (or connects, in plaintext) and leaves at once,
-  // by reset or by FIN, is a health checker or s_time, not a failure.
-  if (!failed_ && record.note.empty() && exchangedNothing() && client_.stream_ended) {
+  // by FIN, is a health checker or s_time, not a failure.
+  if (!failed_ && record.note.empty() && exchangedNothing() && relay_.clientEnded()) {
     record.note = "client left after the handshake without sending data";
   }
   if (dropped_) {
@@ -806,16 +498,16 @@ ConnectionSnapshot Connection::snapshot() const {
   out.id = id_;
   out.listener = listener_->config.name;
   out.generation = listener_->generation;
-  out.client = client_text_;
-  out.backend = backend_.open ? listener_->backend_text : std::string();
-  if (closing_ || halfClosed()) {
+  out.client = facts_.client;
+  out.backend = facts_.backend;
+  if (closing_ || relay_.halfClosed()) {
     out.state = "CLOSING";
   } else {
-    out.state = phase_ == Phase::proxy ? "OPEN" : "NEGOTIATING";
+    out.state = inRelay() ? "OPEN" : "NEGOTIATING";
   }
   out.age_seconds = static_cast<double>(uv_now(worker_.loop()) - started_ms_) / 1000.0;
-  out.bytes_up = bytes_up_;
-  out.bytes_down = bytes_down_;
+  out.bytes_up = relay_.bytesUp();
+  out.bytes_down = relay_.bytesDown();
   if (client_.tls) {
     out.accept_tls = tlsSideSnapshot(*client_.tls);
   }

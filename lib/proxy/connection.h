@@ -1,15 +1,9 @@
-// One proxied connection: an accepted client socket joined to a backend
-// socket, either of which may carry a TLS session.
+// One proxied connection: an accepted client endpoint joined to a backend
+// endpoint. It runs its phases in order (phase.h), then relays (relay.h).
 //
-// The byte path:
-//   socket --read--> side.rx --TlsSession or copy--> other.tx --write--> socket
-// Each side's tx is the bounded buffer of the direction that ends there.
-// Above the high watermark (limits.buffer_size) the source stops reading;
-// once the write completes below half of it, reading resumes.
-//
-// Lifetime: every uv handle here is owned by the Connection, which deletes
-// itself in the last close callback. close() may be called any number of
-// times.
+// The connection owns the endpoints' sockets through them, and one timer.
+// It deletes itself when the last of its handles has closed. close() may
+// be called any number of times.
 #pragma once
 
 #include <uv.h>
@@ -20,15 +14,16 @@
 
 #include "metrics/listener_metrics.h"
 #include "metrics/snapshots.h"
+#include "proxy/endpoint.h"
 #include "proxy/listener.h"
-#include "tls/tls_session.h"
-#include "util/byte_queue.h"
+#include "proxy/phase.h"
+#include "proxy/relay.h"
 
 namespace tlsgate {
 
 class Worker;
 
-class Connection {
+class Connection final : private EndpointEvents, private PhaseContext {
  public:
   // Serves `fd`, a socket just accepted for `listener`.
   static void accept(Worker& worker, std::shared_ptr<const Listener> listener,
@@ -54,95 +49,74 @@ class Connection {
   Connection* next = nullptr;
 
  private:
-  // Where the connection is in its life; names the phase of a failure.
-  enum class Phase { handshake, connect, backend_handshake, proxy };
-
-  struct Side {
-    Side(Connection& connection, BufferPool& pool, const char* side_name)
-        : owner(&connection), name(side_name), rx(pool), tx(pool) {}
-
-    Connection* owner;
-    const char* name;  // "accept" or "connect"
-    uv_tcp_t tcp{};
-    bool open = false;          // tcp is initialised and needs uv_close
-    bool connected = false;     // bytes may flow
-    bool reading = false;       // uv_read_start is in force
-    bool read_ended = false;    // the socket delivered EOF
-    bool stream_ended = false;  // no more plaintext will come from this side
-    bool writing = false;
-    std::size_t in_flight = 0;  // bytes of tx handed to uv_write
-    bool shutdown_wanted = false;
-    bool shutdown_started = false;
-    bool shutdown_done = false;
-    uv_write_t write_req{};
-    uv_shutdown_t shutdown_req{};
-    ByteQueue rx;
-    ByteQueue tx;
-    std::unique_ptr<TlsSession> tls;
-  };
-
   Connection(Worker& worker, std::shared_ptr<const Listener> listener, ListenerMetrics& metrics);
 
-  void start();
-  void startBackendConnect();
-  void progress();
-  bool advanceHandshake(Side& side, Phase after);
-  void pump(Side& source, Side& sink, uint64_t& counter, Counter& metric);
-  void pump(Side& source, Side& sink, uint64_t& counter);
-  bool moveTlsPlaintext(Side& source, Side& sink, uint64_t& counter);
-  bool movePlaintext(Side& source, Side& sink, uint64_t& counter);
-  void endStream(Side& source, Side& sink);
-  void flush(Side& side);
-  void startWrite(Side& side);
-  void updateReading(Side& side, const Side& other);
-  void maybeFinish();
-  void noteHandshakeDone(Side& side);
-  void failHandshake(Side& side, std::string reason);
+  void start(int fd);
+  // Moves the connection forward after any event. Safe to call at any time.
+  void run();
+  // Makes the next phase that applies current; false once only the relay is left.
+  bool enterNextPhase();
+  bool handle(PhaseStatus status);
+  void relay();
+  void updateReading();
+  void armIdleTimer();
+  bool inRelay() const { return phase_id_ == PhaseId::proxy; }
+
   void failTimeout(TimeoutKind kind, std::string reason);
   void drop(std::string reason);
-  bool clientLeftUnused(Side& side, int status);
   void fail(std::string reason);
-  void failWrite(Side& side, int status);
-  void failRead(Side& side, int status);
+  void failIo(Endpoint& endpoint, Operation operation, int status);
+  bool clientLeftUnused(Endpoint& endpoint, int status);
   void close();
-  void flushBestEffort(Side& side);
-  int tryWrite(Side& side);
-  void armTimer(uint64_t milliseconds);
-  void armIdleTimer();
   void logClose();
-  bool halfClosed() const;
-  bool exchangedNothing() const { return bytes_up_ == 0 && bytes_down_ == 0; }
-  TlsSideMetrics& sideMetrics(const Side& side);
-  std::size_t highWatermark() const;
+  bool exchangedNothing() const { return relay_.bytesUp() == 0 && relay_.bytesDown() == 0; }
+  Endpoint& other(const Endpoint& endpoint) { return &endpoint == &client_ ? backend_ : client_; }
 
-  static void onAlloc(uv_handle_t* handle, std::size_t suggested, uv_buf_t* buf);
-  static void onRead(uv_stream_t* stream, ssize_t nread, const uv_buf_t* buf);
-  static void onWrite(uv_write_t* request, int status);
-  static void onShutdown(uv_shutdown_t* request, int status);
-  static void onConnect(uv_connect_t* request, int status);
+  // EndpointEvents
+  void onEndpointInput(Endpoint& endpoint) override;
+  void onEndpointOutput(Endpoint& endpoint) override;
+  void onEndpointConnected(Endpoint& endpoint) override;
+  void onEndpointError(Endpoint& endpoint, Operation operation, int status) override;
+  void onSocketOpened() override;
+  void onSocketClosed() override;
+
+  // PhaseContext
+  Endpoint& client() override { return client_; }
+  Endpoint& backend() override { return backend_; }
+  const Listener& listener() const override { return *listener_; }
+  Worker& worker() override { return worker_; }
+  ListenerMetrics& metrics() override { return metrics_; }
+  ConnectionFacts& facts() override { return facts_; }
+  const std::string& label() const override { return label_; }
+  void progress() override { run(); }
+  void armTimer(uint64_t milliseconds) override;
+
   static void onTimer(uv_timer_t* timer);
-  static void onClosed(uv_handle_t* handle);
+  static void onTimerClosed(uv_handle_t* handle);
 
   Worker& worker_;
   std::shared_ptr<const Listener> listener_;
   ListenerMetrics& metrics_;
   uint64_t id_;
   std::string label_;
-  Side client_;
-  Side backend_;
-  uv_connect_t connect_req_{};
+  Endpoint client_;
+  Endpoint backend_;
+  Relay relay_;
+  ConnectionFacts facts_;
+  std::unique_ptr<Phase> phase_;  // null once relaying
+  PhaseId phase_id_ = PhaseId::proxy_protocol;
+  PhaseBudget budget_ = PhaseBudget::none;  // the one the timer counts against now
   uv_timer_t timer_{};
-  Phase phase_ = Phase::handshake;
+  int open_handles_ = 0;  // the timer and every socket not yet closed
+  bool phases_started_ = false;
+  bool running_ = false;  // run() is on the stack
+  bool run_again_ = false;
   bool closing_ = false;
   bool failed_ = false;
   bool dropped_ = false;
-  int open_handles_ = 0;
+  bool half_closed_ = false;  // the close timeout applies
   uint64_t started_ms_ = 0;
-  uint64_t handshake_started_ns_ = 0;  // of the handshake in progress
   uint64_t last_activity_ms_ = 0;
-  uint64_t bytes_up_ = 0;    // client -> backend, plaintext
-  uint64_t bytes_down_ = 0;  // backend -> client, plaintext
-  std::string client_text_;
   std::string reason_;
   std::string close_note_;  // an ordinary end worth a word in the log line
 };

@@ -1,7 +1,11 @@
 #include "proxy/listen_socket.h"
 
 #include <fcntl.h>
+#include <grp.h>
 #include <netinet/in.h>
+#include <pwd.h>
+#include <sys/stat.h>
+#include <sys/un.h>
 #include <unistd.h>
 
 #include <cerrno>
@@ -34,7 +38,93 @@ namespace {
       std::string("cannot ") + step + " " + address.str() + ": " + std::strerror(err) + hint);
 }
 
+// A user or group given by name or by number.
+bool lookUpId(const std::string& text, bool group, unsigned int& id) {
+  if (!text.empty() && text.find_first_not_of("0123456789") == std::string::npos) {
+    id = static_cast<unsigned int>(std::stoul(text));
+    return true;
+  }
+  if (group) {
+    const struct group* found = ::getgrnam(text.c_str());
+    if (found == nullptr) {
+      return false;
+    }
+    id = found->gr_gid;
+    return true;
+  }
+  const struct passwd* found = ::getpwnam(text.c_str());
+  if (found == nullptr) {
+    return false;
+  }
+  id = found->pw_uid;
+  return true;
+}
+
+// Whether some process accepts connections on the unix socket at `address`.
+bool someoneListens(const SocketAddress& address) {
+  int probe = ::socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0);
+  if (probe < 0) {
+    return false;
+  }
+  const bool answered = ::connect(probe, address.get(), address.length) == 0;
+  ::close(probe);
+  return answered;
+}
+
+void removeStaleSocket(const SocketAddress& address, const SourceMark& mark) {
+  const std::string path = address.unixPath();
+  struct stat info {};
+  if (::lstat(path.c_str(), &info) != 0) {
+    return;  // nothing there
+  }
+  if (!S_ISSOCK(info.st_mode)) {
+    throw ConfigError(mark, "address",
+                      path + " exists and is not a socket; tlsgate will not replace it");
+  }
+  if (someoneListens(address)) {
+    throw ConfigError(mark, "address",
+                      "another process accepts connections on " + address.str() +
+                          "; stop it or choose another path");
+  }
+  ::unlink(path.c_str());  // left behind by a process that is gone
+}
+
 }  // namespace
+
+int openUnixListenSocket(const SocketAddress& address, const UnixSocketOptions& options,
+                         const SourceMark& mark, int backlog) {
+  removeStaleSocket(address, mark);
+  int fd = ::socket(AF_UNIX, SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
+  if (fd < 0) {
+    failWith(fd, address, mark, "create a socket for");
+  }
+  if (::bind(fd, address.get(), address.length) != 0) {
+    failWith(fd, address, mark, "bind");
+  }
+  const std::string path = address.unixPath();
+  if (options.mode && ::chmod(path.c_str(), *options.mode) != 0) {
+    failWith(fd, address, mark, "set the mode of");
+  }
+  if (!options.owner.empty() || !options.group.empty()) {
+    unsigned int uid = static_cast<unsigned int>(-1);
+    unsigned int gid = static_cast<unsigned int>(-1);
+    if (!options.owner.empty() && !lookUpId(options.owner, false, uid)) {
+      ::close(fd);
+      throw ConfigError(mark, "unix_socket.owner", "no such user: " + options.owner);
+    }
+    if (!options.group.empty() && !lookUpId(options.group, true, gid)) {
+      ::close(fd);
+      throw ConfigError(mark, "unix_socket.group", "no such group: " + options.group);
+    }
+    if (::chown(path.c_str(), uid, gid) != 0) {
+      failWith(fd, address, mark, "change the owner of");
+    }
+  }
+  if (::listen(fd, backlog) != 0) {
+    failWith(fd, address, mark, "listen on");
+  }
+  return fd;
+}
 
 int openListenSocket(const SocketAddress& address, const SourceMark& mark, int backlog) {
   int fd = ::socket(address.family(), SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);

@@ -15,4 +15,11 @@ namespace tlsgate {
 // (address in use, permission denied, …).
 int openListenSocket(const SocketAddress& address, const SourceMark& mark, int backlog = 4096);
 
+// A unix socket at `address`'s path, with the mode and owner asked for. A
+// socket file left by a process that is gone is replaced; one that a live
+// process still accepts on is an error, and so is a path that is not a
+// socket. Throws ConfigError at `mark`.
+int openUnixListenSocket(const SocketAddress& address, const UnixSocketOptions& options,
+                         const SourceMark& mark, int backlog = 4096);
+
 }  // namespace tlsgate

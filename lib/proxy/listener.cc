@@ -1,6 +1,54 @@
 #include "proxy/listener.h"
 
+#include <fstream>
+
+#include "config/address_parser.h"
+#include "util/config_error.h"
+
 namespace tlsgate {
+namespace {
+
+BackendTarget makeTarget(const Address& address, const std::optional<TlsConfig>& tls) {
+  BackendTarget target;
+  target.address = address;
+  target.text = formatAddress(address);
+  target.numeric = numericAddress(address);
+  if (tls) {
+    target.tls = TlsContext::create(*tls, TlsRole::client, address.host);
+  }
+  return target;
+}
+
+// The first line of auth_file: "user:password". The loader has checked its
+// shape; it is read again here so a reload picks up a new password.
+std::string readCredentials(const LocatedPath& file) {
+  std::ifstream in(file.value);
+  std::string line;
+  if (!in || !std::getline(in, line)) {
+    throw ConfigError(file.mark, "auth_file", "cannot read " + file.value);
+  }
+  if (!line.empty() && line.back() == '\r') {
+    line.pop_back();
+  }
+  return line;
+}
+
+std::unique_ptr<const BackendSet> makeBackends(const ConnectConfig& config) {
+  auto set = std::make_unique<BackendSet>();
+  set->config = config;
+  for (const Address& address : config.addresses) {
+    set->targets.push_back(makeTarget(address, config.tls));
+  }
+  if (config.via.kind != ViaConfig::Kind::none) {
+    set->via = makeTarget(config.via.proxy, std::nullopt);
+    if (!config.via.auth_file.value.empty()) {
+      set->via_credentials = readCredentials(config.via.auth_file);
+    }
+  }
+  return set;
+}
+
+}  // namespace
 
 std::vector<std::shared_ptr<const Listener>> buildListeners(const Config& config,
                                                             uint64_t generation) {
@@ -11,14 +59,12 @@ std::vector<std::shared_ptr<const Listener>> buildListeners(const Config& config
     listener->generation = generation;
     listener->listen_address = resolveAddress(lc.accept.address, "accept.address");
     listener->listen_key = listener->listen_address.str();
-    listener->backend_address = resolveAddress(lc.connect.address(), "connect.address");
-    listener->backend_text = listener->backend_address.str();
     if (lc.accept.tls) {
       listener->accept_tls = TlsContext::create(*lc.accept.tls, TlsRole::server);
     }
-    if (lc.connect.tls) {
-      listener->connect_tls =
-          TlsContext::create(*lc.connect.tls, TlsRole::client, lc.connect.address().host);
+    listener->connect = makeBackends(lc.connect);
+    for (const RouteConfig& route : lc.routes) {
+      listener->routes.push_back(makeBackends(route.connect));
     }
     listeners.push_back(std::move(listener));
   }

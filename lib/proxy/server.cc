@@ -172,14 +172,23 @@ std::vector<int> Server::socketsFor(const Listener& listener) {
   const std::size_t count = metrics_.workers();
   std::vector<int> fds;
   const auto inherited = inheritedFor(listener);
+  const bool unix_socket = listener.listen_address.family() == AF_UNIX;
   try {
     for (std::size_t i = 0; i < count; ++i) {
-      if (inherited == inherited_.end()) {
+      if (inherited == inherited_.end() && unix_socket && i == 0) {
+        // A unix path binds once; the workers share that socket.
+        fds.push_back(openUnixListenSocket(listener.listen_address,
+                                           listener.config.accept.unix_socket,
+                                           listener.config.accept.address.mark));
+        continue;
+      }
+      if (inherited == inherited_.end() && !unix_socket) {
         fds.push_back(
             openListenSocket(listener.listen_address, listener.config.accept.address.mark));
         continue;
       }
-      const int fd = ::fcntl(inherited->second, F_DUPFD_CLOEXEC, 0);
+      const int shared = inherited == inherited_.end() ? fds.front() : inherited->second;
+      const int fd = ::fcntl(shared, F_DUPFD_CLOEXEC, 0);
       if (fd < 0) {
         throw ConfigError(
             listener.config.accept.address.mark, "address",

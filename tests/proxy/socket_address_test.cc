@@ -37,10 +37,21 @@ TEST(SocketAddressTest, UnresolvableNameNamesThePosition) {
   }
 }
 
-TEST(SocketAddressTest, UnixSocketsAreRejectedForNow) {
+TEST(SocketAddressTest, UnixPathsNeedNoLookup) {
   Address address;
   address.unix_path = "/run/app.sock";
-  EXPECT_THROW(resolveAddress(address, "address"), ConfigError);
+  SocketAddress resolved = resolveAddress(address, "address");
+  EXPECT_EQ(resolved.family(), AF_UNIX);
+  EXPECT_EQ(resolved.unixPath(), "/run/app.sock");
+  EXPECT_EQ(resolved.str(), "unix:/run/app.sock");
+  EXPECT_EQ(numericAddress(address)->str(), "unix:/run/app.sock");
+}
+
+TEST(SocketAddressTest, OnlyNumericHostsAreResolvedAhead) {
+  EXPECT_EQ(numericAddress(hostPort("::1", 8443))->str(), "[::1]:8443");
+  EXPECT_EQ(numericAddress(hostPort("127.0.0.1", 80))->str(), "127.0.0.1:80");
+  // A name is looked up when a connection needs it, so DNS changes are followed.
+  EXPECT_FALSE(numericAddress(hostPort("localhost", 80)).has_value());
 }
 
 }  // namespace

@@ -1,0 +1,112 @@
+// A connection runs as a list of phases over its two endpoints, in this
+// order, each skipped when the listener does not ask for it:
+//
+//   proxy_protocol -> starttls -> handshake -> route -> connect (via) ->
+//   backend_proxy_protocol -> backend_starttls -> backend_handshake -> proxy
+//
+// A phase has one job, a timeout it counts against and a failure reason.
+// After every event the connection calls the current phase's advance(),
+// which says go on (the next phase starts at once), wait, close (an
+// ordinary end) or fail. The names are those of the `phase=` field of the
+// connection log line.
+#pragma once
+
+#include <cstdint>
+#include <string>
+#include <utility>
+
+#include "metrics/listener_metrics.h"
+
+struct uv_loop_s;
+
+namespace tlsgate {
+
+class Endpoint;
+class Worker;
+struct Listener;
+struct BackendSet;
+
+enum class PhaseId {
+  proxy_protocol,          // read a PROXY v1/v2 header from the load balancer
+  starttls,                // answer the client's plaintext preamble and its STARTTLS
+  handshake,               // TLS accept
+  route,                   // pick the connect side by SNI and ALPN
+  connect,                 // reach a backend (through the via proxy, if any)
+  backend_proxy_protocol,  // send a PROXY header
+  backend_starttls,        // talk the server's preamble until it upgrades
+  backend_handshake,       // TLS connect
+  proxy,                   // relay
+};
+
+const char* phaseName(PhaseId phase);
+
+// Which budget a phase spends: timeouts.handshake, timeouts.connect, or the
+// idle timeout for the relay.
+enum class PhaseBudget { handshake, connect, idle, none };
+
+struct PhaseStatus {
+  // drop: tlsgate cannot serve the connection at all (out of descriptors);
+  // counted and logged in summary, like a connection over max_connections.
+  enum class Kind { go_on, wait, close, fail, drop };
+  Kind kind = Kind::wait;
+  std::string reason;  // fail: the log line's reason; close: an optional note
+
+  static PhaseStatus goOn() { return {Kind::go_on, {}}; }
+  static PhaseStatus wait() { return {Kind::wait, {}}; }
+  static PhaseStatus close(std::string note = {}) { return {Kind::close, std::move(note)}; }
+  static PhaseStatus fail(std::string why) { return {Kind::fail, std::move(why)}; }
+  static PhaseStatus drop(std::string why) { return {Kind::drop, std::move(why)}; }
+};
+
+// What phases learn about a connection and pass on to later ones.
+struct ConnectionFacts {
+  std::string client;  // the client's address (the original one, with PROXY)
+  std::string local;   // the address the client connected to
+  std::string sni;     // asked for by the client (TLS accept or ClientHello preread)
+  std::string alpn;    // negotiated on the accept side (or the client's first offer)
+  const BackendSet* backends = nullptr;  // the chosen connect side
+  int target = -1;                       // index into backends->targets, once connected
+  std::string backend;                   // the backend's address, for logs
+};
+
+// The connection as its phases see it.
+class PhaseContext {
+ public:
+  virtual Endpoint& client() = 0;
+  virtual Endpoint& backend() = 0;
+  virtual const Listener& listener() const = 0;
+  virtual Worker& worker() = 0;
+  virtual ListenerMetrics& metrics() = 0;
+  virtual ConnectionFacts& facts() = 0;
+  virtual const std::string& label() const = 0;
+  // Runs advance() again soon, from the loop (for a phase whose own
+  // callback cannot call it directly).
+  virtual void progress() = 0;
+  // (Re)starts the connection's timer for the current phase.
+  virtual void armTimer(uint64_t milliseconds) = 0;
+
+ protected:
+  ~PhaseContext() = default;
+};
+
+class Phase {
+ public:
+  virtual ~Phase() = default;
+  virtual PhaseId id() const = 0;
+  virtual PhaseBudget budget() const = 0;
+  // Called once when the phase becomes current, then advance().
+  virtual void start(PhaseContext& context) { (void)context; }
+  virtual PhaseStatus advance(PhaseContext& context) = 0;
+  // The phase's timer fired. The default fails with the budget's reason;
+  // connect tries the next backend instead.
+  virtual PhaseStatus onTimeout(PhaseContext& context);
+  // Connecting the backend endpoint failed with a UV error.
+  virtual PhaseStatus onConnectFailed(PhaseContext& context, int status);
+  // The phase's own failure metrics (a failed handshake by reason).
+  virtual void countFailure(PhaseContext& context, const std::string& reason) {
+    (void)context;
+    (void)reason;
+  }
+};
+
+}  // namespace tlsgate
