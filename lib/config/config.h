@@ -161,6 +161,7 @@ struct UnixSocketOptions {
   std::optional<uint32_t> mode;  // e.g. 0660; unset: 0666 minus the umask
   std::string owner;             // user name or uid; empty: unchanged
   std::string group;             // group name or gid; empty: unchanged
+  SourceMark mark;  // where unix_socket: starts, for errors when the names are looked up
 };
 
 struct AcceptConfig {
