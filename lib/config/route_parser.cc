@@ -38,7 +38,8 @@ std::vector<ConfigNode> oneOrMany(const ConfigNode& node) {
 std::string parseSniEntry(const ConfigNode& item) {
   std::string name = lowerCased(item.asNonEmptyString());
   // Clients may send the absolute form; tlsgate compares without the dot.
-  if (name.size() > 1 && name.ends_with('.')) {
+  // "*." is a wildcard with no suffix, not the absolute form of "*".
+  if (name.size() > 1 && name.ends_with('.') && name != "*.") {
     name.pop_back();
   }
   if (name == "*") {
