@@ -69,7 +69,7 @@ bool isAccountNameChar(char c) {
 // socket is bound, so an account created later (or only inside a container)
 // still works; this catches only what can never be an account.
 std::string parseAccount(const ConfigNode& node, std::string_view what) {
-  const std::string written = node.asNonEmptyString();
+  std::string written = node.asNonEmptyString();
   if (isAllDigits(written)) {
     uint64_t id = 0;
     auto [next, ec] = std::from_chars(written.data(), written.data() + written.size(), id);

@@ -60,7 +60,7 @@ StarttlsProtocol parseAcceptProtocol(const ConfigNode& node, bool none_allowed) 
 }
 
 std::string parseGreetingName(const ConfigNode& node) {
-  const std::string name = node.asNonEmptyString();
+  std::string name = node.asNonEmptyString();
   // The name goes into the plaintext greeting and EHLO reply; anything but a
   // host name could break the protocol's line syntax.
   if (!isHostName(name)) {
