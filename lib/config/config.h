@@ -210,8 +210,9 @@ struct ConnectConfig {
   const Address& address() const { return addresses.front(); }
 };
 
-// routes[].match: every key given must match. sni entries are exact names
-// or "*.example.com" (one label); alpn entries are protocol names.
+// routes[].match: every key given must match. sni entries are exact names,
+// "*.example.com" (one label) or "*" (any name the client sends); alpn
+// entries are protocol names.
 struct RouteMatch {
   std::vector<std::string> sni;   // lower-case; any one matches
   std::vector<std::string> alpn;  // any one matches
