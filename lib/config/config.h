@@ -161,6 +161,7 @@ struct UnixSocketOptions {
   std::optional<uint32_t> mode;  // e.g. 0660; unset: 0666 minus the umask
   std::string owner;             // user name or uid; empty: unchanged
   std::string group;             // group name or gid; empty: unchanged
+  SourceMark mark;  // where unix_socket: starts, for errors when the names are looked up
 };
 
 struct AcceptConfig {
@@ -209,8 +210,9 @@ struct ConnectConfig {
   const Address& address() const { return addresses.front(); }
 };
 
-// routes[].match: every key given must match. sni entries are exact names
-// or "*.example.com" (one label); alpn entries are protocol names.
+// routes[].match: every key given must match. sni entries are exact names,
+// "*.example.com" (one label) or "*" (any name the client sends); alpn
+// entries are protocol names.
 struct RouteMatch {
   std::vector<std::string> sni;   // lower-case; any one matches
   std::vector<std::string> alpn;  // any one matches

@@ -13,8 +13,10 @@
 #include <string_view>
 #include <system_error>
 
-#include "config/address_parser.h"
+#include "config/accept_parser.h"
 #include "config/config_node.h"
+#include "config/connect_parser.h"
+#include "config/route_parser.h"
 #include "config/tls_config_parser.h"
 #include "util/config_error.h"
 
@@ -30,12 +32,7 @@ constexpr std::array<std::string_view, 5> kTimeoutKeys = {"handshake", "connect"
                                                           "drain"};
 constexpr std::array<std::string_view, 3> kLimitKeys = {"max_connections", "buffer_size",
                                                         "strict_fd_limit"};
-constexpr std::array<std::string_view, 3> kListenerKeys = {"name", "accept", "connect"};
-constexpr std::array<std::string_view, 1> kListenerPlannedKeys = {"routes"};
-constexpr std::array<std::string_view, 2> kSideKeys = {"address", "tls"};
-constexpr std::array<std::string_view, 2> kAcceptPlannedKeys = {"proxy_protocol", "starttls"};
-constexpr std::array<std::string_view, 3> kConnectPlannedKeys = {"proxy_protocol", "starttls",
-                                                                 "balance"};
+constexpr std::array<std::string_view, 4> kListenerKeys = {"name", "accept", "connect", "routes"};
 constexpr std::array<std::string_view, 7> kLogLevels = {"trace", "debug",    "info", "warn",
                                                         "error", "critical", "off"};
 
@@ -126,12 +123,7 @@ AdminConfig parseAdmin(const ConfigNode& node) {
   node.checkKeys(KeySchema{kAdminKeys});
   AdminConfig admin;
   const ConfigNode listen = node.require("listen");
-  auto parsed = parseAddress(listen.asNonEmptyString());
-  if (!parsed.isOk()) {
-    listen.fail(parsed.error());
-  }
-  admin.listen = parsed.value();
-  admin.listen->mark = listen.mark();
+  admin.listen = listen.asAddress();
   if (auto remote = node.find("allow_remote")) {
     admin.allow_remote = remote->asBool();
   }
@@ -189,68 +181,20 @@ GlobalConfig parseGlobal(const ConfigNode& node) {
 
 // ---------------------------------------------------------------- listeners
 
-enum class AddressSide { accept, connect };
-
-Address parseAddressNode(const ConfigNode& node, AddressSide side) {
-  if (node.isList() && side == AddressSide::connect) {
-    node.fail("a list of addresses (balance) is not implemented yet; give one address");
-  }
-  auto parsed = parseAddress(node.asNonEmptyString());
-  if (!parsed.isOk()) {
-    node.fail(parsed.error());
-  }
-  Address address = parsed.value();
-  address.mark = node.mark();
-  return address;
-}
-
-AcceptConfig parseAccept(const ConfigNode& node, const std::optional<ConfigNode>& tls_defaults) {
-  node.checkKeys(KeySchema{kSideKeys, kAcceptPlannedKeys});
-  AcceptConfig accept;
-  accept.address = parseAddressNode(node.require("address"), AddressSide::accept);
-  if (auto tls = node.find("tls")) {
-    accept.tls = parseTlsBlock(*tls, TlsSide::accept, tls_defaults);
-  }
-  return accept;
-}
-
-// Name verification needs a name; a unix socket path does not provide one.
-void checkBackendName(const ConnectConfig& connect, const ConfigNode& tls_node) {
-  const TlsConfig& tls = *connect.tls;
-  if (!connect.address().isUnix() || !tls.verify || !tls.servername.empty() ||
-      !tls.peer_name.empty()) {
-    return;
-  }
-  tls_node.fail(
-      "a unix socket address has no host name to verify the backend against; set servername "
-      "or peer_name to the name in its certificate, or verify: false");
-}
-
-ConnectConfig parseConnect(const ConfigNode& node, const std::optional<ConfigNode>& tls_defaults) {
-  node.checkKeys(KeySchema{kSideKeys, kConnectPlannedKeys});
-  ConnectConfig connect;
-  connect.mark = node.mark();
-  connect.addresses.push_back(parseAddressNode(node.require("address"), AddressSide::connect));
-  if (auto tls = node.find("tls")) {
-    connect.tls = parseTlsBlock(*tls, TlsSide::connect, tls_defaults);
-    checkBackendName(connect, *tls);
-  }
-  return connect;
-}
-
 ListenerConfig parseListener(const ConfigNode& node,
                              const std::optional<ConfigNode>& tls_defaults) {
   node.expectMap();
-  node.checkKeys(KeySchema{kListenerKeys, kListenerPlannedKeys});
+  node.checkKeys(KeySchema{kListenerKeys});
   ListenerConfig listener;
   listener.mark = node.mark();
   listener.name = node.require("name").asNonEmptyString();
   const ConfigNode accept = node.require("accept");
   accept.expectMap();
   listener.accept = parseAccept(accept, tls_defaults);
-  const ConfigNode connect = node.require("connect");
-  connect.expectMap();
-  listener.connect = parseConnect(connect, tls_defaults);
+  listener.connect = parseConnect(node.require("connect"), listener.accept, tls_defaults);
+  if (auto routes = node.find("routes")) {
+    listener.routes = parseRoutes(*routes, listener.accept, tls_defaults);
+  }
   return listener;
 }
 

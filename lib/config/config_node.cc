@@ -5,6 +5,7 @@
 #include <charconv>
 #include <set>
 
+#include "config/address_parser.h"
 #include "config/duration.h"
 #include "config/env_expansion.h"
 #include "config/key_suggestion.h"
@@ -44,9 +45,6 @@ SourceMark toSourceMark(const YAML::Mark& mark, const std::string& file) {
 }
 
 std::string unknownKeyReason(std::string_view key, const KeySchema& schema) {
-  if (contains(schema.planned, key)) {
-    return "is not implemented yet in this version of tlsgate; remove it";
-  }
   std::string reason = "unknown key";
   if (auto suggestion = closestKey(key, schema.known)) {
     return reason + "; did you mean '" + *suggestion + "'?";
@@ -230,6 +228,16 @@ LocatedPath ConfigNode::asPath() const {
   out.value = written.is_absolute() ? written.string()
                                     : (context_->base_dir / written).lexically_normal().string();
   return out;
+}
+
+Address ConfigNode::asAddress() const {
+  auto parsed = parseAddress(asNonEmptyString());
+  if (!parsed.isOk()) {
+    fail(parsed.error());
+  }
+  Address address = parsed.value();
+  address.mark = mark();
+  return address;
 }
 
 Located<std::string> ConfigNode::asLocatedString() const {

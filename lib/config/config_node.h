@@ -25,12 +25,9 @@ struct LoadContext {
   std::filesystem::path base_dir;  // relative paths are resolved against it
 };
 
-// Keys a map section accepts. `planned` keys are in the product spec but not
-// implemented yet; they are rejected with a message saying so, rather than
-// the "did you mean" of a typo.
+// Keys a map section accepts.
 struct KeySchema {
   std::span<const std::string_view> known;
-  std::span<const std::string_view> planned = {};
 };
 
 class ConfigNode {
@@ -80,6 +77,8 @@ class ConfigNode {
   uint64_t asSize(uint64_t min, uint64_t max) const;
   // A file path, resolved against the config file's directory.
   LocatedPath asPath() const;
+  // One address (host:port, [v6]:port or unix:/path), marked with its position.
+  Address asAddress() const;
   Located<std::string> asLocatedString() const;
   std::vector<std::string> asStringList() const;
 

@@ -190,19 +190,6 @@ TEST(ConfigLoaderTest, UnknownTopLevelKey) {
                       "test.yaml:10:1: globals: ", "did you mean 'global'?"));
 }
 
-TEST(ConfigLoaderTest, PlannedKeysAreRejectedAsNotImplemented) {
-  EXPECT_TRUE(
-      errorIs(loadError(R"(listeners:
-  - name: web
-    accept:
-      address: 127.0.0.1:8443
-      proxy_protocol: true
-    connect:
-      address: 127.0.0.1:8080
-)"),
-              "test.yaml:5:7: listeners[0].accept.proxy_protocol: ", "not implemented yet"));
-}
-
 TEST(ConfigLoaderTest, AdminOnLoopbackOrUnixSocket) {
   Config config = ConfigLoader::loadString(
       std::string("global:\n  admin: { listen: 127.0.0.1:9100 }\n  watch: true\n") +
@@ -541,16 +528,6 @@ TEST(ConfigLoaderTest, AddressErrorsHaveAPosition) {
               "test.yaml:4:16: listeners[0].accept.address: ", "is not a number from 1 to 65535"));
   EXPECT_TRUE(errorIs(loadError(listenerWithAccept("[127.0.0.1:1, 127.0.0.1:2]")),
                       "test.yaml:4:16: listeners[0].accept.address: ", "expected a string"));
-}
-
-TEST(ConfigLoaderTest, ConnectAddressListIsNotImplemented) {
-  EXPECT_TRUE(errorIs(loadError(R"(listeners:
-  - name: web
-    accept: { address: 127.0.0.1:8443 }
-    connect:
-      address: [127.0.0.1:8080, 127.0.0.1:8081]
-)"),
-                      "test.yaml:5:16: listeners[0].connect.address: ", "not implemented yet"));
 }
 
 TEST(ConfigLoaderTest, DuplicateListenerNames) {

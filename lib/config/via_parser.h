@@ -1,0 +1,15 @@
+// connect.via: reach the backend through an upstream proxy, HTTP CONNECT or
+// SOCKS5 (TWAPI -socketcmd).
+#pragma once
+
+#include "config/config.h"
+#include "config/config_node.h"
+
+namespace tlsgate {
+
+// `{ http_connect: HOST:PORT, auth_file: PATH }` or `{ socks5: HOST:PORT,
+// auth_file: PATH }`. The auth file is read once here to check its shape;
+// the secret is not kept and never appears in an error.
+ViaConfig parseVia(const ConfigNode& node);
+
+}  // namespace tlsgate
