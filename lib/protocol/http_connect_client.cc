@@ -88,7 +88,7 @@ int statusCode(std::string_view line) {
 
 }  // namespace
 
-HttpConnectClient::HttpConnectClient(std::string target, std::string credentials)
+HttpConnectClient::HttpConnectClient(std::string target, std::string_view credentials)
     : target_(std::move(target)) {
   if (!credentials.empty()) {
     authorization_ = base64(credentials);

@@ -8,6 +8,7 @@
 
 #include <cstddef>
 #include <string>
+#include <string_view>
 
 #include "protocol/line_reader.h"
 #include "protocol/step_result.h"
@@ -25,7 +26,7 @@ class HttpConnectClient {
   // `target` is "host:port" or "[v6]:port", as it goes in the request line
   // and the Host header. `credentials` is "user:password" for
   // Proxy-Authorization: Basic, or empty for none.
-  HttpConnectClient(std::string target, std::string credentials);
+  HttpConnectClient(std::string target, std::string_view credentials);
 
   // Queues "CONNECT target HTTP/1.1", Host and, with credentials,
   // Proxy-Authorization. A target that cannot go in a request line (empty,

@@ -99,7 +99,7 @@ std::string connectRequest(std::string_view host, uint16_t port) {
 
 }  // namespace
 
-Socks5Client::Socks5Client(std::string host, uint16_t port, std::string username,
+Socks5Client::Socks5Client(std::string_view host, uint16_t port, std::string username,
                            std::string password)
     : username_(std::move(username)), password_(std::move(password)) {
   const std::string_view bare_host = withoutBrackets(host);

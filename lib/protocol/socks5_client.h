@@ -10,6 +10,7 @@
 
 #include <cstdint>
 #include <string>
+#include <string_view>
 
 #include "protocol/step_result.h"
 #include "util/byte_queue.h"
@@ -23,7 +24,7 @@ class Socks5Client {
   // authentication besides none; otherwise only none is offered. A host,
   // username or password that SOCKS5 cannot carry (an empty host, or more
   // than 255 bytes) makes begin() queue nothing and advance() fail.
-  Socks5Client(std::string host, uint16_t port, std::string username, std::string password);
+  Socks5Client(std::string_view host, uint16_t port, std::string username, std::string password);
 
   void begin(ByteQueue& to_proxy);
 

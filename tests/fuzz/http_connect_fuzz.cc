@@ -100,7 +100,9 @@ Outcome run(std::string_view reply, Slicing slicing, const std::string& credenti
 }  // namespace
 }  // namespace tlsgate
 
-extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, std::size_t size) {
+// The entry point libFuzzer calls, hence its name.
+extern "C" int LLVMFuzzerTestOneInput(  // NOLINT(readability-identifier-naming)
+    const uint8_t* data, std::size_t size) {
   using tlsgate::Slicing;
   const std::string_view reply(reinterpret_cast<const char*>(data), size);
   // Credentials change only the words of a 407, so one run in two has them.

@@ -141,7 +141,9 @@ Outcome run(std::string_view replies, Slicing slicing, bool with_user) {
 }  // namespace
 }  // namespace tlsgate
 
-extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, std::size_t size) {
+// The entry point libFuzzer calls, hence its name.
+extern "C" int LLVMFuzzerTestOneInput(  // NOLINT(readability-identifier-naming)
+    const uint8_t* data, std::size_t size) {
   using tlsgate::Slicing;
   const std::string_view replies(reinterpret_cast<const char*>(data), size);
   for (const bool with_user : {false, true}) {

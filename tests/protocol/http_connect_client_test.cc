@@ -19,21 +19,21 @@ std::string drain(ByteQueue& queue) {
   return out;
 }
 
-std::string requestFor(std::string target, std::string credentials = {}) {
+std::string requestFor(std::string target, std::string_view credentials = {}) {
   BufferPool pool(16);
   ByteQueue out(pool);
-  HttpConnectClient client(std::move(target), std::move(credentials));
+  HttpConnectClient client(std::move(target), credentials);
   client.begin(out);
   return drain(out);
 }
 
 // Feeds the whole reply at once and returns the answer.
-StepResult replyWith(std::string_view reply, std::string credentials = {},
+StepResult replyWith(std::string_view reply, std::string_view credentials = {},
                      std::string* left = nullptr) {
   BufferPool pool(16);
   ByteQueue in(pool);
   ByteQueue out(pool);
-  HttpConnectClient client("backend.example:443", std::move(credentials));
+  HttpConnectClient client("backend.example:443", credentials);
   client.begin(out);
   put(in, reply);
   StepResult result = client.advance(in);

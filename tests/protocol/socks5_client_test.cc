@@ -30,9 +30,9 @@ std::string drain(ByteQueue& queue) {
 
 // One client with its two queues, as a connection phase would hold them.
 struct Dialogue {
-  explicit Dialogue(std::string host = "backend.example", uint16_t port = 443,
+  explicit Dialogue(std::string_view host = "backend.example", uint16_t port = 443,
                     std::string username = {}, std::string password = {})
-      : client(std::move(host), port, std::move(username), std::move(password)) {
+      : client(host, port, std::move(username), std::move(password)) {
     client.begin(to_proxy);
   }
 
@@ -77,8 +77,8 @@ TEST(Socks5ClientTest, SendsANameForTheProxyToResolve) {
 }
 
 TEST(Socks5ClientTest, SendsAddressLiteralsAsAddresses) {
-  const auto request = [](std::string host, uint16_t port) {
-    Dialogue dialogue(std::move(host), port);
+  const auto request = [](std::string_view host, uint16_t port) {
+    Dialogue dialogue(host, port);
     drain(dialogue.to_proxy);
     dialogue.reply(kNoAuth);
     return drain(dialogue.to_proxy);
@@ -260,8 +260,8 @@ TEST(Socks5ClientTest, FailsOnRepliesThatAreNotSocks5) {
 }
 
 TEST(Socks5ClientTest, RefusesWhatSocks5CannotCarry) {
-  const auto reason = [](std::string host, std::string username, std::string password) {
-    Dialogue dialogue(std::move(host), 443, std::move(username), std::move(password));
+  const auto reason = [](std::string_view host, std::string username, std::string password) {
+    Dialogue dialogue(host, 443, std::move(username), std::move(password));
     EXPECT_TRUE(dialogue.to_proxy.empty());
     return dialogue.reply(kNoAuth).reason;
   };

@@ -142,6 +142,7 @@ TEST(BackendPoolTest, SharesOnePoolBetweenThreads) {
   const BackendPool pool(kBackends, Balance::round_robin, std::chrono::milliseconds(3));
   std::atomic<int> broken{0};
   std::vector<std::thread> threads;
+  threads.reserve(kThreads);
   for (int t = 0; t < kThreads; ++t) {
     threads.emplace_back([&pool, &broken, t] {
       for (int i = 0; i < kOrders; ++i) {
@@ -191,6 +192,7 @@ TEST(BackendPoolTest, HandsEveryThreadItsShareOfTurns) {
   const BackendPool pool(kBackends, Balance::round_robin, seconds(10));
   std::array<std::array<int, kBackends>, kThreads> first{};
   std::vector<std::thread> threads;
+  threads.reserve(kThreads);
   for (int t = 0; t < kThreads; ++t) {
     threads.emplace_back([&pool, &first, t] {
       for (int i = 0; i < kOrders; ++i) {
