@@ -9,7 +9,6 @@ import os
 import shutil
 import smtplib
 import socket
-import ssl
 import struct
 import tempfile
 import unittest
