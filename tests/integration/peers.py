@@ -628,7 +628,7 @@ class Haproxy(Peer):
     frontends and backends; it logs to its standard output."""
 
     name = "haproxy"
-    stop_signal = signal.SIGUSR1  # soft stop: finish the open connections
+    stop_signal = signal.SIGTERM  # hard stop: every log line a test waits for is already out
 
     def __init__(self, sections, ports):
         super().__init__()
@@ -1281,3 +1281,8 @@ class LineClient:
     def __exit__(self, *exc):
         self.close()
         return False
+
+
+def curl_tls_args(pki):
+    """curl options shared by the tests: trust the test CA, bounded, verbose."""
+    return ["--cacert", pki.ca, "--max-time", "20", "-sS", "-v"]

@@ -52,7 +52,7 @@ class StarttlsAcceptTest(IntegrationTest):
     def s_client(self, protocol):
         return [harness.tool("openssl"), "s_client", "-connect", f"127.0.0.1:{self.port}", "-starttls", protocol,
                 "-servername", "localhost", "-CAfile", self.pki.ca, "-verify_return_error",
-                "-verify_hostname", "localhost", "-brief", "-crlf"]
+                "-verify_hostname", "localhost", "-brief", "-crlf", "-nocommands"]
 
     def say(self, client, line, reply):
         client.stdin.write(line.encode() + b"\n")
