@@ -431,7 +431,8 @@ class Tlsgate:
         if self.expect_exit is not None and code != self.expect_exit:
             self.dump(f"exit code {code}")
             how = f"was killed by {signal.Signals(-code).name}" if code < 0 else f"exited with {code}"
-            raise AssertionError(f"tlsgate {how} after {self.signalled.name}, expected exit {self.expect_exit}")
+            when = f"after {self.signalled.name}" if self.signalled else "on its own, before any signal"
+            raise AssertionError(f"tlsgate {how} {when}, expected exit {self.expect_exit}")
         return False
 
     # -- logs --

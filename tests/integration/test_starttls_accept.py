@@ -156,7 +156,8 @@ class StarttlsAcceptTest(IntegrationTest):
                 self.assertRegex(ehlo, rb"(?m)^250[ -]STARTTLS\r$")
                 refused = client.command("MAIL FROM:<alice@example.test>", rb"^\d{3} ")
                 self.assertRegex(refused, rb"^530 ")
-                client.command("QUIT", rb"^\d{3} ")
+                client.send("QUIT\r\n")
+                client.read_until_eof()
             gate.connection_line(client.local_port)
             self.assertNotIn(b"MAIL FROM", backend.everything())
 
@@ -167,7 +168,8 @@ class StarttlsAcceptTest(IntegrationTest):
                 caps = client.command("a CAPABILITY", rb"^a ")
                 self.assertRegex(caps, rb"(?m)^\* CAPABILITY .*\bSTARTTLS\b")
                 self.assertRegex(client.command("b LOGIN bob secret", rb"^b "), rb"(?m)^b NO\b")
-                client.command("c LOGOUT", rb"^c ")
+                client.send("c LOGOUT\r\n")
+                client.read_until_eof()
             gate.connection_line(client.local_port)
             self.assertNotIn(b"LOGIN", backend.everything())
 
@@ -177,7 +179,8 @@ class StarttlsAcceptTest(IntegrationTest):
                 self.assertRegex(client.read_reply(rb"^[+-]"), rb"^\+OK")
                 self.assertRegex(client.command("CAPA", rb"^\.\r\n$"), rb"(?m)^STLS\r$")
                 self.assertRegex(client.command("USER bob", rb"^[+-]"), rb"^-ERR")
-                client.command("QUIT", rb"^[+-]")
+                client.send("QUIT\r\n")
+                client.read_until_eof()
             gate.connection_line(client.local_port)
             self.assertNotIn(b"USER", backend.everything())
 
