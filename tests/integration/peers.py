@@ -789,7 +789,7 @@ class Microsocks(Peer):
 # Scripted servers
 
 
-class ScriptSession:
+class ScriptedExchange:
     """One connection to a scripted server: line I/O that can switch to TLS
     (server side) in the middle, with a record of what the client sent."""
 
@@ -879,41 +879,41 @@ class ScriptSession:
 
 
 class ScriptedServer(harness._ThreadedServer):
-    """A TCP server on 127.0.0.1 that runs script(session) for each
-    connection (see ScriptSession); `context` is the server-side TLS context
-    for session.start_tls(). The sessions are kept for the test to inspect."""
+    """A TCP server on 127.0.0.1 that runs script(exchange) for each
+    connection (see ScriptedExchange); `context` is the server-side TLS context
+    for exchange.start_tls(). The exchanges are kept for the test to inspect."""
 
     def __init__(self, script, context=None, **kw):
         super().__init__(**kw)
         self.script = script
         self.context = context
-        self.sessions = []
+        self.exchanges = []
 
     def handle(self, conn, peer):
-        session = ScriptSession(conn, self.context)
+        exchange = ScriptedExchange(conn, self.context)
         with self.lock:
-            self.sessions.append(session)
-        self.script(session)
+            self.exchanges.append(exchange)
+        self.script(exchange)
 
-    def session(self, index=0, timeout=IO_TIMEOUT):
-        wait_until(lambda: len(self.sessions) > index, timeout, what=f"connection {index + 1} to the scripted server")
-        return self.sessions[index]
+    def exchange(self, index=0, timeout=IO_TIMEOUT):
+        wait_until(lambda: len(self.exchanges) > index, timeout, what=f"connection {index + 1} to the scripted server")
+        return self.exchanges[index]
 
 
-def reply_over_tls(session, codes=None):
+def reply_over_tls(exchange, codes=None):
     """After the upgrade: answer each line with `<code> over tls: <line>`
     (code by command word, default 250; QUIT ends with 221)."""
     codes = codes or {}
     while True:
-        line = session.readline()
+        line = exchange.readline()
         if not line:
             return
         text = line.decode("utf-8", "replace").strip()
         word = text.split(" ", 1)[0].upper()
         if word == "QUIT":
-            session.send("221 over tls: bye\r\n")
+            exchange.send("221 over tls: bye\r\n")
             return
-        session.send(f"{codes.get(word, 250)} over tls: {text}\r\n")
+        exchange.send(f"{codes.get(word, 250)} over tls: {text}\r\n")
 
 
 SMTP_GREETING = b"220-mx.scripted.test ESMTP scripted server\r\n220 mx.scripted.test ready\r\n"

@@ -215,9 +215,9 @@ class PeerSelfTest(unittest.TestCase):
                 smtp.starttls(context=self.pki.client_context(server_hostname_check=False))
                 code, reply = smtp.docmd("NOOP")
                 self.assertEqual((code, reply), (250, b"over tls: NOOP"))
-            session = server.session()
-            self.assertTrue(session.over_tls)
-            commands = [(tls, line.strip().split(b" ")[0].upper()) for tls, line in session.received]
+            exchange = server.exchange()
+            self.assertTrue(exchange.over_tls)
+            commands = [(tls, line.strip().split(b" ")[0].upper()) for tls, line in exchange.received]
             self.assertEqual(commands, [(False, b"EHLO"), (False, b"STARTTLS"), (True, b"NOOP"), (True, b"QUIT")])
 
     def test_scripted_smtp_injects_after_220(self):
@@ -245,7 +245,7 @@ class PeerSelfTest(unittest.TestCase):
             typ, data = imap._simple_command("NOOP")
             self.assertEqual(typ, "OK", data)
             imap.shutdown()
-            self.assertTrue(server.session().over_tls)
+            self.assertTrue(server.exchange().over_tls)
 
 
 if __name__ == "__main__":

@@ -1,6 +1,6 @@
 """accept.starttls: tlsgate answers the plaintext preamble of SMTP, IMAP or
 POP3 itself, offers the upgrade with the certificate of accept.tls, and
-relays the upgraded session to a plaintext server. The clients are real
+relays the upgraded connection to a plaintext server. The clients are real
 (openssl s_client -starttls, curl --ssl-reqd, swaks) and so are the servers
 behind (Exim and Dovecot with TLS off)."""
 
@@ -77,7 +77,7 @@ class StarttlsAcceptTest(IntegrationTest):
         with peers.Exim() as exim, self.daemon(self.offer_config(exim.port, "smtp")) as gate:
             with harness.process(self.s_client("smtp")) as client:
                 self.assert_s_client_upgraded(client)
-                # Past the upgrade, the session is Exim's.
+                # Past the upgrade, the conversation is Exim's.
                 self.say(client, "EHLO client.test", r"^250-mx\.example\.test Hello client\.test")
                 client.wait_line(r"^250 HELP")
                 self.say(client, "QUIT", r"^221 ")

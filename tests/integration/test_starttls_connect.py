@@ -62,7 +62,7 @@ class StarttlsConnectTest(IntegrationTest):
                 client.send("EHLO client.test\r\n")
                 data, how = client.read_until_eof()
             self.assertIn(how, ("eof", "reset"))
-            # Nothing of Exim's plaintext session reached the client.
+            # Nothing of Exim's plaintext conversation reached the client.
             self.assertNotIn(b"Hello client.test", data)
             _, reason = self.assert_failed_once(gate, client.local_port)
             self.assertRegex(reason, r"(?i)starttls")
@@ -80,11 +80,11 @@ class StarttlsConnectTest(IntegrationTest):
                 self.assertEqual(reply, b"250 over tls: EHLO client.test\r\n")
                 self.assertEqual(client.command("QUIT", rb"^\d{3} "), b"221 over tls: bye\r\n")
                 client.read_until_eof()
-            session = server.session()
-            commands = [(tls, line.strip().split(b" ")[0].upper()) for tls, line in session.received]
+            exchange = server.exchange()
+            commands = [(tls, line.strip().split(b" ")[0].upper()) for tls, line in exchange.received]
             # tlsgate's own EHLO and STARTTLS in plaintext, then only the client's commands, over TLS.
             self.assertEqual(commands, [(False, b"EHLO"), (False, b"STARTTLS"), (True, b"EHLO"), (True, b"QUIT")])
-            self.assertEqual(session.early_bytes, b"")
+            self.assertEqual(exchange.early_bytes, b"")
             self.assert_upgraded(gate.connection_line(client.local_port))
 
     def run_failing_smtp(self, mode, greeting=peers.SMTP_GREETING, **global_overrides):
@@ -98,40 +98,40 @@ class StarttlsConnectTest(IntegrationTest):
                 data, how = client.read_until_eof()
             self.assertIn(how, ("eof", "reset"))
             line, reason = self.assert_failed_once(gate, client.local_port)
-            return data, line, reason, server.session()
+            return data, line, reason, server.exchange()
 
     def test_smtp_server_that_never_offers_starttls(self):
-        data, line, reason, session = self.run_failing_smtp("absent")
+        data, line, reason, exchange = self.run_failing_smtp("absent")
         self.assertRegex(reason, r"(?i)starttls")
         # The reason quotes the server's EHLO reply.
         self.assertTrue(any(part in reason for part in ("mx.scripted.test greets you", "SIZE 10240000", "250 HELP")),
                         line)
         self.assertNotIn(b"over tls", data)
-        self.assertFalse(session.over_tls)
+        self.assertFalse(exchange.over_tls)
 
     def test_smtp_starttls_refused_with_454(self):
-        data, line, reason, session = self.run_failing_smtp("refuse")
+        data, line, reason, exchange = self.run_failing_smtp("refuse")
         self.assertIn("454", reason)
-        self.assertIn((False, b"STARTTLS\r\n"), session.received)
-        self.assertFalse(session.over_tls)
+        self.assertIn((False, b"STARTTLS\r\n"), exchange.received)
+        self.assertFalse(exchange.over_tls)
 
     def test_smtp_bytes_after_the_220_are_refused_as_injection(self):
-        data, line, reason, session = self.run_failing_smtp("inject")
+        data, line, reason, exchange = self.run_failing_smtp("inject")
         self.assertRegex(reason, r"(?i)inject")
         # No handshake was attempted on the poisoned connection, and the
         # injected reply never reached the client.
-        self.assertFalse(session.over_tls)
+        self.assertFalse(exchange.over_tls)
         self.assertNotIn(b"injected", data)
 
     def test_smtp_garbage_greeting(self):
         garbage = b"HTTP/1.1 400 Bad Request\r\nServer: not-an-smtp-server\r\n\r\n"
-        data, line, reason, session = self.run_failing_smtp("offer", greeting=garbage)
+        data, line, reason, exchange = self.run_failing_smtp("offer", greeting=garbage)
         self.assertRegex(reason, r"(?i)greeting|HTTP/1\.1 400")
-        self.assertNotIn((False, b"STARTTLS\r\n"), session.received)
-        self.assertFalse(session.over_tls)
+        self.assertNotIn((False, b"STARTTLS\r\n"), exchange.received)
+        self.assertFalse(exchange.over_tls)
 
     def test_silent_server_cut_off_by_handshake_timeout(self):
-        data, line, reason, session = self.run_failing_smtp("silent", timeouts={"handshake": "1s"})
+        data, line, reason, exchange = self.run_failing_smtp("silent", timeouts={"handshake": "1s"})
         self.assertRegex(reason, r"(?i)timed out|timeout")
         self.assertLess(float(logfmt(line)["duration"].rstrip("s")), 5.0, line)
 
@@ -176,8 +176,8 @@ class StarttlsConnectTest(IntegrationTest):
             self.assertIn(how, ("eof", "reset"))
             _, reason = self.assert_failed_once(gate, client.local_port)
             self.assertRegex(reason, r"(?i)refus|declin|not support|does not|'N'|\bN\b")
-            session = server.session()
-            self.assertEqual(session.received[0], (False, peers.POSTGRES_SSLREQUEST))
+            exchange = server.exchange()
+            self.assertEqual(exchange.received[0], (False, peers.POSTGRES_SSLREQUEST))
 
     # ------------------------------------------------------------------ IMAP and POP3
 
@@ -232,7 +232,7 @@ class StarttlsConnectTest(IntegrationTest):
             self.assertIn(how, ("eof", "reset"))
             _, reason = self.assert_failed_once(gate, client.local_port)
             self.assertRegex(reason, r"\bNO\b")
-            self.assertFalse(server.session().over_tls)
+            self.assertFalse(server.exchange().over_tls)
 
     # ------------------------------------------------------------------ FTP
 
@@ -245,12 +245,12 @@ class StarttlsConnectTest(IntegrationTest):
                                  b"331 over tls: USER anonymous\r\n")
                 self.assertEqual(client.command("QUIT", rb"^\d{3} "), b"221 over tls: bye\r\n")
                 client.read_until_eof()
-            session = server.session()
-            self.assertTrue(session.over_tls)
-            plaintext = [line.strip().upper() for tls, line in session.received if not tls]
+            exchange = server.exchange()
+            self.assertTrue(exchange.over_tls)
+            plaintext = [line.strip().upper() for tls, line in exchange.received if not tls]
             self.assertIn(b"AUTH TLS", plaintext)
             self.assertNotIn(b"USER ANONYMOUS", plaintext)
-            self.assertIn((True, b"USER anonymous\r\n"), session.received)
+            self.assertIn((True, b"USER anonymous\r\n"), exchange.received)
             self.assert_upgraded(gate.connection_line(client.local_port))
 
     def test_ftp_auth_tls_refused(self):
@@ -261,7 +261,7 @@ class StarttlsConnectTest(IntegrationTest):
             self.assertIn(how, ("eof", "reset"))
             _, reason = self.assert_failed_once(gate, client.local_port)
             self.assertIn("534", reason)
-            self.assertFalse(server.session().over_tls)
+            self.assertFalse(server.exchange().over_tls)
 
 
 if __name__ == "__main__":
