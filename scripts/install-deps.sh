@@ -20,8 +20,13 @@ build_pkgs=(
   libcli11-dev nlohmann-json3-dev libsystemd-dev libcpp-httplib-dev
   googletest libgtest-dev libgmock-dev
 )
-# Peers the integration tests talk to.
-test_pkgs=(openssl ca-certificates curl python3 tcl tcl-tls prometheus)
+# Peers the integration tests talk to. The servers among them (Exim, PostgreSQL,
+# Dovecot, haproxy, tinyproxy) are started privately by the tests on their own
+# ports and directories; the system instances their packages set up are not
+# started here and never used (see "policy-rc.d" below).
+test_pkgs=(openssl ca-certificates curl python3 tcl tcl-tls prometheus
+           exim4-daemon-light swaks libnet-ssleay-perl postgresql dovecot-imapd dovecot-pop3d
+           haproxy tinyproxy microsocks)
 # Shared libraries the binary links against, plus the openssl CLI for
 # inspecting certificates and ca-certificates for the system trust store.
 runtime_pkgs=(libuv1 libssl3 libyaml-cpp0.7 libspdlog1.10 libfmt9 libsystemd0 libcpp-httplib0.11
@@ -76,7 +81,26 @@ fi
 echo "install-deps.sh: installing ${missing[*]}" >&2
 
 log=$(mktemp "${TMPDIR:-/tmp}/tlsgate-install-deps.XXXXXX")
-trap 'rm -f "$log"' EXIT
+# Debian's maintainer scripts start a system daemon for each server package
+# (Exim on port 25, Dovecot on 143 and 110, PostgreSQL on 5432, tinyproxy on
+# 8888). The tests need none of them, so while apt-get runs a policy-rc.d that
+# denies every start is put in place, unless one already exists (containers
+# usually have one).
+policy=/usr/sbin/policy-rc.d
+own_policy=0
+cleanup() {
+  rm -f "$log"
+  if ((own_policy)); then
+    "${as_root[@]}" rm -f "$policy"
+  fi
+}
+trap cleanup EXIT
+if [[ ! -e "$policy" ]]; then
+  printf '#!/bin/sh\n# installed by tlsgate scripts/install-deps.sh while it runs apt-get\nexit 101\n' |
+    "${as_root[@]}" tee "$policy" >/dev/null
+  "${as_root[@]}" chmod 755 "$policy"
+  own_policy=1
+fi
 
 apt() {
   "${as_root[@]}" env DEBIAN_FRONTEND=noninteractive apt-get -qq -o=Dpkg::Use-Pty=0 "$@" >>"$log" 2>&1

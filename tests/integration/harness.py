@@ -202,7 +202,16 @@ class Pki:
 # Configuration
 
 
+class Octal(int):
+    """An integer written in octal with a leading zero (file modes: 0660)."""
+
+    def __repr__(self):
+        return f"0{int(self):o}"
+
+
 def _yaml_scalar(value):
+    if isinstance(value, Octal):
+        return repr(value)
     if value is True:
         return "true"
     if value is False:
@@ -256,14 +265,33 @@ def client_tls(pki, **extra):
     return tls
 
 
-def listener(name, listen_port, backend_port, accept_tls=None, connect_tls=None):
-    accept = {"address": f"127.0.0.1:{listen_port}"}
+def address(where):
+    """A config address: a port number means 127.0.0.1:port; a string (host:port,
+    [v6]:port, unix:/path) or a list of them is used as written."""
+    if isinstance(where, int):
+        return f"127.0.0.1:{where}"
+    if isinstance(where, (list, tuple)):
+        return [address(w) for w in where]
+    return where
+
+
+def listener(name, listen_port, backend_port, accept_tls=None, connect_tls=None, accept=None, connect=None,
+             routes=None):
+    """One listener. The ports may also be full addresses (see address());
+    `accept` and `connect` add keys to those sides (proxy_protocol, starttls,
+    via, balance, ...) and `routes` is the listener's route list."""
+    accept_side = {"address": address(listen_port)}
+    accept_side.update(accept or {})
     if accept_tls is not None:
-        accept["tls"] = accept_tls
-    connect = {"address": f"127.0.0.1:{backend_port}"}
+        accept_side["tls"] = accept_tls
+    connect_side = {"address": address(backend_port)}
+    connect_side.update(connect or {})
     if connect_tls is not None:
-        connect["tls"] = connect_tls
-    return {"name": name, "accept": accept, "connect": connect}
+        connect_side["tls"] = connect_tls
+    entry = {"name": name, "accept": accept_side, "connect": connect_side}
+    if routes is not None:
+        entry["routes"] = routes
+    return entry
 
 
 def config(listeners, **global_overrides):
@@ -403,7 +431,8 @@ class Tlsgate:
         if self.expect_exit is not None and code != self.expect_exit:
             self.dump(f"exit code {code}")
             how = f"was killed by {signal.Signals(-code).name}" if code < 0 else f"exited with {code}"
-            raise AssertionError(f"tlsgate {how} after {self.signalled.name}, expected exit {self.expect_exit}")
+            when = f"after {self.signalled.name}" if self.signalled else "on its own, before any signal"
+            raise AssertionError(f"tlsgate {how} {when}, expected exit {self.expect_exit}")
         return False
 
     # -- logs --
