@@ -20,6 +20,8 @@ struct ClientHelloInfo {
   std::vector<std::string> alpn;  // the client's offer, in order
   uint16_t record_version = 0;    // of the first record, e.g. 0x0301
   uint16_t legacy_version = 0;    // ClientHello.legacy_version, e.g. 0x0303
+
+  bool operator==(const ClientHelloInfo&) const = default;
 };
 
 class ClientHelloReader {
