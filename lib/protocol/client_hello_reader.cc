@@ -188,7 +188,9 @@ StepResult ClientHelloReader::read(std::span<const std::uint8_t> bytes) {
       return start;
     }
     if (bytes.size() < offset + kRecordHeaderBytes) {
-      return need(offset + kRecordHeaderBytes);
+      // The type and version bytes are checked one by one as they arrive.
+      const bool checking = bytes.size() - offset < 2;
+      return need(checking ? bytes.size() + 1 : offset + kRecordHeaderBytes);
     }
     WireReader header(bytes.subspan(offset + 1, kRecordHeaderBytes - 1));
     std::uint16_t version = 0;
@@ -236,8 +238,12 @@ StepResult ClientHelloReader::read(std::span<const std::uint8_t> bytes) {
       }
     }
 
-    if (bytes.size() < record_end) {
+    if (record_end > max_bytes_) {
       return need(record_end);
+    }
+    if (bytes.size() < record_end) {
+      // Until the handshake header is whole, each byte of it can fail.
+      return need(seen < handshake.size() ? bytes.size() + 1 : record_end);
     }
     message.insert(message.end(), payload.begin(), payload.end());
     offset = record_end;

@@ -46,7 +46,7 @@ class ClientHelloReader {
 
   std::size_t max_bytes_;
   // The queue is looked at again only once it holds this many bytes: the
-  // end of the record or message that is still arriving.
+  // next byte that could change the answer.
   std::size_t wanted_ = 1;
   ClientHelloInfo info_;
   std::optional<StepResult> outcome_;

@@ -277,6 +277,23 @@ TEST(ClientHelloReaderTest, FailsAtOnceOnAFirstByteThatIsNoTlsRecord) {
   EXPECT_EQ(one_byte.result.reason, "the client sent \"G\", which is not a TLS handshake record");
 }
 
+TEST(ClientHelloReaderTest, FailsOnTheByteThatGivesItAwayWhileARecordIsStillArriving) {
+  BufferPool pool(64);
+  ByteQueue in(pool);
+  ClientHelloReader reader;
+  put(in, std::string("\x16\x03\x01\x07\x00", 5));  // a 1792-byte record is coming
+  EXPECT_EQ(reader.peek(in).status, StepStatus::need_input);
+  put(in, "\x02");  // but it holds a ServerHello
+  EXPECT_TRUE(reader.peek(in).isFailed());
+
+  ByteQueue version(pool);
+  ClientHelloReader second;
+  put(version, "\x16");
+  EXPECT_EQ(second.peek(version).status, StepStatus::need_input);
+  put(version, "\x04");
+  EXPECT_TRUE(second.peek(version).isFailed());
+}
+
 struct Failure {
   const char* name;
   std::string input;
