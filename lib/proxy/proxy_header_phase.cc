@@ -1,0 +1,70 @@
+#include "proxy/proxy_header_phase.h"
+
+#include <spdlog/spdlog.h>
+
+#include "protocol/proxy_header_writer.h"
+#include "proxy/endpoint.h"
+
+namespace tlsgate {
+
+PhaseStatus ProxyHeaderInPhase::advance(PhaseContext& context) {
+  Endpoint& client = context.client();
+  StepResult result = parser_.parse(client.rx);
+  switch (result.status) {
+    case StepStatus::need_input:
+      if (client.inputEnded()) {
+        return PhaseStatus::fail(client.rx.empty()
+                                     ? "the client closed before sending a PROXY header"
+                                     : "the client closed in the middle of its PROXY header");
+      }
+      return PhaseStatus::wait();
+    case StepStatus::done:
+      break;
+    case StepStatus::close:
+    case StepStatus::failed:
+      return PhaseStatus::fail(result.reason.empty() ? "malformed PROXY header" : result.reason);
+  }
+  const ProxyHeader& header = parser_.header();
+  // LOCAL (a balancer's own health check) keeps the balancer's address.
+  if (!header.local && header.source.ss_family != AF_UNSPEC) {
+    ConnectionFacts& facts = context.facts();
+    spdlog::debug("{} PROXY v{} header from {}: the client is {}", context.label(),
+                  parser_.version(), facts.client, formatProxyAddress(header.source));
+    facts.client = formatProxyAddress(header.source);
+    facts.client_address = header.source;
+    facts.local_address = header.destination;
+  }
+  return PhaseStatus::goOn();
+}
+
+PhaseStatus ProxyHeaderOutPhase::advance(PhaseContext& context) {
+  const ConnectionFacts& facts = context.facts();
+  ProxyHeader header;
+  header.source = facts.client_address;
+  header.destination = facts.local_address;
+  if (config_.version == ProxyProtocolVersion::v1) {
+    writeProxyHeaderV1(header, context.backend().tx);
+    return PhaseStatus::goOn();
+  }
+  header.alpn = facts.alpn;
+  header.authority = facts.sni;
+  if (const TlsSession* tls = context.client().tls.get()) {
+    ProxyTlsInfo info;
+    info.version = tls->protocol();
+    info.cipher = tls->cipher();
+    const PeerIdentity identity = tls->peerIdentity();
+    info.client_cert_conn = identity.present();
+    // The spec's verify field is zero only for a certificate that was
+    // presented and verified; a finished handshake has checked any that was.
+    info.verified = identity.present();
+    info.client_cn = identity.common_name;
+    header.tls = info;
+    if (config_.client_cert && identity.present()) {
+      header.client_cert_der = tls->peerCertificateDer();
+    }
+  }
+  writeProxyHeaderV2(header, context.backend().tx);
+  return PhaseStatus::goOn();
+}
+
+}  // namespace tlsgate
