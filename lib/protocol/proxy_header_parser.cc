@@ -26,8 +26,9 @@ constexpr std::uint8_t kCommandLocal = 0x0;
 constexpr std::uint8_t kCommandProxy = 0x1;
 constexpr std::uint8_t kTransportDgram = 0x2;
 
-// The family/protocol bytes the spec lists that tlsgate accepts, with the
-// size of the address block each one puts before the TLVs.
+// The family/protocol bytes the spec lists. tlsgate relays streams, so a
+// PROXY command may use only UNSPEC and the STREAM ones; a LOCAL command's
+// family is ignored, but still says how far the TLVs are.
 constexpr std::uint8_t kUnspec = 0x00;
 constexpr std::uint8_t kTcp4 = 0x11;
 constexpr std::uint8_t kTcp6 = 0x21;
@@ -36,6 +37,8 @@ constexpr std::size_t kInetBlockBytes = 2 * 4 + 2 * 2;
 constexpr std::size_t kInet6BlockBytes = 2 * 16 + 2 * 2;
 constexpr std::size_t kUnixBlockBytes = 2 * kProxyV2UnixPathBytes;
 
+// The size of the address block before the TLVs; nullopt for a byte the
+// spec does not list.
 std::optional<std::size_t> addressBlockBytes(std::uint8_t family_protocol) {
   switch (family_protocol) {
     case kUnspec:
@@ -114,10 +117,10 @@ std::string_view asText(std::span<const std::uint8_t> bytes) {
   return {reinterpret_cast<const char*>(bytes.data()), bytes.size()};
 }
 
-// A decimal 0-255 with no leading zero, as proxy-protocol.txt requires to
-// rule out octal readings.
-bool parseOctet(std::string_view text, std::uint32_t& out) {
-  if (text.empty() || text.size() > 3 || (text.size() > 1 && text[0] == '0')) {
+// A decimal number up to `max` (at most five digits) with no leading zero,
+// which proxy-protocol.txt forbids so that nobody reads one as octal.
+bool parseDecimal(std::string_view text, std::uint32_t max, std::uint32_t& out) {
+  if (text.empty() || text.size() > 5 || (text.size() > 1 && text[0] == '0')) {
     return false;
   }
   std::uint32_t value = 0;
@@ -128,7 +131,7 @@ bool parseOctet(std::string_view text, std::uint32_t& out) {
     value = value * 10 + static_cast<std::uint32_t>(c - '0');
   }
   out = value;
-  return value <= 255;
+  return value <= max;
 }
 
 bool parseIpv4(std::string_view text, in_addr& out) {
@@ -136,7 +139,7 @@ bool parseIpv4(std::string_view text, in_addr& out) {
   for (int i = 0; i < 4; ++i) {
     const std::size_t dot = i < 3 ? text.find('.') : text.size();
     std::uint32_t octet = 0;
-    if (dot == std::string_view::npos || !parseOctet(text.substr(0, dot), octet)) {
+    if (dot == std::string_view::npos || !parseDecimal(text.substr(0, dot), 255, octet)) {
       return false;
     }
     address = (address << 8) | octet;
@@ -162,21 +165,33 @@ bool parseIpv6(std::string_view text, in6_addr& out) {
 }
 
 bool parsePort(std::string_view text, std::uint16_t& out) {
-  if (text.empty() || text.size() > 5 || (text.size() > 1 && text[0] == '0')) {
-    return false;
-  }
   std::uint32_t value = 0;
-  for (char c : text) {
-    if (c < '0' || c > '9') {
-      return false;
-    }
-    value = value * 10 + static_cast<std::uint32_t>(c - '0');
-  }
-  if (value > 0xFFFF) {
+  if (!parseDecimal(text, 0xFFFF, value)) {
     return false;
   }
   out = static_cast<std::uint16_t>(value);
   return true;
+}
+
+// Splits `text` at spaces into `fields` and says how many there were;
+// nullopt when two spaces meet or one starts or ends the text.
+std::optional<std::size_t> splitFields(std::string_view text, std::span<std::string_view> fields) {
+  std::size_t count = 0;
+  for (;;) {
+    const std::size_t space = text.find(' ');
+    const std::string_view field = text.substr(0, space);
+    if (field.empty()) {
+      return std::nullopt;
+    }
+    if (count < fields.size()) {
+      fields[count] = field;
+    }
+    ++count;
+    if (space == std::string_view::npos) {
+      return count;
+    }
+    text.remove_prefix(space + 1);
+  }
 }
 
 // One TLV: type, 16-bit length, value.
@@ -214,6 +229,142 @@ std::string tlvError(TlvRead error, const Tlv& tlv, std::size_t header_offset, s
 
 void assign(std::string& field, std::span<const std::uint8_t> value) {
   field.assign(asText(value));
+}
+
+// Addresses are in network order on the wire, as in the socket structs.
+void readAddresses(std::uint8_t family_protocol, std::span<const std::uint8_t> addresses,
+                   ProxyHeader& header) {
+  switch (family_protocol) {
+    case kTcp4: {
+      auto& source = reinterpret_cast<sockaddr_in&>(header.source);
+      auto& destination = reinterpret_cast<sockaddr_in&>(header.destination);
+      source.sin_family = destination.sin_family = AF_INET;
+      std::memcpy(&source.sin_addr, &addresses[0], 4);
+      std::memcpy(&destination.sin_addr, &addresses[4], 4);
+      std::memcpy(&source.sin_port, &addresses[8], 2);
+      std::memcpy(&destination.sin_port, &addresses[10], 2);
+      break;
+    }
+    case kTcp6: {
+      auto& source = reinterpret_cast<sockaddr_in6&>(header.source);
+      auto& destination = reinterpret_cast<sockaddr_in6&>(header.destination);
+      source.sin6_family = destination.sin6_family = AF_INET6;
+      std::memcpy(&source.sin6_addr, &addresses[0], 16);
+      std::memcpy(&destination.sin6_addr, &addresses[16], 16);
+      std::memcpy(&source.sin6_port, &addresses[32], 2);
+      std::memcpy(&destination.sin6_port, &addresses[34], 2);
+      break;
+    }
+    case kUnixStream: {
+      auto& source = reinterpret_cast<sockaddr_un&>(header.source);
+      auto& destination = reinterpret_cast<sockaddr_un&>(header.destination);
+      source.sun_family = destination.sun_family = AF_UNIX;
+      std::memcpy(source.sun_path, &addresses[0], kProxyV2UnixPathBytes);
+      std::memcpy(destination.sun_path, &addresses[kProxyV2UnixPathBytes], kProxyV2UnixPathBytes);
+      break;
+    }
+    default:
+      break;  // UNSPEC: no addresses
+  }
+}
+
+// PP2_TYPE_SSL: the client byte, the verify word, then sub-TLVs.
+StepResult parseSsl(const Tlv& tlv, std::size_t value_offset, ProxyTlsInfo& info) {
+  WireReader ssl(tlv.value);
+  std::uint8_t client = 0;
+  std::uint32_t verify = 0;
+  if (!ssl.u8(client) || !ssl.u32(verify)) {
+    return StepResult::fail("the PROXY v2 SSL TLV holds " + byteCount(tlv.length) +
+                            ", too few for its client and verify fields (5 bytes)");
+  }
+  info.client_ssl = (client & kPp2ClientSsl) != 0;
+  info.client_cert_conn = (client & kPp2ClientCertConn) != 0;
+  info.client_cert_session = (client & kPp2ClientCertSess) != 0;
+  info.verified = verify == 0;
+  Tlv sub;
+  while (!ssl.empty()) {
+    const std::size_t sub_left = ssl.remaining();
+    if (TlvRead read = readTlv(ssl, sub); read != TlvRead::ok) {
+      return StepResult::fail(
+          tlvError(read, sub, value_offset, sub_left, "SSL sub-TLV", "SSL TLV"));
+    }
+    switch (sub.type) {
+      case kPp2SubtypeSslVersion:
+        assign(info.version, sub.value);
+        break;
+      case kPp2SubtypeSslCn:
+        assign(info.client_cn, sub.value);
+        break;
+      case kPp2SubtypeSslCipher:
+        assign(info.cipher, sub.value);
+        break;
+      case kPp2SubtypeSslSigAlg:
+        assign(info.sig_alg, sub.value);
+        break;
+      case kPp2SubtypeSslKeyAlg:
+        assign(info.key_alg, sub.value);
+        break;
+      default:
+        break;  // a sub-TLV tlsgate does not use
+    }
+  }
+  return StepResult::done();
+}
+
+// The TLVs after the addresses. `tlvs_offset` places them in the header,
+// for the reasons; `crc_offset` is set to where a CRC32C value sits.
+StepResult parseTlvs(std::span<const std::uint8_t> tlvs, std::size_t tlvs_offset,
+                     ProxyHeader& header, std::optional<std::size_t>& crc_offset) {
+  WireReader reader(tlvs);
+  Tlv tlv;
+  while (!reader.empty()) {
+    const std::size_t left = reader.remaining();
+    if (TlvRead read = readTlv(reader, tlv); read != TlvRead::ok) {
+      return StepResult::fail(tlvError(read, tlv, tlvs_offset, left, "TLV", "header"));
+    }
+    const std::size_t value_offset = tlvs_offset + tlv.offset + 3;
+    switch (tlv.type) {
+      case kPp2TypeAlpn:
+        assign(header.alpn, tlv.value);
+        break;
+      case kPp2TypeAuthority:
+        assign(header.authority, tlv.value);
+        break;
+      case kPp2TypeUniqueId:
+        if (tlv.length > kPp2MaxUniqueIdBytes) {
+          return StepResult::fail("the PROXY v2 UNIQUE_ID TLV holds " + std::to_string(tlv.length) +
+                                  " bytes; the spec allows at most 128");
+        }
+        assign(header.unique_id, tlv.value);
+        break;
+      case kPp2TypeCrc32c:
+        if (tlv.length != 4) {
+          return StepResult::fail("the PROXY v2 CRC32C TLV holds " + byteCount(tlv.length) +
+                                  " instead of 4");
+        }
+        if (crc_offset) {
+          return StepResult::fail("the PROXY v2 header has two CRC32C TLVs");
+        }
+        crc_offset = value_offset;
+        break;
+      case kPp2TypeSsl: {
+        ProxyTlsInfo info;
+        if (StepResult ssl = parseSsl(tlv, value_offset, info); ssl.isFailed()) {
+          return ssl;
+        }
+        header.tls = std::move(info);
+        break;
+      }
+      case kPp2TypeClientCert:
+        assign(header.client_cert_der, tlv.value);
+        break;
+      default:
+        // NOOP, NETNS and types tlsgate does not know: the spec lets a
+        // receiver skip them.
+        break;
+    }
+  }
+  return StepResult::done();
 }
 
 }  // namespace
@@ -313,27 +464,15 @@ StepResult ProxyHeaderParser::parseV1(ByteQueue& in) {
   }
   // Source and destination address, source and destination port.
   std::array<std::string_view, 4> fields;
-  std::size_t count = 0;
-  std::string_view rest = after_protocol == std::string_view::npos
-                              ? std::string_view()
-                              : line.substr(after_protocol + 1);
-  while (after_protocol != std::string_view::npos) {
-    const std::size_t space = rest.find(' ');
-    const std::string_view field = rest.substr(0, space);
-    if (field.empty()) {
-      return StepResult::fail("the PROXY v1 header's fields must be separated by single spaces: " +
-                              quote(line));
-    }
-    if (count < fields.size()) {
-      fields[count] = field;
-    }
-    ++count;
-    if (space == std::string_view::npos) {
-      break;
-    }
-    rest.remove_prefix(space + 1);
+  const std::optional<std::size_t> count =
+      after_protocol == std::string_view::npos
+          ? std::optional<std::size_t>(0)
+          : splitFields(line.substr(after_protocol + 1), fields);
+  if (!count) {
+    return StepResult::fail("the PROXY v1 header's fields must be separated by single spaces: " +
+                            quote(line));
   }
-  if (count != fields.size()) {
+  if (*count != fields.size()) {
     return StepResult::fail(
         "the PROXY v1 header needs the protocol, then source and destination addresses and "
         "ports, one space apart; got " +
@@ -392,7 +531,7 @@ StepResult ProxyHeaderParser::checkV2Prefix(std::span<const std::uint8_t> head) 
   }
   version_ = 2;
   const std::uint8_t version_command = head[12];
-  if (version_command >> 4 != 2) {
+  if ((version_command >> 4) != 2) {
     return StepResult::fail("the PROXY v2 header has version " +
                             std::to_string(version_command >> 4) + " (byte 13 is " +
                             hex(version_command, 2) + "); the spec defines only version 2");
@@ -482,45 +621,13 @@ StepResult ProxyHeaderParser::parseV2Body(std::span<std::uint8_t> whole) {
     }
   }
 
-  const std::span<const std::uint8_t> addresses = whole.subspan(kProxyV2FixedBytes, *block);
   if (command == kCommandProxy) {
-    switch (family_protocol) {
-      case kTcp4: {
-        auto& source = reinterpret_cast<sockaddr_in&>(header_.source);
-        auto& destination = reinterpret_cast<sockaddr_in&>(header_.destination);
-        source.sin_family = destination.sin_family = AF_INET;
-        std::memcpy(&source.sin_addr, &addresses[0], 4);
-        std::memcpy(&destination.sin_addr, &addresses[4], 4);
-        std::memcpy(&source.sin_port, &addresses[8], 2);
-        std::memcpy(&destination.sin_port, &addresses[10], 2);
-        break;
-      }
-      case kTcp6: {
-        auto& source = reinterpret_cast<sockaddr_in6&>(header_.source);
-        auto& destination = reinterpret_cast<sockaddr_in6&>(header_.destination);
-        source.sin6_family = destination.sin6_family = AF_INET6;
-        std::memcpy(&source.sin6_addr, &addresses[0], 16);
-        std::memcpy(&destination.sin6_addr, &addresses[16], 16);
-        std::memcpy(&source.sin6_port, &addresses[32], 2);
-        std::memcpy(&destination.sin6_port, &addresses[34], 2);
-        break;
-      }
-      case kUnixStream: {
-        auto& source = reinterpret_cast<sockaddr_un&>(header_.source);
-        auto& destination = reinterpret_cast<sockaddr_un&>(header_.destination);
-        source.sun_family = destination.sun_family = AF_UNIX;
-        std::memcpy(source.sun_path, &addresses[0], kProxyV2UnixPathBytes);
-        std::memcpy(destination.sun_path, &addresses[kProxyV2UnixPathBytes], kProxyV2UnixPathBytes);
-        break;
-      }
-      default:
-        break;  // UNSPEC: no addresses
-    }
+    readAddresses(family_protocol, whole.subspan(kProxyV2FixedBytes, *block), header_);
   }
 
   const std::size_t tlvs_offset = kProxyV2FixedBytes + *block;
   std::optional<std::size_t> crc_offset;
-  StepResult tlvs = parseTlvs(whole.subspan(tlvs_offset), tlvs_offset, crc_offset);
+  StepResult tlvs = parseTlvs(whole.subspan(tlvs_offset), tlvs_offset, header_, crc_offset);
   if (tlvs.isFailed()) {
     header_ = ProxyHeader{};
     return tlvs;
@@ -535,95 +642,6 @@ StepResult ProxyHeaderParser::parseV2Body(std::span<std::uint8_t> whole) {
       return StepResult::fail("the PROXY v2 header's CRC32C is " + hex(sent, 8) +
                               " but its bytes give " + hex(computed, 8) +
                               ": the header was damaged on the way");
-    }
-  }
-  return StepResult::done();
-}
-
-StepResult ProxyHeaderParser::parseTlvs(std::span<const std::uint8_t> tlvs, std::size_t tlvs_offset,
-                                        std::optional<std::size_t>& crc_offset) {
-  WireReader reader(tlvs);
-  Tlv tlv;
-  while (!reader.empty()) {
-    const std::size_t left = reader.remaining();
-    if (TlvRead read = readTlv(reader, tlv); read != TlvRead::ok) {
-      return StepResult::fail(tlvError(read, tlv, tlvs_offset, left, "TLV", "header"));
-    }
-    const std::size_t value_offset = tlvs_offset + tlv.offset + 3;
-    switch (tlv.type) {
-      case kPp2TypeAlpn:
-        assign(header_.alpn, tlv.value);
-        break;
-      case kPp2TypeAuthority:
-        assign(header_.authority, tlv.value);
-        break;
-      case kPp2TypeUniqueId:
-        if (tlv.length > kPp2MaxUniqueIdBytes) {
-          return StepResult::fail("the PROXY v2 UNIQUE_ID TLV holds " + std::to_string(tlv.length) +
-                                  " bytes; the spec allows at most 128");
-        }
-        assign(header_.unique_id, tlv.value);
-        break;
-      case kPp2TypeCrc32c:
-        if (tlv.length != 4) {
-          return StepResult::fail("the PROXY v2 CRC32C TLV holds " + byteCount(tlv.length) +
-                                  " instead of 4");
-        }
-        if (crc_offset) {
-          return StepResult::fail("the PROXY v2 header has two CRC32C TLVs");
-        }
-        crc_offset = value_offset;
-        break;
-      case kPp2TypeSsl: {
-        WireReader ssl(tlv.value);
-        std::uint8_t client = 0;
-        std::uint32_t verify = 0;
-        if (!ssl.u8(client) || !ssl.u32(verify)) {
-          return StepResult::fail("the PROXY v2 SSL TLV holds " + byteCount(tlv.length) +
-                                  ", too few for its client and verify fields (5 bytes)");
-        }
-        ProxyTlsInfo info;
-        info.client_ssl = (client & kPp2ClientSsl) != 0;
-        info.client_cert_conn = (client & kPp2ClientCertConn) != 0;
-        info.client_cert_session = (client & kPp2ClientCertSess) != 0;
-        info.verified = verify == 0;
-        Tlv sub;
-        while (!ssl.empty()) {
-          const std::size_t sub_left = ssl.remaining();
-          if (TlvRead read = readTlv(ssl, sub); read != TlvRead::ok) {
-            return StepResult::fail(
-                tlvError(read, sub, value_offset, sub_left, "SSL sub-TLV", "SSL TLV"));
-          }
-          switch (sub.type) {
-            case kPp2SubtypeSslVersion:
-              assign(info.version, sub.value);
-              break;
-            case kPp2SubtypeSslCn:
-              assign(info.client_cn, sub.value);
-              break;
-            case kPp2SubtypeSslCipher:
-              assign(info.cipher, sub.value);
-              break;
-            case kPp2SubtypeSslSigAlg:
-              assign(info.sig_alg, sub.value);
-              break;
-            case kPp2SubtypeSslKeyAlg:
-              assign(info.key_alg, sub.value);
-              break;
-            default:
-              break;  // a sub-TLV tlsgate does not use
-          }
-        }
-        header_.tls = std::move(info);
-        break;
-      }
-      case kPp2TypeClientCert:
-        assign(header_.client_cert_der, tlv.value);
-        break;
-      default:
-        // NOOP, NETNS and types tlsgate does not know: the spec lets a
-        // receiver skip them.
-        break;
     }
   }
   return StepResult::done();

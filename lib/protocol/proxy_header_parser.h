@@ -40,8 +40,6 @@ class ProxyHeaderParser {
   StepResult checkV2Prefix(std::span<const std::uint8_t> head);
   StepResult parseV2(ByteQueue& in);
   StepResult parseV2Body(std::span<std::uint8_t> whole);
-  StepResult parseTlvs(std::span<const std::uint8_t> tlvs, std::size_t tlvs_offset,
-                       std::optional<std::size_t>& crc_offset);
 
   std::size_t max_bytes_;
   ProxyHeader header_;

@@ -117,6 +117,7 @@ void checkRoundTrips(const ProxyHeader& header) {
 }  // namespace
 }  // namespace tlsgate
 
+// NOLINTNEXTLINE(readability-identifier-naming): the name libFuzzer calls
 extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, std::size_t size) {
   using namespace tlsgate;
   const std::span<const std::uint8_t> input(data, size);

@@ -204,6 +204,7 @@ TEST(ClientHelloReaderTest, WaitsByteByByteAndConsumesNothing) {
 
 TEST(ClientHelloReaderTest, ReadsALargeHelloReframedOverTwoRecords) {
   std::vector<std::string> many_protocols;
+  many_protocols.reserve(40);
   for (int i = 0; i < 40; ++i) {
     many_protocols.push_back("proto-" + std::to_string(i));
   }
@@ -300,6 +301,7 @@ struct Failure {
   std::string reason;
 };
 
+// NOLINTNEXTLINE(readability-identifier-naming): the name gtest looks for
 void PrintTo(const Failure& failure, std::ostream* os) {
   *os << failure.name;
 }

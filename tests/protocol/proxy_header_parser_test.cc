@@ -243,6 +243,7 @@ struct Failure {
   std::string reason;
 };
 
+// NOLINTNEXTLINE(readability-identifier-naming): the name gtest looks for
 void PrintTo(const Failure& failure, std::ostream* os) {
   *os << failure.name;
 }

@@ -129,6 +129,7 @@ struct RoundTrip {
   ProxyHeader header;
 };
 
+// NOLINTNEXTLINE(readability-identifier-naming): the name gtest looks for
 void PrintTo(const RoundTrip& trip, std::ostream* os) {
   *os << trip.name;
 }

@@ -1,4 +1,4 @@
-// Small helpers for the protocol tests: bytes in and out of a ByteQueue,
+// For the protocol tests: bytes in and out of a ByteQueue,
 // and socket addresses from text.
 #pragma once
 
