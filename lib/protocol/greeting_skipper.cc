@@ -9,13 +9,13 @@
 namespace tlsgate {
 namespace {
 
-std::vector<std::string> splitLines(const std::string& text) {
+std::vector<std::string> splitLines(std::string_view text) {
   std::vector<std::string> lines;
   std::size_t start = 0;
   while (start < text.size()) {
     const std::size_t newline = text.find('\n', start);
-    const std::size_t end = newline == std::string::npos ? text.size() : newline + 1;
-    lines.push_back(text.substr(start, end - start));
+    const std::size_t end = newline == std::string_view::npos ? text.size() : newline + 1;
+    lines.emplace_back(text.substr(start, end - start));
     start = end;
   }
   return lines;
@@ -38,10 +38,10 @@ bool hasGreeting(StarttlsProtocol protocol) {
 }  // namespace
 
 GreetingSkipper::GreetingSkipper(StarttlsProtocol protocol, std::size_t replies_after_greeting)
-    : GreetingSkipper(protocol, replies_after_greeting, std::string()) {}
+    : GreetingSkipper(protocol, replies_after_greeting, std::string_view()) {}
 
 GreetingSkipper::GreetingSkipper(StarttlsProtocol protocol, std::size_t replies_after_greeting,
-                                 std::string replay)
+                                 std::string_view replay)
     : protocol_(protocol),
       replies_left_(replies_after_greeting),
       replay_(splitLines(replay)),

@@ -7,6 +7,7 @@
 
 #include <cstddef>
 #include <string>
+#include <string_view>
 #include <vector>
 
 #include "config/config.h"
@@ -36,7 +37,7 @@ class GreetingSkipper {
   // synchronization check, Postfix's postscreen) would drop a client that
   // sent it all at once.
   GreetingSkipper(StarttlsProtocol protocol, std::size_t replies_after_greeting,
-                  std::string replay);
+                  std::string_view replay);
 
   // done: everything to drop has been dropped (and the whole replay queued
   // in to_server); what is left in from_server is the backend's answer to

@@ -21,7 +21,12 @@ class StarttlsClient {
   // StarttlsProtocol::none.
   static std::unique_ptr<StarttlsClient> create(StarttlsProtocol protocol, std::string ehlo_name);
 
+  StarttlsClient() = default;
   virtual ~StarttlsClient() = default;
+  StarttlsClient(const StarttlsClient&) = delete;
+  StarttlsClient& operator=(const StarttlsClient&) = delete;
+  StarttlsClient(StarttlsClient&&) = delete;
+  StarttlsClient& operator=(StarttlsClient&&) = delete;
 
   // Bytes to send before the server says anything (postgres: the
   // SSLRequest). Called once, first.

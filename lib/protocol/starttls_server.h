@@ -24,7 +24,12 @@ class StarttlsServer {
   // accept side does not offer (none, ftp, postgres).
   static std::unique_ptr<StarttlsServer> create(const AcceptStarttls& config, std::string hostname);
 
+  StarttlsServer() = default;
   virtual ~StarttlsServer() = default;
+  StarttlsServer(const StarttlsServer&) = delete;
+  StarttlsServer& operator=(const StarttlsServer&) = delete;
+  StarttlsServer(StarttlsServer&&) = delete;
+  StarttlsServer& operator=(StarttlsServer&&) = delete;
 
   // Queues the greeting.
   virtual void begin(ByteQueue& to_client) = 0;

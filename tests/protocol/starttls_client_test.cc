@@ -455,9 +455,10 @@ TEST(PostgresSslClientTest, QuotesAnErrorResponse) {
   const std::string fields =
       "SFATAL\0VFATAL\0C0A000\0Munsupported frontend protocol 1234.5679: server supports 3.0 "
       "to 3.0\0Fpostmaster.c\0L2071\0RProcessStartupPacket\0\0"s;
-  const std::string length = {'\0', '\0', '\0', static_cast<char>(4 + fields.size())};
+  const std::string message =
+      std::string{'E', '\0', '\0', '\0', static_cast<char>(4 + fields.size())}.append(fields);
   for (std::size_t slice : {kAll, std::size_t{1}}) {
-    expectFailure(run(StarttlsProtocol::postgres, "E" + length + fields, slice),
+    expectFailure(run(StarttlsProtocol::postgres, message, slice),
                   "the server answered the SSLRequest with an error: unsupported frontend "
                   "protocol 1234.5679: server supports 3.0 to 3.0");
   }
