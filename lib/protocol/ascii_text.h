@@ -1,4 +1,4 @@
-// Small text helpers shared by the line-based preamble dialogues: queueing
+// Text functions shared by the line-based preamble dialogues: queueing
 // replies, comparing command words without regard to case, and quoting what
 // a peer sent in a failure reason without letting it forge log lines.
 #pragma once

@@ -1,6 +1,5 @@
-// PostgreSQL's SSLRequest (protocol section 53.2.10, "SSL Session
-// Encryption"): not a text dialogue but an 8-byte request and a one-byte
-// answer.
+// PostgreSQL's SSLRequest (frontend/backend protocol, section 53.2.10): not
+// a text dialogue but an 8-byte request and a one-byte answer.
 #pragma once
 
 #include <cstddef>

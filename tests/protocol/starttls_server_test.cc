@@ -18,9 +18,9 @@ using namespace std::string_literals;
 constexpr std::size_t kAll = static_cast<std::size_t>(-1);
 
 // A client talking to tlsgate's side of the dialogue.
-class Session {
+class Conversation {
  public:
-  Session(StarttlsProtocol protocol, bool require)
+  Conversation(StarttlsProtocol protocol, bool require)
       : server_(StarttlsServer::create({protocol, require, ""}, "mx.example.net")) {
     server_->begin(to_client_);
     greeting_ = take(to_client_);
@@ -67,122 +67,121 @@ TEST(StarttlsServerTest, OffersOnlySmtpImapAndPop3) {
 TEST(SmtpStarttlsServerTest, UpgradesAsThunderbirdAsks) {
   for (std::size_t slice : {kAll, std::size_t{1}, std::size_t{6}}) {
     SCOPED_TRACE(slice);
-    Session session(StarttlsProtocol::smtp, true);
-    EXPECT_EQ(session.greeting(), "220 mx.example.net ESMTP ready\r\n");
-    const StepResult result = session.send("EHLO [192.168.1.20]\r\nSTARTTLS\r\n", slice);
+    Conversation talk(StarttlsProtocol::smtp, true);
+    EXPECT_EQ(talk.greeting(), "220 mx.example.net ESMTP ready\r\n");
+    const StepResult result = talk.send("EHLO [192.168.1.20]\r\nSTARTTLS\r\n", slice);
     EXPECT_TRUE(result.isDone()) << result.reason;
-    EXPECT_TRUE(session.server().upgraded());
-    EXPECT_EQ(session.replies(),
+    EXPECT_TRUE(talk.server().upgraded());
+    EXPECT_EQ(talk.replies(),
               "250-mx.example.net\r\n250 STARTTLS\r\n220 2.0.0 Ready to start TLS\r\n");
-    EXPECT_EQ(session.server().replay(), "");
+    EXPECT_EQ(talk.server().replay(), "");
   }
 }
 
 TEST(SmtpStarttlsServerTest, AnswersHeloNoopRsetAndBareLineEnds) {
-  Session session(StarttlsProtocol::smtp, true);
-  EXPECT_EQ(session.send("helo client.example\nnoop\nRSET\nehlo\nstarttls now\nStartTLS\n").status,
+  Conversation talk(StarttlsProtocol::smtp, true);
+  EXPECT_EQ(talk.send("helo client.example\nnoop\nRSET\nehlo\nstarttls now\nStartTLS\n").status,
             StepStatus::done);
-  EXPECT_EQ(session.replies(),
+  EXPECT_EQ(talk.replies(),
             "250 mx.example.net\r\n250 2.0.0 OK\r\n250 2.0.0 OK\r\n501 5.5.4 Syntax: ehlo "
             "hostname\r\n501 5.5.4 Syntax error (no parameters allowed)\r\n220 2.0.0 Ready to "
             "start TLS\r\n");
 }
 
 TEST(SmtpStarttlsServerTest, AllowsStarttlsBeforeEhlo) {
-  Session session(StarttlsProtocol::smtp, true);
-  EXPECT_TRUE(session.send("STARTTLS\r\n").isDone());
-  EXPECT_TRUE(session.server().upgraded());
+  Conversation talk(StarttlsProtocol::smtp, true);
+  EXPECT_TRUE(talk.send("STARTTLS\r\n").isDone());
+  EXPECT_TRUE(talk.server().upgraded());
 }
 
 TEST(SmtpStarttlsServerTest, QuitCloses) {
-  Session session(StarttlsProtocol::smtp, true);
-  EXPECT_EQ(session.send("EHLO c\r\nQUIT\r\n").status, StepStatus::close);
-  EXPECT_EQ(session.replies(), "250-mx.example.net\r\n250 STARTTLS\r\n221 2.0.0 Bye\r\n");
+  Conversation talk(StarttlsProtocol::smtp, true);
+  EXPECT_EQ(talk.send("EHLO c\r\nQUIT\r\n").status, StepStatus::close);
+  EXPECT_EQ(talk.replies(), "250-mx.example.net\r\n250 STARTTLS\r\n221 2.0.0 Bye\r\n");
 }
 
 TEST(SmtpStarttlsServerTest, RefusesMailBeforeStarttlsWhenRequired) {
-  Session session(StarttlsProtocol::smtp, true);
-  EXPECT_EQ(session.send("EHLO c\r\nMAIL FROM:<a@example.com>\r\n").status, StepStatus::need_input);
-  EXPECT_EQ(session.replies(),
+  Conversation talk(StarttlsProtocol::smtp, true);
+  EXPECT_EQ(talk.send("EHLO c\r\nMAIL FROM:<a@example.com>\r\n").status, StepStatus::need_input);
+  EXPECT_EQ(talk.replies(),
             "250-mx.example.net\r\n250 STARTTLS\r\n530 5.7.0 Must issue a STARTTLS command "
             "first\r\n");
-  expectFailure(session.send("AUTH PLAIN AGFAYQ==\r\nMAIL FROM:<a@example.com>\r\n"),
+  expectFailure(talk.send("AUTH PLAIN AGFAYQ==\r\nMAIL FROM:<a@example.com>\r\n"),
                 "the client sent 3 commands that need TLS without asking for STARTTLS");
-  EXPECT_EQ(session.replies(),
+  EXPECT_EQ(talk.replies(),
             "530 5.7.0 Must issue a STARTTLS command first\r\n530 5.7.0 Must issue a STARTTLS "
             "command first\r\n");
 }
 
 TEST(SmtpStarttlsServerTest, LetsTheClientStayInPlaintextWhenNotRequired) {
   for (std::size_t slice : {kAll, std::size_t{1}}) {
-    Session session(StarttlsProtocol::smtp, false);
-    const StepResult result =
-        session.send("EHLO c.example\r\nMAIL FROM:<a@example.com>\r\n", slice);
+    Conversation talk(StarttlsProtocol::smtp, false);
+    const StepResult result = talk.send("EHLO c.example\r\nMAIL FROM:<a@example.com>\r\n", slice);
     EXPECT_TRUE(result.isDone());
-    EXPECT_FALSE(session.server().upgraded());
-    EXPECT_EQ(session.server().replay(), "EHLO c.example\r\nMAIL FROM:<a@example.com>\r\n");
-    EXPECT_EQ(session.server().replayReplies(), 1U);
+    EXPECT_FALSE(talk.server().upgraded());
+    EXPECT_EQ(talk.server().replay(), "EHLO c.example\r\nMAIL FROM:<a@example.com>\r\n");
+    EXPECT_EQ(talk.server().replayReplies(), 1U);
   }
 }
 
 TEST(SmtpStarttlsServerTest, ReplaysOnlyTheCommandWithoutEhlo) {
-  Session session(StarttlsProtocol::smtp, false);
-  EXPECT_TRUE(session.send("VRFY postmaster\r\nRCPT TO:<b@example.com>\r\n").isDone());
-  EXPECT_EQ(session.server().replay(), "VRFY postmaster\r\n");
-  EXPECT_EQ(session.server().replayReplies(), 0U);
+  Conversation talk(StarttlsProtocol::smtp, false);
+  EXPECT_TRUE(talk.send("VRFY postmaster\r\nRCPT TO:<b@example.com>\r\n").isDone());
+  EXPECT_EQ(talk.server().replay(), "VRFY postmaster\r\n");
+  EXPECT_EQ(talk.server().replayReplies(), 0U);
   // What came after the pending command is the relay's.
-  EXPECT_EQ(take(session.fromClient()), "RCPT TO:<b@example.com>\r\n");
+  EXPECT_EQ(take(talk.fromClient()), "RCPT TO:<b@example.com>\r\n");
 }
 
 TEST(SmtpStarttlsServerTest, RefusesBytesPipelinedBehindStarttls) {
-  Session session(StarttlsProtocol::smtp, true);
-  expectFailure(session.send("EHLO c\r\nSTARTTLS\r\nMAIL FROM:<evil@example.com>\r\n"),
+  Conversation talk(StarttlsProtocol::smtp, true);
+  expectFailure(talk.send("EHLO c\r\nSTARTTLS\r\nMAIL FROM:<evil@example.com>\r\n"),
                 "the client sent data after STARTTLS before the handshake (possible command "
                 "injection)");
-  EXPECT_EQ(session.replies(), "250-mx.example.net\r\n250 STARTTLS\r\n");  // no 220
-  EXPECT_FALSE(session.server().upgraded());
+  EXPECT_EQ(talk.replies(), "250-mx.example.net\r\n250 STARTTLS\r\n");  // no 220
+  EXPECT_FALSE(talk.server().upgraded());
 }
 
 TEST(SmtpStarttlsServerTest, FailsOnAnOverlongLine) {
-  Session session(StarttlsProtocol::smtp, true);
-  expectFailure(session.send("EHLO " + std::string(2000, 'a')),
+  Conversation talk(StarttlsProtocol::smtp, true);
+  expectFailure(talk.send("EHLO " + std::string(2000, 'a')),
                 "the client sent a command line longer than 1000 bytes before STARTTLS");
-  EXPECT_EQ(session.replies(), "500 5.5.2 Line too long\r\n");
+  EXPECT_EQ(talk.replies(), "500 5.5.2 Line too long\r\n");
 }
 
 TEST(SmtpStarttlsServerTest, FailsAfterTooManyCommands) {
-  Session session(StarttlsProtocol::smtp, true);
+  Conversation talk(StarttlsProtocol::smtp, true);
   std::string noops;
   for (int i = 0; i < 33; ++i) {
     noops += "NOOP\r\n";
   }
-  expectFailure(session.send(noops), "the client sent more than 32 commands before STARTTLS");
-  const std::string replies = session.replies();
+  expectFailure(talk.send(noops), "the client sent more than 32 commands before STARTTLS");
+  const std::string replies = talk.replies();
   EXPECT_TRUE(replies.ends_with("250 2.0.0 OK\r\n421 4.7.0 Too many commands before STARTTLS\r\n"));
 }
 
 TEST(SmtpStarttlsServerTest, FailsOnGarbage) {
-  Session session(StarttlsProtocol::smtp, false);
-  expectFailure(session.send("EHLO \x01\x02\r\n"),
+  Conversation talk(StarttlsProtocol::smtp, false);
+  expectFailure(talk.send("EHLO \x01\x02\r\n"),
                 "the client sent control characters in an SMTP command: \"EHLO \\x01\\x02\"");
-  EXPECT_EQ(session.replies(), "500 5.5.2 Syntax error\r\n");
+  EXPECT_EQ(talk.replies(), "500 5.5.2 Syntax error\r\n");
 }
 
 TEST(SmtpStarttlsServerTest, SpotsAClientThatExpectsImplicitTls) {
-  Session session(StarttlsProtocol::smtp, true);
-  expectFailure(session.send("\x16\x03\x01\x02\x00\x01\x00\x01\xfc\x03\x03"),
+  Conversation talk(StarttlsProtocol::smtp, true);
+  expectFailure(talk.send("\x16\x03\x01\x02\x00\x01\x00\x01\xfc\x03\x03"),
                 "the client started a TLS handshake without STARTTLS (it may expect implicit "
                 "TLS, which this listener does not offer)");
-  EXPECT_EQ(session.replies(), "");
+  EXPECT_EQ(talk.replies(), "");
 }
 
 TEST(SmtpStarttlsServerTest, AnswersTheSameAfterTheEnd) {
-  Session session(StarttlsProtocol::smtp, true);
-  ASSERT_TRUE(session.send("STARTTLS\r\n").isDone());
-  session.replies();
-  put(session.fromClient(), "\x16\x03\x01");
-  EXPECT_TRUE(session.server().advance(session.fromClient(), session.fromClient()).isDone());
-  EXPECT_EQ(session.fromClient().size(), 3U);
+  Conversation talk(StarttlsProtocol::smtp, true);
+  ASSERT_TRUE(talk.send("STARTTLS\r\n").isDone());
+  talk.replies();
+  put(talk.fromClient(), "\x16\x03\x01");
+  EXPECT_TRUE(talk.server().advance(talk.fromClient(), talk.fromClient()).isDone());
+  EXPECT_EQ(talk.fromClient().size(), 3U);
 }
 
 // IMAP
@@ -190,66 +189,66 @@ TEST(SmtpStarttlsServerTest, AnswersTheSameAfterTheEnd) {
 TEST(ImapStarttlsServerTest, UpgradesAsClientsAsk) {
   for (std::size_t slice : {kAll, std::size_t{1}, std::size_t{7}}) {
     SCOPED_TRACE(slice);
-    Session session(StarttlsProtocol::imap, true);
-    EXPECT_EQ(session.greeting(),
+    Conversation talk(StarttlsProtocol::imap, true);
+    EXPECT_EQ(talk.greeting(),
               "* OK [CAPABILITY IMAP4rev1 STARTTLS LOGINDISABLED] mx.example.net ready\r\n");
-    EXPECT_TRUE(session.send("A1 capability\r\nA2 NOOP\r\nA3 StartTLS\r\n", slice).isDone());
-    EXPECT_TRUE(session.server().upgraded());
-    EXPECT_EQ(session.replies(),
+    EXPECT_TRUE(talk.send("A1 capability\r\nA2 NOOP\r\nA3 StartTLS\r\n", slice).isDone());
+    EXPECT_TRUE(talk.server().upgraded());
+    EXPECT_EQ(talk.replies(),
               "* CAPABILITY IMAP4rev1 STARTTLS LOGINDISABLED\r\nA1 OK CAPABILITY completed\r\n"
               "A2 OK NOOP completed\r\nA3 OK Begin TLS negotiation now\r\n");
   }
 }
 
 TEST(ImapStarttlsServerTest, LogoutCloses) {
-  Session session(StarttlsProtocol::imap, true);
-  EXPECT_EQ(session.send("a LOGOUT\n").status, StepStatus::close);
-  EXPECT_EQ(session.replies(), "* BYE mx.example.net logging out\r\na OK LOGOUT completed\r\n");
+  Conversation talk(StarttlsProtocol::imap, true);
+  EXPECT_EQ(talk.send("a LOGOUT\n").status, StepStatus::close);
+  EXPECT_EQ(talk.replies(), "* BYE mx.example.net logging out\r\na OK LOGOUT completed\r\n");
 }
 
 TEST(ImapStarttlsServerTest, RefusesLoginBeforeStarttlsWhenRequired) {
-  Session session(StarttlsProtocol::imap, true);
-  EXPECT_EQ(session.send("x1 LOGIN user secret\r\n").status, StepStatus::need_input);
-  EXPECT_EQ(session.replies(), "x1 NO [PRIVACYREQUIRED] STARTTLS is required first\r\n");
-  EXPECT_EQ(session.send("\r\n* LOGIN\r\nx2\r\n").status, StepStatus::failed);
-  EXPECT_EQ(session.replies(),
+  Conversation talk(StarttlsProtocol::imap, true);
+  EXPECT_EQ(talk.send("x1 LOGIN user secret\r\n").status, StepStatus::need_input);
+  EXPECT_EQ(talk.replies(), "x1 NO [PRIVACYREQUIRED] STARTTLS is required first\r\n");
+  EXPECT_EQ(talk.send("\r\n* LOGIN\r\nx2\r\n").status, StepStatus::failed);
+  EXPECT_EQ(talk.replies(),
             "* BAD Expected a tag and a command\r\n* BAD Expected a tag and a command\r\n");
 }
 
 TEST(ImapStarttlsServerTest, CountsGarbageAsRefusals) {
-  Session session(StarttlsProtocol::imap, true);
-  expectFailure(session.send("hello\r\n\"q\" NOOP\r\na+ NOOP\r\n"),
+  Conversation talk(StarttlsProtocol::imap, true);
+  expectFailure(talk.send("hello\r\n\"q\" NOOP\r\na+ NOOP\r\n"),
                 "the client sent 3 IMAP commands that were refused before STARTTLS");
-  EXPECT_EQ(session.replies(),
+  EXPECT_EQ(talk.replies(),
             "hello BAD Missing command\r\n* BAD Expected a tag and a command\r\n* BAD Expected a "
             "tag and a command\r\n");
 }
 
 TEST(ImapStarttlsServerTest, LetsTheClientStayInPlaintextWhenNotRequired) {
-  Session session(StarttlsProtocol::imap, false);
-  EXPECT_EQ(session.greeting(), "* OK [CAPABILITY IMAP4rev1 STARTTLS] mx.example.net ready\r\n");
-  EXPECT_TRUE(session.send("a1 CAPABILITY\r\na2 LOGIN user {6}\r\n").isDone());
-  EXPECT_FALSE(session.server().upgraded());
-  EXPECT_EQ(session.server().replay(), "a2 LOGIN user {6}\r\n");
-  EXPECT_EQ(session.server().replayReplies(), 0U);
+  Conversation talk(StarttlsProtocol::imap, false);
+  EXPECT_EQ(talk.greeting(), "* OK [CAPABILITY IMAP4rev1 STARTTLS] mx.example.net ready\r\n");
+  EXPECT_TRUE(talk.send("a1 CAPABILITY\r\na2 LOGIN user {6}\r\n").isDone());
+  EXPECT_FALSE(talk.server().upgraded());
+  EXPECT_EQ(talk.server().replay(), "a2 LOGIN user {6}\r\n");
+  EXPECT_EQ(talk.server().replayReplies(), 0U);
 }
 
 TEST(ImapStarttlsServerTest, RefusesStarttlsWithArgumentsAndPipelinedBytes) {
-  Session session(StarttlsProtocol::imap, true);
-  EXPECT_EQ(session.send("a STARTTLS now\r\n").status, StepStatus::need_input);
-  EXPECT_EQ(session.replies(), "a BAD STARTTLS takes no arguments\r\n");
-  expectFailure(session.send("b STARTTLS\r\nc LOGIN user secret\r\n"),
+  Conversation talk(StarttlsProtocol::imap, true);
+  EXPECT_EQ(talk.send("a STARTTLS now\r\n").status, StepStatus::need_input);
+  EXPECT_EQ(talk.replies(), "a BAD STARTTLS takes no arguments\r\n");
+  expectFailure(talk.send("b STARTTLS\r\nc LOGIN user secret\r\n"),
                 "the client sent data after STARTTLS before the handshake (possible command "
                 "injection)");
-  EXPECT_EQ(session.replies(), "");
+  EXPECT_EQ(talk.replies(), "");
 }
 
 TEST(ImapStarttlsServerTest, BoundsLinesAndCommands) {
-  Session session(StarttlsProtocol::imap, true);
-  expectFailure(session.send("a LOGIN " + std::string(9000, 'a')),
+  Conversation talk(StarttlsProtocol::imap, true);
+  expectFailure(talk.send("a LOGIN " + std::string(9000, 'a')),
                 "the client sent a command line longer than 8192 bytes before STARTTLS");
-  EXPECT_EQ(session.replies(), "* BYE Line too long\r\n");
-  Session chatty(StarttlsProtocol::imap, true);
+  EXPECT_EQ(talk.replies(), "* BYE Line too long\r\n");
+  Conversation chatty(StarttlsProtocol::imap, true);
   std::string noops;
   for (int i = 0; i < 33; ++i) {
     noops += "a NOOP\r\n";
@@ -262,49 +261,49 @@ TEST(ImapStarttlsServerTest, BoundsLinesAndCommands) {
 
 TEST(Pop3StlsServerTest, UpgradesAsClientsAsk) {
   for (std::size_t slice : {kAll, std::size_t{1}}) {
-    Session session(StarttlsProtocol::pop3, true);
-    EXPECT_EQ(session.greeting(), "+OK mx.example.net ready\r\n");
-    EXPECT_TRUE(session.send("CAPA\r\nstls\r\n", slice).isDone());
-    EXPECT_TRUE(session.server().upgraded());
-    EXPECT_EQ(session.replies(),
+    Conversation talk(StarttlsProtocol::pop3, true);
+    EXPECT_EQ(talk.greeting(), "+OK mx.example.net ready\r\n");
+    EXPECT_TRUE(talk.send("CAPA\r\nstls\r\n", slice).isDone());
+    EXPECT_TRUE(talk.server().upgraded());
+    EXPECT_EQ(talk.replies(),
               "+OK Capability list follows\r\nSTLS\r\n.\r\n+OK Begin TLS negotiation\r\n");
   }
 }
 
 TEST(Pop3StlsServerTest, QuitCloses) {
-  Session session(StarttlsProtocol::pop3, true);
-  EXPECT_EQ(session.send("QUIT\r\n").status, StepStatus::close);
-  EXPECT_EQ(session.replies(), "+OK Bye\r\n");
+  Conversation talk(StarttlsProtocol::pop3, true);
+  EXPECT_EQ(talk.send("QUIT\r\n").status, StepStatus::close);
+  EXPECT_EQ(talk.replies(), "+OK Bye\r\n");
 }
 
 TEST(Pop3StlsServerTest, RefusesUserBeforeStlsWhenRequired) {
-  Session session(StarttlsProtocol::pop3, true);
-  expectFailure(session.send("USER alice\r\nPASS secret\r\nAPOP alice 0123\r\n"),
+  Conversation talk(StarttlsProtocol::pop3, true);
+  expectFailure(talk.send("USER alice\r\nPASS secret\r\nAPOP alice 0123\r\n"),
                 "the client sent 3 POP3 commands that need TLS without asking for STLS");
-  EXPECT_EQ(session.replies(),
+  EXPECT_EQ(talk.replies(),
             "-ERR Command not permitted until STLS\r\n-ERR Command not permitted until "
             "STLS\r\n-ERR Command not permitted until STLS\r\n");
 }
 
 TEST(Pop3StlsServerTest, LetsTheClientStayInPlaintextWhenNotRequired) {
-  Session session(StarttlsProtocol::pop3, false);
-  EXPECT_TRUE(session.send("CAPA\r\nUSER alice\r\nPASS secret\r\n").isDone());
-  EXPECT_EQ(session.server().replay(), "USER alice\r\n");
-  EXPECT_EQ(take(session.fromClient()), "PASS secret\r\n");
+  Conversation talk(StarttlsProtocol::pop3, false);
+  EXPECT_TRUE(talk.send("CAPA\r\nUSER alice\r\nPASS secret\r\n").isDone());
+  EXPECT_EQ(talk.server().replay(), "USER alice\r\n");
+  EXPECT_EQ(take(talk.fromClient()), "PASS secret\r\n");
 }
 
 TEST(Pop3StlsServerTest, RefusesStlsWithArgumentsPipelinedBytesAndGarbage) {
-  Session session(StarttlsProtocol::pop3, true);
-  EXPECT_EQ(session.send("STLS please\r\n").status, StepStatus::need_input);
-  EXPECT_EQ(session.replies(), "-ERR STLS takes no arguments\r\n");
-  expectFailure(session.send("STLS\r\nUSER alice\r\n"),
+  Conversation talk(StarttlsProtocol::pop3, true);
+  EXPECT_EQ(talk.send("STLS please\r\n").status, StepStatus::need_input);
+  EXPECT_EQ(talk.replies(), "-ERR STLS takes no arguments\r\n");
+  expectFailure(talk.send("STLS\r\nUSER alice\r\n"),
                 "the client sent data after STLS before the handshake (possible command "
                 "injection)");
-  Session garbage(StarttlsProtocol::pop3, true);
+  Conversation garbage(StarttlsProtocol::pop3, true);
   expectFailure(garbage.send("US\x00R\r\n"s),
                 "the client sent control characters in a POP3 command: \"US\\x00R\"");
   EXPECT_EQ(garbage.replies(), "-ERR Control characters in a command\r\n");
-  Session overlong(StarttlsProtocol::pop3, true);
+  Conversation overlong(StarttlsProtocol::pop3, true);
   expectFailure(overlong.send(std::string(1001, 'U')),
                 "the client sent a command line longer than 1000 bytes before STLS");
   EXPECT_EQ(overlong.replies(), "-ERR Line too long\r\n");
