@@ -33,6 +33,13 @@ void addTls(std::vector<std::string>& out, const TlsConfig& tls) {
   }
 }
 
+void addConnect(std::vector<std::string>& out, const ConnectConfig& connect) {
+  if (connect.tls) {
+    addTls(out, *connect.tls);
+  }
+  addPath(out, connect.via.auth_file);
+}
+
 }  // namespace
 
 std::vector<std::string> filesNamedBy(const Config& config) {
@@ -42,10 +49,12 @@ std::vector<std::string> filesNamedBy(const Config& config) {
   }
   addPath(out, config.global.admin.token_file);
   for (const ListenerConfig& listener : config.listeners) {
-    for (const auto* tls : {&listener.accept.tls, &listener.connect.tls}) {
-      if (*tls) {
-        addTls(out, **tls);
-      }
+    if (listener.accept.tls) {
+      addTls(out, *listener.accept.tls);
+    }
+    addConnect(out, listener.connect);
+    for (const RouteConfig& route : listener.routes) {
+      addConnect(out, route.connect);
     }
   }
   std::sort(out.begin(), out.end());

@@ -1,5 +1,6 @@
 #include "proxy/connect_phase.h"
 
+#include "config/address_parser.h"
 #include "proxy/endpoint.h"
 #include "proxy/listener.h"
 #include "proxy/name_lookup.h"
@@ -18,12 +19,14 @@ const BackendTarget& ConnectPhase::target(PhaseContext& context) const {
   return context.facts().backends->targets.at(current_);
 }
 
+const BackendTarget& ConnectPhase::dialled(PhaseContext& context) const {
+  const BackendSet& backends = *context.facts().backends;
+  return backends.config.via.kind == ViaConfig::Kind::none ? target(context) : backends.via;
+}
+
 void ConnectPhase::start(PhaseContext& context) {
   context_ = &context;
-  const BackendSet& backends = *context.facts().backends;
-  for (std::size_t i = 0; i < backends.targets.size(); ++i) {
-    order_.push_back(i);
-  }
+  order_ = context.facts().backends->pool->order(uv_now(context.worker().loop()));
   deferred_ = tryNext(context);
 }
 
@@ -34,8 +37,54 @@ PhaseStatus ConnectPhase::advance(PhaseContext& context) {
   if (!connecting_ || !context.backend().connected()) {
     return PhaseStatus::wait();
   }
+  if (context.facts().backends->config.via.kind != ViaConfig::Kind::none) {
+    PhaseStatus status = tunnel(context);
+    if (status.kind != PhaseStatus::Kind::go_on) {
+      return status;
+    }
+  }
+  context.facts().backends->pool->markOk(current_);
   context.facts().target = static_cast<int>(current_);
   return PhaseStatus::goOn();
+}
+
+PhaseStatus ConnectPhase::tunnel(PhaseContext& context) {
+  const BackendSet& backends = *context.facts().backends;
+  Endpoint& backend = context.backend();
+  if (!http_connect_ && !socks5_) {
+    const Address& address = target(context).address;
+    if (backends.config.via.kind == ViaConfig::Kind::http_connect) {
+      http_connect_ = std::make_unique<HttpConnectClient>(formatAddress(address),
+                                                          backends.via_credentials);
+      http_connect_->begin(backend.tx);
+    } else {
+      const std::string& credentials = backends.via_credentials;
+      const std::size_t colon = credentials.find(':');
+      socks5_ = std::make_unique<Socks5Client>(
+          address.host, address.port, credentials.substr(0, colon),
+          colon == std::string::npos ? std::string() : credentials.substr(colon + 1));
+      socks5_->begin(backend.tx);
+    }
+  }
+  StepResult result =
+      http_connect_ ? http_connect_->advance(backend.rx) : socks5_->advance(backend.rx, backend.tx);
+  if (!backend.flush()) {
+    return PhaseStatus::wait();
+  }
+  switch (result.status) {
+    case StepStatus::need_input:
+      if (backend.inputEnded()) {
+        return attemptFailed(context, "the proxy " + backends.via.text +
+                                          " closed the connection before the tunnel was open");
+      }
+      return PhaseStatus::wait();
+    case StepStatus::done:
+      return PhaseStatus::goOn();
+    case StepStatus::close:
+    case StepStatus::failed:
+      break;
+  }
+  return attemptFailed(context, "via " + backends.via.text + ": " + result.reason);
 }
 
 PhaseStatus ConnectPhase::tryNext(PhaseContext& context) {
@@ -43,7 +92,8 @@ PhaseStatus ConnectPhase::tryNext(PhaseContext& context) {
   if (next_address_ < addresses_.size()) {
     return connectTo(context, addresses_[next_address_++]);
   }
-  if (next_target_ >= order_.size()) {
+  const std::optional<std::size_t> next = order_.next();
+  if (!next) {
     if (failures_.size() == 1) {
       return PhaseStatus::fail("backend connect failed: " + failures_.front());
     }
@@ -53,12 +103,12 @@ PhaseStatus ConnectPhase::tryNext(PhaseContext& context) {
     }
     return PhaseStatus::fail(reason);
   }
-  current_ = order_[next_target_++];
+  current_ = *next;
   addresses_.clear();
   next_address_ = 0;
   context.armTimer(context.worker().global().timeouts.connect.count());
-  const BackendTarget& backend = target(context);
-  context.facts().backend = backend.text;
+  context.facts().backend = target(context).text;
+  const BackendTarget& backend = dialled(context);
   if (backend.numeric) {
     return connectTo(context, *backend.numeric);
   }
@@ -77,7 +127,7 @@ void ConnectPhase::onLookup(void* owner, int status, std::vector<SocketAddress> 
   PhaseContext& context = *self->context_;
   if (status != 0) {
     self->deferred_ =
-        self->attemptFailed(context, "cannot look up " + self->target(context).address.host + ": " +
+        self->attemptFailed(context, "cannot look up " + self->dialled(context).address.host + ": " +
                                          uvErrorText(status));
   } else {
     self->addresses_ = std::move(addresses);
@@ -109,7 +159,10 @@ PhaseStatus ConnectPhase::attemptFailed(PhaseContext& context, const std::string
     lookup_->cancel();
     lookup_ = nullptr;
   }
+  http_connect_.reset();
+  socks5_.reset();
   const BackendSet& backends = *context.facts().backends;
+  backends.pool->markFailed(current_, uv_now(context.worker().loop()));
   failures_.push_back(backends.targets.size() > 1 ? target(context).text + ": " + why : why);
   context.backend().reset();
   return tryNext(context);

@@ -170,6 +170,26 @@ std::string Endpoint::peerText() const {
   return peerAddress(&socket_->handle.tcp);
 }
 
+void Endpoint::addresses(sockaddr_storage& peer, sockaddr_storage& local) const {
+  peer = {};
+  local = {};
+  if (socket_ == nullptr) {
+    return;
+  }
+  uv_os_fd_t fd = -1;
+  if (uv_fileno(&socket_->handle.handle, &fd) != 0) {
+    return;
+  }
+  socklen_t length = sizeof(peer);
+  if (::getpeername(fd, reinterpret_cast<sockaddr*>(&peer), &length) != 0) {
+    peer = {};
+  }
+  length = sizeof(local);
+  if (::getsockname(fd, reinterpret_cast<sockaddr*>(&local), &length) != 0) {
+    local = {};
+  }
+}
+
 bool Endpoint::flush() {
   if (!connected_ || writing() || socket_ == nullptr) {
     return true;

@@ -81,6 +81,9 @@ class Endpoint final : public RelayPort {
   bool writing() const { return in_flight_ > 0; }
   // The remote address, "-" when unknown.
   std::string peerText() const;
+  // The socket's remote and local addresses; ss_family is AF_UNSPEC for
+  // one that is unknown.
+  void addresses(sockaddr_storage& peer, sockaddr_storage& local) const;
   // Reads land in rx in multiples of this size when it is above one chunk
   // (whole TLS records' worth when the other side encrypts).
   void setReadGranularity(std::size_t bytes) { read_granularity_ = bytes; }

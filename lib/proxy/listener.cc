@@ -39,6 +39,8 @@ std::unique_ptr<const BackendSet> makeBackends(const ConnectConfig& config) {
   for (const Address& address : config.addresses) {
     set->targets.push_back(makeTarget(address, config.tls));
   }
+  set->pool =
+      std::make_unique<BackendPool>(set->targets.size(), config.balance, config.fail_timeout);
   if (config.via.kind != ViaConfig::Kind::none) {
     set->via = makeTarget(config.via.proxy, std::nullopt);
     if (!config.via.auth_file.value.empty()) {

@@ -12,6 +12,7 @@
 
 #include "config/config.h"
 #include "proxy/socket_address.h"
+#include "routing/backend_pool.h"
 #include "tls/tls_context.h"
 
 namespace tlsgate {
@@ -30,6 +31,8 @@ struct BackendSet {
   std::vector<BackendTarget> targets;  // at least one
   BackendTarget via;                   // the upstream proxy, when config.via is set
   std::string via_credentials;         // "user:password" from auth_file; empty: none
+  // Balance and passive health, shared by every worker.
+  std::unique_ptr<const BackendPool> pool;
 
   bool usesTls() const { return config.tls.has_value(); }
 };

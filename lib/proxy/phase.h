@@ -11,6 +11,9 @@
 // connection log line.
 #pragma once
 
+#include <sys/socket.h>
+
+#include <cstddef>
 #include <cstdint>
 #include <string>
 #include <utility>
@@ -61,12 +64,19 @@ struct PhaseStatus {
 // What phases learn about a connection and pass on to later ones.
 struct ConnectionFacts {
   std::string client;  // the client's address (the original one, with PROXY)
-  std::string local;   // the address the client connected to
+  sockaddr_storage client_address{};  // the same, for a PROXY header sent on
+  sockaddr_storage local_address{};   // the address the client connected to (PROXY's destination)
   std::string sni;     // asked for by the client (TLS accept or ClientHello preread)
   std::string alpn;    // negotiated on the accept side (or the client's first offer)
   const BackendSet* backends = nullptr;  // the chosen connect side
   int target = -1;                       // index into backends->targets, once connected
   std::string backend;                   // the backend's address, for logs
+  // accept.starttls with require: false, and the client stayed in
+  // plaintext: no TLS accept; the backend first gets `replay`, and
+  // `replay_replies` of its replies are dropped.
+  bool stayed_plaintext = false;
+  std::string replay;
+  std::size_t replay_replies = 0;
 };
 
 // The connection as its phases see it.

@@ -6,6 +6,7 @@
 //   asked).
 #pragma once
 
+#include "config/config.h"
 #include "protocol/proxy_header_parser.h"
 #include "proxy/phase.h"
 
@@ -18,7 +19,8 @@ class ProxyHeaderInPhase final : public Phase {
   PhaseStatus advance(PhaseContext& context) override;
 
  private:
-  ProxyHeaderParser parser_;
+  // Room for a client certificate TLV from a balancer that sends one.
+  ProxyHeaderParser parser_{kProxyV2MaxBytes};
 };
 
 class ProxyHeaderOutPhase final : public Phase {

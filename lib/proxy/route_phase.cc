@@ -1,12 +1,52 @@
 #include "proxy/route_phase.h"
 
+#include <spdlog/spdlog.h>
+
+#include <vector>
+
+#include "proxy/endpoint.h"
 #include "proxy/listener.h"
+#include "routing/route_matcher.h"
 
 namespace tlsgate {
 
 PhaseStatus RoutePhase::advance(PhaseContext& context) {
   const Listener& listener = context.listener();
-  context.facts().backends = listener.connect.get();
+  ConnectionFacts& facts = context.facts();
+  if (listener.routes.empty()) {
+    facts.backends = listener.connect.get();
+    return PhaseStatus::goOn();
+  }
+  std::vector<std::string> alpn;
+  if (preread_) {
+    Endpoint& client = context.client();
+    StepResult result = reader_.peek(client.rx);
+    switch (result.status) {
+      case StepStatus::need_input:
+        if (client.inputEnded()) {
+          return PhaseStatus::fail("the client closed before its ClientHello arrived");
+        }
+        return PhaseStatus::wait();
+      case StepStatus::done:
+        break;
+      case StepStatus::close:
+      case StepStatus::failed:
+        return PhaseStatus::fail("cannot route: " + result.reason);
+    }
+    facts.sni = reader_.info().sni;
+    alpn = reader_.info().alpn;
+  } else if (!facts.alpn.empty()) {
+    alpn.push_back(facts.alpn);
+  }
+  const std::optional<std::size_t> route = matchRoute(listener.config.routes, facts.sni, alpn);
+  if (route) {
+    facts.backends = listener.routes.at(*route).get();
+    spdlog::debug("{} sni={} alpn={}: route {} (line {})", context.label(), facts.sni,
+                  alpn.empty() ? "-" : alpn.front(), *route,
+                  listener.config.routes.at(*route).mark.line);
+  } else {
+    facts.backends = listener.connect.get();
+  }
   return PhaseStatus::goOn();
 }
 

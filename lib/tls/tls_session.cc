@@ -16,6 +16,20 @@
 namespace tlsgate {
 namespace {
 
+std::string derOf(X509* cert) {
+  if (cert == nullptr) {
+    return {};
+  }
+  const int length = i2d_X509(cert, nullptr);
+  if (length <= 0) {
+    return {};
+  }
+  std::string der(static_cast<std::size_t>(length), '\0');
+  auto* out = reinterpret_cast<unsigned char*>(der.data());
+  i2d_X509(cert, &out);
+  return der;
+}
+
 TlsSession* sessionOf(BIO* bio) {
   return static_cast<TlsSession*>(BIO_get_data(bio));
 }
@@ -385,6 +399,8 @@ void TlsSession::handOverToRecordLayer() {
   resumed_ = resumed();
   if (X509* peer = SSL_get0_peer_certificate(ssl_)) {
     peer_ = std::make_unique<PeerIdentity>(identityOf(peer));
+    // Kept for a PROXY v2 header that carries the client certificate.
+    peer_der_ = derOf(peer);
   }
   // OpenSSL drops a session from its cache when its SSL is freed before a
   // shutdown; this one stays resumable.
@@ -453,6 +469,13 @@ std::string TlsSession::peerSubject() const {
   }
   X509* peer = SSL_get0_peer_certificate(ssl_);
   return peer != nullptr ? subjectOneLine(peer) : std::string();
+}
+
+std::string TlsSession::peerCertificateDer() const {
+  if (records_) {
+    return peer_der_;
+  }
+  return derOf(SSL_get0_peer_certificate(ssl_));
 }
 
 PeerIdentity TlsSession::peerIdentity() const {

@@ -92,6 +92,8 @@ class TlsSession {
   std::string peerSubject() const;  // empty without a peer certificate
   // The peer certificate's subject, names and SHA-256; empty without one.
   PeerIdentity peerIdentity() const;
+  // The peer's certificate in DER; empty without one.
+  std::string peerCertificateDer() const;
 
   // Used by the callbacks in tls_session.cc and tls_context.cc.
   void recordVerifyFailure(int depth, int error, std::string subject);
@@ -137,6 +139,7 @@ class TlsSession {
   std::string alpn_;
   std::string servername_;
   std::unique_ptr<PeerIdentity> peer_;
+  std::string peer_der_;
   bool resumed_ = false;
 };
 
