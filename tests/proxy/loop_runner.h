@@ -132,7 +132,11 @@ inline Fd refusingPort(uint16_t* port) {
   sockaddr_in address{};
   address.sin_family = AF_INET;
   address.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
-  ::bind(fd.get(), reinterpret_cast<sockaddr*>(&address), sizeof(address));
+  if (::bind(fd.get(), reinterpret_cast<sockaddr*>(&address), sizeof(address)) != 0) {
+    fd.reset();
+    *port = 0;
+    return fd;
+  }
   *port = localPort(fd.get());
   return fd;
 }

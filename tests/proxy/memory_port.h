@@ -168,7 +168,7 @@ class MemoryPeer {
   std::unique_ptr<TlsSession> tls;
   ByteQueue tls_in;
   ByteQueue tls_out;
-  std::size_t deliver_step = 16 * 1024;
+  std::size_t deliver_step = std::size_t{16} * 1024;
   // A varying piece size, so records and chunks are cut at many places.
   std::mt19937* random_steps = nullptr;
 

@@ -93,7 +93,8 @@ struct Modes {
   const char* name;
 };
 
-void PrintTo(const Modes& modes, std::ostream* out) {
+// gtest looks this name up to print a parameter.
+void PrintTo(const Modes& modes, std::ostream* out) {  // NOLINT(readability-identifier-naming)
   *out << modes.name;
 }
 
@@ -222,7 +223,7 @@ TEST_F(RelayTest, HighWatermarkStopsReadingWhileTheSinkCannotWrite) {
 
 TEST_F(RelayTest, ClientFinBecomesCloseNotifyThenFinOnATlsBackend) {
   connectTls();
-  const std::string up = randomPayload(100 * 1024, 6);
+  const std::string up = randomPayload(std::size_t{100} * 1024, 6);
   client_peer.send(up);
   client_peer.sendFin();
 
@@ -237,7 +238,7 @@ TEST_F(RelayTest, ClientFinBecomesCloseNotifyThenFinOnATlsBackend) {
   EXPECT_TRUE(sameBytes(backend_peer.received, up));
 
   // The backend's direction still flows after the half-close.
-  const std::string down = randomPayload(200 * 1024, 7);
+  const std::string down = randomPayload(std::size_t{200} * 1024, 7);
   backend_peer.send(down);
   result = runUntil([&] { return client_peer.received.size() >= down.size(); });
   ASSERT_EQ(result.status, RelayStatus::flowing) << result.reason;
@@ -253,6 +254,27 @@ TEST_F(RelayTest, ClientFinBecomesCloseNotifyThenFinOnATlsBackend) {
   EXPECT_EQ(relay.bytesDown(), down.size());
 }
 
+// A FIN that arrives while the backend is slow waits behind everything
+// buffered before it: close_notify and the FIN leave last.
+TEST_F(RelayTest, HalfCloseWaitsForWhatIsStillBuffered) {
+  connectTls();
+  backend.write_step = 0;
+  const std::string up = randomPayload(std::size_t{1024} * 1024, 12);
+  client_peer.send(up);
+  client_peer.sendFin();
+  runUntil([&] { return !client.reading_calls.empty() && !client.isReading(); });
+  EXPECT_FALSE(relay.clientEnded());
+
+  backend.write_step = 1500;
+  RelayResult result = runUntil([&] { return backend_peer.saw_fin; });
+
+  ASSERT_EQ(result.status, RelayStatus::flowing) << result.reason;
+  EXPECT_TRUE(backend_peer.saw_close_notify);
+  EXPECT_FALSE(backend_peer.fin_before_close_notify);
+  EXPECT_EQ(backend_peer.received_before_close_notify, up.size());
+  EXPECT_TRUE(sameBytes(backend_peer.received, up));
+}
+
 TEST_F(RelayTest, ClientFinBecomesFinOnAPlaintextBackend) {
   const std::string up = "request, then FIN";
   client_peer.send(up);
@@ -266,7 +288,7 @@ TEST_F(RelayTest, ClientFinBecomesFinOnAPlaintextBackend) {
   EXPECT_TRUE(relay.halfClosed());
   EXPECT_FALSE(client.outputEnding());
 
-  const std::string down = randomPayload(300 * 1024, 8);
+  const std::string down = randomPayload(std::size_t{300} * 1024, 8);
   backend_peer.send(down);
   result = runUntil([&] { return client_peer.received.size() >= down.size(); });
   ASSERT_EQ(result.status, RelayStatus::flowing) << result.reason;
@@ -276,7 +298,7 @@ TEST_F(RelayTest, ClientFinBecomesFinOnAPlaintextBackend) {
 
 TEST_F(RelayTest, CloseNotifyFromATlsClientBecomesFinOnAPlaintextBackend) {
   acceptTls();
-  const std::string up = randomPayload(50 * 1024, 9);
+  const std::string up = randomPayload(std::size_t{50} * 1024, 9);
   client_peer.send(up);
   client_peer.sendCloseNotify();  // and no TCP FIN yet
 
@@ -287,7 +309,7 @@ TEST_F(RelayTest, CloseNotifyFromATlsClientBecomesFinOnAPlaintextBackend) {
   EXPECT_FALSE(client.inputEnded());
   EXPECT_TRUE(relay.clientEnded());
 
-  const std::string down = randomPayload(80 * 1024, 10);
+  const std::string down = randomPayload(std::size_t{80} * 1024, 10);
   backend_peer.send(down);
   backend_peer.sendFin();
   result = runUntil([&] { return false; });
