@@ -54,8 +54,8 @@ PhaseStatus ConnectPhase::tunnel(PhaseContext& context) {
   if (!http_connect_ && !socks5_) {
     const Address& address = target(context).address;
     if (backends.config.via.kind == ViaConfig::Kind::http_connect) {
-      http_connect_ = std::make_unique<HttpConnectClient>(formatAddress(address),
-                                                          backends.via_credentials);
+      http_connect_ =
+          std::make_unique<HttpConnectClient>(formatAddress(address), backends.via_credentials);
       http_connect_->begin(backend.tx);
     } else {
       const std::string& credentials = backends.via_credentials;
@@ -127,8 +127,8 @@ void ConnectPhase::onLookup(void* owner, int status, std::vector<SocketAddress> 
   PhaseContext& context = *self->context_;
   if (status != 0) {
     self->deferred_ =
-        self->attemptFailed(context, "cannot look up " + self->dialled(context).address.host + ": " +
-                                         uvErrorText(status));
+        self->attemptFailed(context, "cannot look up " + self->dialled(context).address.host +
+                                         ": " + uvErrorText(status));
   } else {
     self->addresses_ = std::move(addresses);
     self->next_address_ = 0;
@@ -140,6 +140,7 @@ void ConnectPhase::onLookup(void* owner, int status, std::vector<SocketAddress> 
 PhaseStatus ConnectPhase::connectTo(PhaseContext& context, const SocketAddress& address) {
   Endpoint& backend = context.backend();
   backend.reset();
+  attempt_ = address.str();
   int rc = backend.connect(context.worker().loop(), address);
   if (rc != 0) {
     context.metrics().backend_connect_failures.add();
@@ -163,7 +164,15 @@ PhaseStatus ConnectPhase::attemptFailed(PhaseContext& context, const std::string
   socks5_.reset();
   const BackendSet& backends = *context.facts().backends;
   backends.pool->markFailed(current_, uv_now(context.worker().loop()));
-  failures_.push_back(backends.targets.size() > 1 ? target(context).text + ": " + why : why);
+  // Name what failed when there was more than one thing to try.
+  std::string what;
+  if (backends.targets.size() > 1) {
+    what = target(context).text;
+  }
+  if (addresses_.size() > 1) {
+    what += (what.empty() ? "" : " ") + std::string("(") + attempt_ + ")";
+  }
+  failures_.push_back(what.empty() ? why : what + ": " + why);
   context.backend().reset();
   return tryNext(context);
 }

@@ -52,10 +52,11 @@ class ConnectPhase final : public Phase {
   static void onLookup(void* owner, int status, std::vector<SocketAddress> addresses);
 
   PhaseContext* context_ = nullptr;
-  BackendPool::Order order_;  // the targets, in the order to try them
-  std::size_t current_ = 0;   // the target being tried
+  BackendPool::Order order_;              // the targets, in the order to try them
+  std::size_t current_ = 0;               // the target being tried
   std::vector<SocketAddress> addresses_;  // what the current target's name resolved to
   std::size_t next_address_ = 0;
+  std::string attempt_;  // the address being connected to
   NameLookup* lookup_ = nullptr;
   bool connecting_ = false;
   std::unique_ptr<HttpConnectClient> http_connect_;

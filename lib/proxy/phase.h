@@ -63,11 +63,11 @@ struct PhaseStatus {
 
 // What phases learn about a connection and pass on to later ones.
 struct ConnectionFacts {
-  std::string client;  // the client's address (the original one, with PROXY)
+  std::string client;                 // the client's address (the original one, with PROXY)
   sockaddr_storage client_address{};  // the same, for a PROXY header sent on
   sockaddr_storage local_address{};   // the address the client connected to (PROXY's destination)
-  std::string sni;     // asked for by the client (TLS accept or ClientHello preread)
-  std::string alpn;    // negotiated on the accept side (or the client's first offer)
+  std::string sni;                    // asked for by the client (TLS accept or ClientHello preread)
+  std::string alpn;                   // negotiated on the accept side (or the client's first offer)
   const BackendSet* backends = nullptr;  // the chosen connect side
   int target = -1;                       // index into backends->targets, once connected
   std::string backend;                   // the backend's address, for logs

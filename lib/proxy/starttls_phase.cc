@@ -18,8 +18,8 @@ std::string localHostName() {
 }
 
 void StarttlsAcceptPhase::start(PhaseContext& context) {
-  server_ = StarttlsServer::create(
-      config_, config_.hostname.empty() ? localHostName() : config_.hostname);
+  server_ = StarttlsServer::create(config_,
+                                   config_.hostname.empty() ? localHostName() : config_.hostname);
   server_->begin(context.client().tx);
   context.client().flush();
 }

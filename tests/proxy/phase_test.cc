@@ -274,7 +274,10 @@ TEST_F(TlsHandshakePhaseTest, PlaintextClientFailsWithAReason) {
 
 class ConnectPhaseTest : public ::testing::Test {
  protected:
+  // Failover order, so the test knows which backend is tried first.
   std::optional<PhaseStatus> connect() {
+    harness.backends.pool = std::make_unique<BackendPool>(
+        harness.backends.targets.size(), Balance::failover, std::chrono::seconds(10));
     harness.facts().backends = &harness.backends;
     harness.start(std::make_unique<ConnectPhase>());
     return harness.runPhase();
