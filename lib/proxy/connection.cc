@@ -83,7 +83,6 @@ void Connection::start(int fd) {
     return;
   }
   facts_.client = client_.peerText();
-  client_.addresses(facts_.client_address, facts_.local_address);
   const uint64_t limit = worker_.global().limits.max_connections;
   if (limit > 0 && worker_.activeConnections() > limit) {
     drop("over limits.max_connections (" + std::to_string(limit) + ")");

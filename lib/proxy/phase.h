@@ -15,6 +15,7 @@
 
 #include <cstddef>
 #include <cstdint>
+#include <memory>
 #include <string>
 #include <utility>
 
@@ -61,13 +62,20 @@ struct PhaseStatus {
   static PhaseStatus drop(std::string why) { return {Kind::drop, std::move(why)}; }
 };
 
+struct ProxiedAddresses {
+  sockaddr_storage source{};       // the original client
+  sockaddr_storage destination{};  // the address it connected to
+};
+
 // What phases learn about a connection and pass on to later ones.
 struct ConnectionFacts {
-  std::string client;                 // the client's address (the original one, with PROXY)
-  sockaddr_storage client_address{};  // the same, for a PROXY header sent on
-  sockaddr_storage local_address{};   // the address the client connected to (PROXY's destination)
-  std::string sni;                    // asked for by the client (TLS accept or ClientHello preread)
-  std::string alpn;                   // negotiated on the accept side (or the client's first offer)
+  std::string client;  // the client's address (the original one, with PROXY)
+  // The addresses a load balancer's PROXY header gave, for a header sent
+  // on; null: those of the client's socket. Kept apart so connections
+  // without PROXY carry none of it.
+  std::unique_ptr<ProxiedAddresses> proxied;
+  std::string sni;   // asked for by the client (TLS accept or ClientHello preread)
+  std::string alpn;  // negotiated on the accept side (or the client's first offer)
   const BackendSet* backends = nullptr;  // the chosen connect side
   int target = -1;                       // index into backends->targets, once connected
   std::string backend;                   // the backend's address, for logs

@@ -31,8 +31,9 @@ PhaseStatus ProxyHeaderInPhase::advance(PhaseContext& context) {
     spdlog::debug("{} PROXY v{} header from {}: the client is {}", context.label(),
                   parser_.version(), facts.client, formatProxyAddress(header.source));
     facts.client = formatProxyAddress(header.source);
-    facts.client_address = header.source;
-    facts.local_address = header.destination;
+    facts.proxied = std::make_unique<ProxiedAddresses>();
+    facts.proxied->source = header.source;
+    facts.proxied->destination = header.destination;
   }
   return PhaseStatus::goOn();
 }
@@ -40,8 +41,12 @@ PhaseStatus ProxyHeaderInPhase::advance(PhaseContext& context) {
 PhaseStatus ProxyHeaderOutPhase::advance(PhaseContext& context) {
   const ConnectionFacts& facts = context.facts();
   ProxyHeader header;
-  header.source = facts.client_address;
-  header.destination = facts.local_address;
+  if (facts.proxied) {
+    header.source = facts.proxied->source;
+    header.destination = facts.proxied->destination;
+  } else {
+    context.client().addresses(header.source, header.destination);
+  }
   if (config_.version == ProxyProtocolVersion::v1) {
     writeProxyHeaderV1(header, context.backend().tx);
     return PhaseStatus::goOn();
