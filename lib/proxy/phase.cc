@@ -3,6 +3,7 @@
 #include <array>
 #include <string>
 
+#include "proxy/endpoint.h"
 #include "proxy/uv_error.h"
 #include "proxy/worker.h"
 
@@ -30,6 +31,21 @@ PhaseStatus Phase::onTimeout(PhaseContext& context) {
       break;
   }
   return PhaseStatus::fail(std::string(phaseName(id())) + " timed out");
+}
+
+std::optional<PhaseStatus> unlessDone(const StepResult& step, const Endpoint& peer,
+                                      const char* ended) {
+  switch (step.status) {
+    case StepStatus::need_input:
+      return peer.inputEnded() ? PhaseStatus::fail(ended) : PhaseStatus::wait();
+    case StepStatus::done:
+      return std::nullopt;
+    case StepStatus::close:
+      return PhaseStatus::close(step.reason);
+    case StepStatus::failed:
+      break;
+  }
+  return PhaseStatus::fail(step.reason);
 }
 
 PhaseStatus Phase::onConnectFailed(PhaseContext& /*context*/, int status) {

@@ -16,10 +16,12 @@
 #include <cstddef>
 #include <cstdint>
 #include <memory>
+#include <optional>
 #include <string>
 #include <utility>
 
 #include "metrics/listener_metrics.h"
+#include "protocol/step_result.h"
 
 struct uv_loop_s;
 
@@ -126,5 +128,12 @@ class Phase {
     (void)reason;
   }
 };
+
+// How a step of a sans-IO dialogue answers for the phase that drives it,
+// unless the dialogue is done (nullopt: the caller goes on). need_input
+// waits, or fails with `ended` once `peer` has sent its FIN; close and
+// failed carry the step's reason.
+std::optional<PhaseStatus> unlessDone(const StepResult& step, const Endpoint& peer,
+                                      const char* ended);
 
 }  // namespace tlsgate

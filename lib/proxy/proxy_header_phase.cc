@@ -10,19 +10,8 @@ namespace tlsgate {
 PhaseStatus ProxyHeaderInPhase::advance(PhaseContext& context) {
   Endpoint& client = context.client();
   StepResult result = parser_.parse(client.rx);
-  switch (result.status) {
-    case StepStatus::need_input:
-      if (client.inputEnded()) {
-        return PhaseStatus::fail(client.rx.empty()
-                                     ? "the client closed before sending a PROXY header"
-                                     : "the client closed in the middle of its PROXY header");
-      }
-      return PhaseStatus::wait();
-    case StepStatus::done:
-      break;
-    case StepStatus::close:
-    case StepStatus::failed:
-      return PhaseStatus::fail(result.reason.empty() ? "malformed PROXY header" : result.reason);
+  if (auto status = unlessDone(result, client, "the client closed before its whole PROXY header")) {
+    return *status;
   }
   const ProxyHeader& header = parser_.header();
   // LOCAL (a balancer's own health check) keeps the balancer's address.

@@ -21,17 +21,12 @@ PhaseStatus RoutePhase::advance(PhaseContext& context) {
   if (preread_) {
     Endpoint& client = context.client();
     StepResult result = reader_.peek(client.rx);
-    switch (result.status) {
-      case StepStatus::need_input:
-        if (client.inputEnded()) {
-          return PhaseStatus::fail("the client closed before its ClientHello arrived");
-        }
-        return PhaseStatus::wait();
-      case StepStatus::done:
-        break;
-      case StepStatus::close:
-      case StepStatus::failed:
-        return PhaseStatus::fail("cannot route: " + result.reason);
+    if (auto status =
+            unlessDone(result, client, "the client closed before its ClientHello arrived")) {
+      if (status->kind == PhaseStatus::Kind::fail && result.status == StepStatus::failed) {
+        status->reason = "cannot route: " + status->reason;
+      }
+      return *status;
     }
     facts.sni = reader_.info().sni;
     alpn = reader_.info().alpn;

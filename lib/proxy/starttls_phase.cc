@@ -30,26 +30,16 @@ PhaseStatus StarttlsAcceptPhase::advance(PhaseContext& context) {
   if (!client.flush()) {
     return PhaseStatus::wait();  // the write failure is being reported
   }
-  switch (result.status) {
-    case StepStatus::need_input:
-      if (client.inputEnded()) {
-        return PhaseStatus::fail("the client closed before asking for STARTTLS");
-      }
-      return PhaseStatus::wait();
-    case StepStatus::done:
-      if (!server_->upgraded()) {
-        ConnectionFacts& facts = context.facts();
-        facts.stayed_plaintext = true;
-        facts.replay = server_->replay();
-        facts.replay_replies = server_->replayReplies();
-      }
-      return PhaseStatus::goOn();
-    case StepStatus::close:
-      return PhaseStatus::close("the client quit before STARTTLS");
-    case StepStatus::failed:
-      break;
+  if (auto status = unlessDone(result, client, "the client closed before asking for STARTTLS")) {
+    return *status;
   }
-  return PhaseStatus::fail(result.reason);
+  if (!server_->upgraded()) {
+    ConnectionFacts& facts = context.facts();
+    facts.stayed_plaintext = true;
+    facts.replay = server_->replay();
+    facts.replay_replies = server_->replayReplies();
+  }
+  return PhaseStatus::goOn();
 }
 
 void BackendStarttlsPhase::start(PhaseContext& context) {
@@ -95,20 +85,11 @@ PhaseStatus BackendStarttlsPhase::skipGreeting(PhaseContext& context) {
   if (!backend.flush()) {
     return PhaseStatus::wait();  // the write failure is being reported
   }
-  switch (result.status) {
-    case StepStatus::need_input:
-      if (backend.inputEnded()) {
-        return PhaseStatus::fail("the server closed before its greeting");
-      }
-      return PhaseStatus::wait();
-    case StepStatus::done:
-      stage_ = Stage::done;
-      return PhaseStatus::goOn();
-    case StepStatus::close:
-    case StepStatus::failed:
-      break;
+  if (auto status = unlessDone(result, backend, "the server closed before its greeting")) {
+    return *status;
   }
-  return PhaseStatus::fail(result.reason);
+  stage_ = Stage::done;
+  return PhaseStatus::goOn();
 }
 
 PhaseStatus BackendStarttlsPhase::upgrade(PhaseContext& context) {
@@ -124,20 +105,11 @@ PhaseStatus BackendStarttlsPhase::upgrade(PhaseContext& context) {
       delivered.kind != PhaseStatus::Kind::go_on) {
     return delivered;
   }
-  switch (result.status) {
-    case StepStatus::need_input:
-      if (backend.inputEnded()) {
-        return PhaseStatus::fail("the server closed during the STARTTLS preamble");
-      }
-      return PhaseStatus::wait();
-    case StepStatus::done:
-      stage_ = connect_ == StarttlsProtocol::postgres ? Stage::decline : Stage::done;
-      return PhaseStatus::goOn();
-    case StepStatus::close:
-    case StepStatus::failed:
-      break;
+  if (auto status = unlessDone(result, backend, "the server closed during the STARTTLS preamble")) {
+    return *status;
   }
-  return PhaseStatus::fail(result.reason);
+  stage_ = connect_ == StarttlsProtocol::postgres ? Stage::decline : Stage::done;
+  return PhaseStatus::goOn();
 }
 
 // psql's default sslmode=prefer opens with an SSLRequest of its own: tlsgate
@@ -149,22 +121,15 @@ PhaseStatus BackendStarttlsPhase::declineClientEncryption(PhaseContext& context)
       delivered.kind != PhaseStatus::Kind::go_on) {
     return delivered;
   }
-  switch (result.status) {
-    case StepStatus::need_input:
-      // A client that sends nothing yet (or leaves) is the relay's business.
-      if (client.inputEnded()) {
-        stage_ = Stage::done;
-        return PhaseStatus::goOn();
-      }
-      return PhaseStatus::wait();
-    case StepStatus::done:
-      stage_ = Stage::done;
-      return PhaseStatus::goOn();
-    case StepStatus::close:
-    case StepStatus::failed:
-      break;
+  // A client that leaves before its first message is the relay's business.
+  if (result.status == StepStatus::need_input && !client.inputEnded()) {
+    return PhaseStatus::wait();
   }
-  return PhaseStatus::fail(result.reason);
+  if (result.status == StepStatus::failed) {
+    return PhaseStatus::fail(result.reason);
+  }
+  stage_ = Stage::done;
+  return PhaseStatus::goOn();
 }
 
 PhaseStatus BackendStarttlsPhase::deliverToClient(PhaseContext& context) {
