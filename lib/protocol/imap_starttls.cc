@@ -204,48 +204,22 @@ std::string_view ImapStarttlsClient::taggedStatus(std::string_view line) const {
 }
 
 ImapStarttlsServer::ImapStarttlsServer(bool require, std::string hostname)
-    : require_(require), hostname_(std::move(hostname)) {}
+    : CommandServer(require, std::move(hostname), kMaxCommandLine,
+                    {
+                        .upgrade = "STARTTLS",
+                        .line_too_long = "* BYE Line too long",
+                        .too_many = "* BYE Too many commands before STARTTLS",
+                        .refused = "IMAP commands that were refused before STARTTLS",
+                    }) {}
 
 std::string ImapStarttlsServer::capabilities() const {
   // LOGINDISABLED (RFC 3501 section 6.2.3) tells the client not to send a
   // password in the clear, which require: true would refuse anyway.
-  return require_ ? "IMAP4rev1 STARTTLS LOGINDISABLED" : "IMAP4rev1 STARTTLS";
+  return require() ? "IMAP4rev1 STARTTLS LOGINDISABLED" : "IMAP4rev1 STARTTLS";
 }
 
 void ImapStarttlsServer::begin(ByteQueue& to_client) {
-  appendLine(to_client, "* OK [CAPABILITY " + capabilities() + "] " + hostname_ + " ready");
-}
-
-StepResult ImapStarttlsServer::advance(ByteQueue& from_client, ByteQueue& to_client) {
-  if (const StepResult* ended = end_.result()) {
-    return *ended;
-  }
-  return end_.keep(step(from_client, to_client));
-}
-
-StepResult ImapStarttlsServer::step(ByteQueue& from_client, ByteQueue& to_client) {
-  while (true) {
-    std::string line;
-    const ClientCommands::Status status = commands_.next(from_client, line);
-    switch (status) {
-      case ClientCommands::Status::need_input:
-        return StepResult::needInput();
-      case ClientCommands::Status::too_long:
-        appendLine(to_client, "* BYE Line too long");
-        return StepResult::fail(commands_.failureReason(status, "STARTTLS"));
-      case ClientCommands::Status::too_many:
-        appendLine(to_client, "* BYE Too many commands before STARTTLS");
-        return StepResult::fail(commands_.failureReason(status, "STARTTLS"));
-      case ClientCommands::Status::tls_handshake:
-        return StepResult::fail(commands_.failureReason(status, "STARTTLS"));
-      case ClientCommands::Status::line:
-        break;
-    }
-    StepResult result = onCommand(std::move(line), from_client, to_client);
-    if (result.status != StepStatus::need_input) {
-      return result;
-    }
-  }
+  appendLine(to_client, "* OK [CAPABILITY " + capabilities() + "] " + hostname() + " ready");
 }
 
 StepResult ImapStarttlsServer::onCommand(std::string line, const ByteQueue& from_client,
@@ -275,40 +249,16 @@ StepResult ImapStarttlsServer::onCommand(std::string line, const ByteQueue& from
     return StepResult::needInput();
   }
   if (equalsIgnoringCase(command, "LOGOUT")) {
-    appendLine(to_client, "* BYE " + hostname_ + " logging out");
+    appendLine(to_client, "* BYE " + hostname() + " logging out");
     appendLine(to_client, tag + " OK LOGOUT completed");
     return StepResult::close("the client said LOGOUT before STARTTLS");
   }
   if (equalsIgnoringCase(command, "STARTTLS")) {
-    if (!arguments.empty()) {
-      appendLine(to_client, tag + " BAD STARTTLS takes no arguments");
-      return StepResult::needInput();
-    }
-    // What follows STARTTLS in the same read would be taken as sent inside
-    // TLS by a careless server (CVE-2011-0411); it gets no "go ahead".
-    if (!from_client.empty()) {
-      return StepResult::fail(
-          "the client sent data after STARTTLS before the handshake (possible command injection)");
-    }
-    appendLine(to_client, tag + " OK Begin TLS negotiation now");
-    upgraded_ = true;
-    return StepResult::done();
+    return upgrade(arguments, from_client, to_client, tag + " BAD STARTTLS takes no arguments",
+                   tag + " OK Begin TLS negotiation now");
   }
-  if (!require_) {
-    pending_ = std::move(line);
-    plaintext_ = true;
-    return StepResult::done();
-  }
-  return refuse(to_client, tag + " NO [PRIVACYREQUIRED] STARTTLS is required first");
-}
-
-StepResult ImapStarttlsServer::refuse(ByteQueue& to_client, std::string_view reply) {
-  appendLine(to_client, reply);
-  if (commands_.refuseAndCheckLimit()) {
-    return StepResult::fail("the client sent " + std::to_string(kMaxRefusals) +
-                            " IMAP commands that were refused before STARTTLS");
-  }
-  return StepResult::needInput();
+  return needsTls(std::move(line), to_client,
+                  tag + " NO [PRIVACYREQUIRED] STARTTLS is required first");
 }
 
 }  // namespace tlsgate

@@ -9,7 +9,6 @@
 #include "protocol/dialogue_end.h"
 #include "protocol/line_reader.h"
 #include "protocol/starttls_client.h"
-#include "protocol/starttls_server.h"
 
 namespace tlsgate {
 
@@ -47,7 +46,7 @@ class ImapStarttlsClient final : public StarttlsClient {
 
 // Greets with a CAPABILITY code, answers CAPABILITY/NOOP/LOGOUT, and
 // STARTTLS with OK.
-class ImapStarttlsServer final : public StarttlsServer {
+class ImapStarttlsServer final : public CommandServer {
  public:
   // RFC 7162 section 4 asks servers to take command lines of 8192 octets.
   static constexpr std::size_t kMaxCommandLine = 8192;
@@ -55,24 +54,11 @@ class ImapStarttlsServer final : public StarttlsServer {
   ImapStarttlsServer(bool require, std::string hostname);
 
   void begin(ByteQueue& to_client) override;
-  StepResult advance(ByteQueue& from_client, ByteQueue& to_client) override;
-  bool upgraded() const override { return upgraded_; }
-  std::string replay() const override { return plaintext_ ? pending_ + "\r\n" : std::string(); }
-  std::size_t replayReplies() const override { return 0; }
 
  private:
-  StepResult step(ByteQueue& from_client, ByteQueue& to_client);
-  StepResult onCommand(std::string line, const ByteQueue& from_client, ByteQueue& to_client);
-  StepResult refuse(ByteQueue& to_client, std::string_view reply);
+  StepResult onCommand(std::string line, const ByteQueue& from_client,
+                       ByteQueue& to_client) override;
   std::string capabilities() const;
-
-  bool require_;
-  std::string hostname_;
-  ClientCommands commands_{kMaxCommandLine};
-  std::string pending_;
-  bool upgraded_ = false;
-  bool plaintext_ = false;
-  DialogueEnd end_;
 };
 
 // An IMAP greeting line taken apart: its status, the line without a

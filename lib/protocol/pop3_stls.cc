@@ -106,42 +106,16 @@ StepResult Pop3StlsClient::onCapaLine(const std::string& line, ByteQueue& to_ser
 }
 
 Pop3StlsServer::Pop3StlsServer(bool require, std::string hostname)
-    : require_(require), hostname_(std::move(hostname)) {}
+    : CommandServer(require, std::move(hostname), kMaxCommandLine,
+                    {
+                        .upgrade = "STLS",
+                        .line_too_long = "-ERR Line too long",
+                        .too_many = "-ERR Too many commands before STLS",
+                        .refused = "POP3 commands that need TLS without asking for STLS",
+                    }) {}
 
 void Pop3StlsServer::begin(ByteQueue& to_client) {
-  appendLine(to_client, "+OK " + hostname_ + " ready");
-}
-
-StepResult Pop3StlsServer::advance(ByteQueue& from_client, ByteQueue& to_client) {
-  if (const StepResult* ended = end_.result()) {
-    return *ended;
-  }
-  return end_.keep(step(from_client, to_client));
-}
-
-StepResult Pop3StlsServer::step(ByteQueue& from_client, ByteQueue& to_client) {
-  while (true) {
-    std::string line;
-    const ClientCommands::Status status = commands_.next(from_client, line);
-    switch (status) {
-      case ClientCommands::Status::need_input:
-        return StepResult::needInput();
-      case ClientCommands::Status::too_long:
-        appendLine(to_client, "-ERR Line too long");
-        return StepResult::fail(commands_.failureReason(status, "STLS"));
-      case ClientCommands::Status::too_many:
-        appendLine(to_client, "-ERR Too many commands before STLS");
-        return StepResult::fail(commands_.failureReason(status, "STLS"));
-      case ClientCommands::Status::tls_handshake:
-        return StepResult::fail(commands_.failureReason(status, "STLS"));
-      case ClientCommands::Status::line:
-        break;
-    }
-    StepResult result = onCommand(std::move(line), from_client, to_client);
-    if (result.status != StepStatus::need_input) {
-      return result;
-    }
-  }
+  appendLine(to_client, "+OK " + hostname() + " ready");
 }
 
 StepResult Pop3StlsServer::onCommand(std::string line, const ByteQueue& from_client,
@@ -164,31 +138,10 @@ StepResult Pop3StlsServer::onCommand(std::string line, const ByteQueue& from_cli
     return StepResult::close("the client said QUIT before STLS");
   }
   if (equalsIgnoringCase(command, "STLS")) {
-    if (!arguments.empty()) {
-      appendLine(to_client, "-ERR STLS takes no arguments");
-      return StepResult::needInput();
-    }
-    // What follows STLS in the same read would be taken as sent inside TLS
-    // by a careless server (CVE-2011-0411); it gets no "go ahead".
-    if (!from_client.empty()) {
-      return StepResult::fail(
-          "the client sent data after STLS before the handshake (possible command injection)");
-    }
-    appendLine(to_client, "+OK Begin TLS negotiation");
-    upgraded_ = true;
-    return StepResult::done();
+    return upgrade(arguments, from_client, to_client, "-ERR STLS takes no arguments",
+                   "+OK Begin TLS negotiation");
   }
-  if (!require_) {
-    pending_ = std::move(line);
-    plaintext_ = true;
-    return StepResult::done();
-  }
-  appendLine(to_client, "-ERR Command not permitted until STLS");
-  if (commands_.refuseAndCheckLimit()) {
-    return StepResult::fail("the client sent " + std::to_string(kMaxRefusals) +
-                            " POP3 commands that need TLS without asking for STLS");
-  }
-  return StepResult::needInput();
+  return needsTls(std::move(line), to_client, "-ERR Command not permitted until STLS");
 }
 
 }  // namespace tlsgate

@@ -9,7 +9,6 @@
 #include "protocol/dialogue_end.h"
 #include "protocol/line_reader.h"
 #include "protocol/starttls_client.h"
-#include "protocol/starttls_server.h"
 
 namespace tlsgate {
 
@@ -40,29 +39,17 @@ class Pop3StlsClient final : public StarttlsClient {
 };
 
 // Greets, answers CAPA and QUIT, and STLS with +OK.
-class Pop3StlsServer final : public StarttlsServer {
+class Pop3StlsServer final : public CommandServer {
  public:
   static constexpr std::size_t kMaxCommandLine = 1000;
 
   Pop3StlsServer(bool require, std::string hostname);
 
   void begin(ByteQueue& to_client) override;
-  StepResult advance(ByteQueue& from_client, ByteQueue& to_client) override;
-  bool upgraded() const override { return upgraded_; }
-  std::string replay() const override { return plaintext_ ? pending_ + "\r\n" : std::string(); }
-  std::size_t replayReplies() const override { return 0; }
 
  private:
-  StepResult step(ByteQueue& from_client, ByteQueue& to_client);
-  StepResult onCommand(std::string line, const ByteQueue& from_client, ByteQueue& to_client);
-
-  bool require_;
-  std::string hostname_;
-  ClientCommands commands_{kMaxCommandLine};
-  std::string pending_;
-  bool upgraded_ = false;
-  bool plaintext_ = false;
-  DialogueEnd end_;
+  StepResult onCommand(std::string line, const ByteQueue& from_client,
+                       ByteQueue& to_client) override;
 };
 
 // "+OK" and "-ERR" status indicators, alone or followed by a space.

@@ -91,53 +91,24 @@ StepResult SmtpStarttlsClient::onReply(const SmtpReply& reply, const ByteQueue& 
 }
 
 SmtpStarttlsServer::SmtpStarttlsServer(bool require, std::string hostname)
-    : require_(require), hostname_(std::move(hostname)) {}
+    : CommandServer(require, std::move(hostname), kMaxCommandLine,
+                    {
+                        .upgrade = "STARTTLS",
+                        .line_too_long = "500 5.5.2 Line too long",
+                        .too_many = "421 4.7.0 Too many commands before STARTTLS",
+                        .refused = "commands that need TLS without asking for STARTTLS",
+                    }) {}
 
 void SmtpStarttlsServer::begin(ByteQueue& to_client) {
-  appendLine(to_client, "220 " + hostname_ + " ESMTP ready");
-}
-
-StepResult SmtpStarttlsServer::advance(ByteQueue& from_client, ByteQueue& to_client) {
-  if (const StepResult* ended = end_.result()) {
-    return *ended;
-  }
-  return end_.keep(step(from_client, to_client));
+  appendLine(to_client, "220 " + hostname() + " ESMTP ready");
 }
 
 std::string SmtpStarttlsServer::replay() const {
-  if (!plaintext_) {
-    return {};
+  std::string pending = CommandServer::replay();
+  if (pending.empty() || greeting_line_.empty()) {
+    return pending;
   }
-  std::string lines;
-  if (!greeting_line_.empty()) {
-    lines = greeting_line_ + "\r\n";
-  }
-  return lines + pending_ + "\r\n";
-}
-
-StepResult SmtpStarttlsServer::step(ByteQueue& from_client, ByteQueue& to_client) {
-  while (true) {
-    std::string line;
-    const ClientCommands::Status status = commands_.next(from_client, line);
-    switch (status) {
-      case ClientCommands::Status::need_input:
-        return StepResult::needInput();
-      case ClientCommands::Status::too_long:
-        appendLine(to_client, "500 5.5.2 Line too long");
-        return StepResult::fail(commands_.failureReason(status, "STARTTLS"));
-      case ClientCommands::Status::too_many:
-        appendLine(to_client, "421 4.7.0 Too many commands before STARTTLS");
-        return StepResult::fail(commands_.failureReason(status, "STARTTLS"));
-      case ClientCommands::Status::tls_handshake:
-        return StepResult::fail(commands_.failureReason(status, "STARTTLS"));
-      case ClientCommands::Status::line:
-        break;
-    }
-    StepResult result = onCommand(std::move(line), from_client, to_client);
-    if (result.status != StepStatus::need_input) {
-      return result;
-    }
-  }
+  return greeting_line_ + "\r\n" + pending;
 }
 
 StepResult SmtpStarttlsServer::onCommand(std::string line, const ByteQueue& from_client,
@@ -155,10 +126,10 @@ StepResult SmtpStarttlsServer::onCommand(std::string line, const ByteQueue& from
       return StepResult::needInput();
     }
     if (equalsIgnoringCase(verb, "EHLO")) {
-      appendLine(to_client, "250-" + hostname_);
+      appendLine(to_client, "250-" + hostname());
       appendLine(to_client, "250 STARTTLS");
     } else {
-      appendLine(to_client, "250 " + hostname_);
+      appendLine(to_client, "250 " + hostname());
     }
     greeting_line_ = std::move(line);
     return StepResult::needInput();
@@ -172,31 +143,11 @@ StepResult SmtpStarttlsServer::onCommand(std::string line, const ByteQueue& from
     return StepResult::close("the client said QUIT before STARTTLS");
   }
   if (equalsIgnoringCase(verb, "STARTTLS")) {
-    if (!argument.empty()) {
-      appendLine(to_client, "501 5.5.4 Syntax error (no parameters allowed)");
-      return StepResult::needInput();
-    }
-    // What follows STARTTLS in the same read would be taken as sent inside
-    // TLS by a careless server (CVE-2011-0411); it gets no "go ahead".
-    if (!from_client.empty()) {
-      return StepResult::fail(
-          "the client sent data after STARTTLS before the handshake (possible command injection)");
-    }
-    appendLine(to_client, "220 2.0.0 Ready to start TLS");
-    upgraded_ = true;
-    return StepResult::done();
+    return upgrade(argument, from_client, to_client,
+                   "501 5.5.4 Syntax error (no parameters allowed)",
+                   "220 2.0.0 Ready to start TLS");
   }
-  if (!require_) {
-    pending_ = std::move(line);
-    plaintext_ = true;
-    return StepResult::done();
-  }
-  appendLine(to_client, "530 5.7.0 Must issue a STARTTLS command first");
-  if (commands_.refuseAndCheckLimit()) {
-    return StepResult::fail("the client sent " + std::to_string(kMaxRefusals) +
-                            " commands that need TLS without asking for STARTTLS");
-  }
-  return StepResult::needInput();
+  return needsTls(std::move(line), to_client, "530 5.7.0 Must issue a STARTTLS command first");
 }
 
 }  // namespace tlsgate

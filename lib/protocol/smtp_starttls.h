@@ -8,7 +8,6 @@
 #include "protocol/dialogue_end.h"
 #include "protocol/smtp_reply.h"
 #include "protocol/starttls_client.h"
-#include "protocol/starttls_server.h"
 
 namespace tlsgate {
 
@@ -36,7 +35,7 @@ class SmtpStarttlsClient final : public StarttlsClient {
 };
 
 // Greets, answers EHLO/HELO/NOOP/RSET/QUIT, and STARTTLS with 220.
-class SmtpStarttlsServer final : public StarttlsServer {
+class SmtpStarttlsServer final : public CommandServer {
  public:
   // RFC 5321 section 4.5.3.1.6: a text line is at most 1000 octets.
   static constexpr std::size_t kMaxCommandLine = 1000;
@@ -44,24 +43,14 @@ class SmtpStarttlsServer final : public StarttlsServer {
   SmtpStarttlsServer(bool require, std::string hostname);
 
   void begin(ByteQueue& to_client) override;
-  StepResult advance(ByteQueue& from_client, ByteQueue& to_client) override;
-  bool upgraded() const override { return upgraded_; }
   std::string replay() const override;
   std::size_t replayReplies() const override { return greeting_line_.empty() ? 0 : 1; }
 
  private:
-  StepResult step(ByteQueue& from_client, ByteQueue& to_client);
-  // need_input: answered, wait for the next command.
-  StepResult onCommand(std::string line, const ByteQueue& from_client, ByteQueue& to_client);
+  StepResult onCommand(std::string line, const ByteQueue& from_client,
+                       ByteQueue& to_client) override;
 
-  bool require_;
-  std::string hostname_;
-  ClientCommands commands_{kMaxCommandLine};
   std::string greeting_line_;  // the client's last EHLO or HELO
-  std::string pending_;        // the command the backend answers first
-  bool upgraded_ = false;
-  bool plaintext_ = false;  // done without the upgrade
-  DialogueEnd end_;
 };
 
 }  // namespace tlsgate
