@@ -43,10 +43,16 @@ struct Endpoint::Socket {
 
   Endpoint* owner = nullptr;
   EndpointEvents* events = nullptr;
+  // A connect completes before any half-close can start, so the two
+  // requests share their memory.
+  union Request {
+    uv_connect_t connect;
+    uv_shutdown_t shutdown;
+  };
+
   Handle handle{};
   uv_write_t write_req{};
-  uv_shutdown_t shutdown_req{};
-  uv_connect_t connect_req{};
+  Request request{};
 
   uv_stream_t* stream() { return &handle.stream; }
 };
@@ -71,8 +77,6 @@ Endpoint::Socket* Endpoint::open(uv_loop_t* loop, int family) {
   }
   socket->handle.handle.data = socket;
   socket->write_req.data = socket;
-  socket->shutdown_req.data = socket;
-  socket->connect_req.data = socket;
   socket_ = socket;
   events_.onSocketOpened();
   return socket;
@@ -97,11 +101,13 @@ int Endpoint::connect(uv_loop_t* loop, const SocketAddress& address) {
   Socket* socket = open(loop, address.family());
   if (address.family() == AF_UNIX) {
     // uv_pipe_connect reports every failure through the callback.
-    uv_pipe_connect(&socket->connect_req, &socket->handle.pipe, address.unixPath().c_str(),
+    socket->request.connect.data = socket;
+    uv_pipe_connect(&socket->request.connect, &socket->handle.pipe, address.unixPath().c_str(),
                     onConnect);
     return 0;
   }
-  return uv_tcp_connect(&socket->connect_req, &socket->handle.tcp, address.get(), onConnect);
+  socket->request.connect.data = socket;
+  return uv_tcp_connect(&socket->request.connect, &socket->handle.tcp, address.get(), onConnect);
 }
 
 void Endpoint::onConnect(uv_connect_t* request, int status) {
@@ -197,7 +203,8 @@ bool Endpoint::flush() {
   if (tx.empty()) {
     if (write_state_ == WriteState::ending) {
       write_state_ = WriteState::shutting_down;
-      int rc = uv_shutdown(&socket_->shutdown_req, socket_->stream(), onShutdown);
+      socket_->request.shutdown.data = socket_;
+      int rc = uv_shutdown(&socket_->request.shutdown, socket_->stream(), onShutdown);
       if (rc != 0) {
         events_.onEndpointError(*this, EndpointEvents::Operation::shutdown, rc);
         return false;
