@@ -181,6 +181,29 @@ GlobalConfig parseGlobal(const ConfigNode& node) {
 
 // ---------------------------------------------------------------- listeners
 
+// Routes on a listener that does not terminate TLS read the client's
+// ClientHello and pass its TLS through; a tls block on the way to the
+// backend would wrap that TLS in a second session.
+void checkPassthrough(const ListenerConfig& listener, const ConfigNode& node,
+                      const ConfigNode& routes) {
+  if (listener.accept.tls) {
+    return;
+  }
+  const char* reason =
+      "this listener routes the client's own TLS through without terminating it (it has routes "
+      "and no accept.tls), so the backend already gets TLS; remove this tls block, or add "
+      "accept.tls to terminate and re-encrypt";
+  if (auto tls = node.require("connect").find("tls")) {
+    tls->fail(reason);
+  }
+  const std::vector<ConfigNode> items = routes.items();
+  for (std::size_t i = 0; i < items.size() && i < listener.routes.size(); ++i) {
+    if (auto tls = items[i].require("connect").find("tls")) {
+      tls->fail(reason);
+    }
+  }
+}
+
 ListenerConfig parseListener(const ConfigNode& node,
                              const std::optional<ConfigNode>& tls_defaults) {
   node.expectMap();
@@ -194,6 +217,7 @@ ListenerConfig parseListener(const ConfigNode& node,
   listener.connect = parseConnect(node.require("connect"), listener.accept, tls_defaults);
   if (auto routes = node.find("routes")) {
     listener.routes = parseRoutes(*routes, listener.accept, tls_defaults);
+    checkPassthrough(listener, node, *routes);
   }
   return listener;
 }

@@ -201,6 +201,15 @@ ConnectConfig parseConnect(const ConfigNode& node, const AcceptConfig& accept,
   if (auto starttls = node.find("starttls")) {
     connect.starttls = parseConnectStarttls(*starttls);
     checkUpgradeHasTls(connect, *starttls);
+    // A client that stays in plaintext past tlsgate's own preamble would need
+    // that preamble replayed inside the server's TLS; tlsgate does not.
+    if (connect.starttls != StarttlsProtocol::none &&
+        accept.starttls.protocol != StarttlsProtocol::none && !accept.starttls.require) {
+      starttls->fail(
+          "cannot follow accept.starttls with require: false: a client that stays in plaintext "
+          "would have to be replayed inside the server's TLS; set require: true on the accept "
+          "side, or remove one of the two");
+    }
   }
   return connect;
 }

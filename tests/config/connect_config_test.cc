@@ -259,6 +259,25 @@ TEST(ConnectConfigTest, StarttlsNeedsTls) {
             "side: the upgrade is to TLS; add connect.tls");
 }
 
+TEST(ConnectConfigTest, StarttlsBothWaysNeedsTheClientToUpgrade) {
+  const std::string accept =
+      "      tls: { certificates: [{ cert: site.pem }] }\n"
+      "      starttls: { protocol: smtp, require: false }\n";
+  const std::string error = loadError(
+      withConnect("      tls: { verify: false }\n      starttls: smtp\n", "127.0.0.1:25", accept));
+  EXPECT_EQ(error.rfind("test.yaml:10:17: listeners[0].connect.starttls: cannot follow "
+                        "accept.starttls with require: false",
+                        0),
+            0U)
+      << error;
+  const std::string required =
+      "      tls: { certificates: [{ cert: site.pem }] }\n      starttls: smtp\n";
+  EXPECT_EQ(connect(withConnect("      tls: { verify: false }\n      starttls: smtp\n",
+                                "127.0.0.1:25", required))
+                .starttls,
+            StarttlsProtocol::smtp);
+}
+
 TEST(ConnectConfigTest, StarttlsBadValues) {
   EXPECT_EQ(loadError(withConnect("      starttls: mysql\n      tls: {}\n")),
             "test.yaml:7:17: listeners[0].connect.starttls: expected none, smtp, imap, pop3, ftp "

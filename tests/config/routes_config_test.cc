@@ -119,6 +119,24 @@ TEST(RoutesConfigTest, PlaintextAcceptSideRoutesByClientHello) {
 
 // ---------------------------------------------------------------- errors
 
+TEST(RoutesConfigTest, PassthroughListenerTakesNoConnectTls) {
+  const std::string on_route =
+      loadError(withRoutes("      - match: { sni: a.example.com }\n"
+                           "        connect: { address: 127.0.0.1:9001, tls: { verify: false } }\n",
+                           ""));
+  EXPECT_EQ(on_route.rfind("test.yaml:10:50: listeners[0].routes[0].connect.tls: this listener "
+                           "routes the client's own TLS through",
+                           0),
+            0U)
+      << on_route;
+  // With accept.tls the listener terminates, and re-encrypting is allowed.
+  EXPECT_EQ(
+      routes(withRoutes("      - match: { sni: a.example.com }\n"
+                        "        connect: { address: 127.0.0.1:9001, tls: { verify: false } }\n"))
+          .size(),
+      1U);
+}
+
 TEST(RoutesConfigTest, ShapeErrors) {
   EXPECT_EQ(loadError(withRoutes("      match: { sni: a.example }\n")),
             "test.yaml:9:7: listeners[0].routes: expected a list");
