@@ -44,6 +44,11 @@ class EndpointEvents {
 
  protected:
   ~EndpointEvents() = default;
+  EndpointEvents() = default;
+  EndpointEvents(const EndpointEvents&) = default;
+  EndpointEvents& operator=(const EndpointEvents&) = default;
+  EndpointEvents(EndpointEvents&&) = default;
+  EndpointEvents& operator=(EndpointEvents&&) = default;
 };
 
 class Endpoint final : public RelayPort {

@@ -107,11 +107,21 @@ class PhaseContext {
 
  protected:
   ~PhaseContext() = default;
+  PhaseContext() = default;
+  PhaseContext(const PhaseContext&) = default;
+  PhaseContext& operator=(const PhaseContext&) = default;
+  PhaseContext(PhaseContext&&) = default;
+  PhaseContext& operator=(PhaseContext&&) = default;
 };
 
 class Phase {
  public:
+  Phase() = default;
   virtual ~Phase() = default;
+  Phase(const Phase&) = delete;
+  Phase& operator=(const Phase&) = delete;
+  Phase(Phase&&) = delete;
+  Phase& operator=(Phase&&) = delete;
   virtual PhaseId id() const = 0;
   virtual PhaseBudget budget() const = 0;
   // Called once when the phase becomes current, then advance().

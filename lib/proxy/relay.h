@@ -43,6 +43,11 @@ class RelayPort {
 
  protected:
   ~RelayPort() = default;
+  RelayPort() = default;
+  RelayPort(const RelayPort&) = default;
+  RelayPort& operator=(const RelayPort&) = default;
+  RelayPort(RelayPort&&) = default;
+  RelayPort& operator=(RelayPort&&) = default;
 };
 
 enum class RelayStatus {
