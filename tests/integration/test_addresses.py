@@ -40,6 +40,28 @@ class UnixSocketTest(IntegrationTest):
             self.assertEqual(fields.get("backend"), f"127.0.0.1:{backend.port}", line)
             self.assertEqual(int(fields.get("bytes_up", -1)), len(b"over a unix socket\n"), line)
 
+    def test_accept_socket_owner_and_group(self):
+        if os.geteuid() != 0:
+            raise unittest.SkipTest("changing a socket's owner needs root")
+        import grp
+        import pwd
+        path = self.file("owned.sock")
+        user, group = pwd.getpwnam("nobody"), grp.getgrnam("nogroup")
+        cfg = self.unix_accept_config(path, 9, unix_socket={"mode": Octal(0o660), "owner": "nobody",
+                                                            "group": str(group.gr_gid)})
+        with self.daemon(cfg):
+            st = os.stat(path)
+            self.assertEqual((st.st_uid, st.st_gid), (user.pw_uid, group.gr_gid))
+            self.assertEqual(stat.S_IMODE(st.st_mode), 0o660)
+        # A user that does not exist is a startup error naming it.
+        bad = self.write_config(self.unix_accept_config(self.file("bad.sock"), 9,
+                                                        unix_socket={"owner": "no-such-user-here"}))
+        proc = harness.run([self.binary, "run", "-c", bad], check=False, timeout=20)
+        out = proc.stdout + proc.stderr
+        self.assertEqual(proc.returncode, 1, out)
+        self.assertIn("no such user: no-such-user-here", out)
+        self.assertNotIn("ready", out)
+
     def test_stale_socket_file_is_replaced(self):
         path = self.file("stale.sock")
         dead = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
