@@ -70,7 +70,6 @@ class Connection final : private EndpointEvents, private PhaseContext {
   void close();
   void logClose();
   bool exchangedNothing() const { return relay_.bytesUp() == 0 && relay_.bytesDown() == 0; }
-  Endpoint& other(const Endpoint& endpoint) { return &endpoint == &client_ ? backend_ : client_; }
 
   // EndpointEvents
   void onEndpointInput(Endpoint& endpoint) override;

@@ -80,7 +80,7 @@ struct ConnectionFacts {
   std::string alpn;  // negotiated on the accept side (or the client's first offer)
   const BackendSet* backends = nullptr;  // the chosen connect side
   int target = -1;                       // index into backends->targets, once connected
-  std::string backend;                   // the backend's address, for logs
+  std::string backend;                   // the backend being tried or used, for logs
   // accept.starttls with require: false, and the client stayed in
   // plaintext: no TLS accept; the backend first gets `replay`, and
   // `replay_replies` of its replies are dropped.
@@ -99,8 +99,9 @@ class PhaseContext {
   virtual ListenerMetrics& metrics() = 0;
   virtual ConnectionFacts& facts() = 0;
   virtual const std::string& label() const = 0;
-  // Runs advance() again soon, from the loop (for a phase whose own
-  // callback cannot call it directly).
+  // Runs the current phase's advance() again, for a phase whose own
+  // callback (a name lookup) has news; called from inside advance(), it
+  // makes the connection take one more turn once advance() returns.
   virtual void progress() = 0;
   // (Re)starts the connection's timer for the current phase.
   virtual void armTimer(uint64_t milliseconds) = 0;
