@@ -4,16 +4,6 @@
 
 namespace tlsgate {
 
-void FtpAuthTlsClient::begin(ByteQueue& /*to_server*/) {}
-
-StepResult FtpAuthTlsClient::advance(ByteQueue& from_server, ByteQueue& to_server,
-                                     ByteQueue* to_client) {
-  if (const StepResult* ended = end_.result()) {
-    return *ended;
-  }
-  return end_.keep(step(from_server, to_server, to_client));
-}
-
 StepResult FtpAuthTlsClient::step(ByteQueue& from_server, ByteQueue& to_server,
                                   ByteQueue* to_client) {
   while (true) {

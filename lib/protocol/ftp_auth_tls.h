@@ -1,26 +1,20 @@
 // FTP AUTH TLS (RFC 4217 section 4) for the control connection.
 #pragma once
 
-#include "protocol/dialogue_end.h"
 #include "protocol/smtp_reply.h"
 #include "protocol/starttls_client.h"
 
 namespace tlsgate {
 
 // Greeting (220, forwarded), AUTH TLS, 234.
-class FtpAuthTlsClient final : public StarttlsClient {
- public:
-  void begin(ByteQueue& to_server) override;
-  StepResult advance(ByteQueue& from_server, ByteQueue& to_server, ByteQueue* to_client) override;
-
+class FtpAuthTlsClient final : public ServerFirstStarttlsClient {
  private:
   enum class State { greeting, auth_reply };
 
-  StepResult step(ByteQueue& from_server, ByteQueue& to_server, ByteQueue* to_client);
+  StepResult step(ByteQueue& from_server, ByteQueue& to_server, ByteQueue* to_client) override;
 
   State state_ = State::greeting;
   SmtpReplyReader replies_{SmtpReplyReader::Style::ftp};
-  DialogueEnd end_;
 };
 
 }  // namespace tlsgate

@@ -76,16 +76,6 @@ ImapGreeting parseImapGreeting(std::string_view line) {
   return greeting;
 }
 
-void ImapStarttlsClient::begin(ByteQueue& /*to_server*/) {}
-
-StepResult ImapStarttlsClient::advance(ByteQueue& from_server, ByteQueue& to_server,
-                                       ByteQueue* to_client) {
-  if (const StepResult* ended = end_.result()) {
-    return *ended;
-  }
-  return end_.keep(step(from_server, to_server, to_client));
-}
-
 StepResult ImapStarttlsClient::step(ByteQueue& from_server, ByteQueue& to_server,
                                     ByteQueue* to_client) {
   while (true) {

@@ -14,18 +14,15 @@ namespace tlsgate {
 
 // Greeting (* OK, forwarded without its CAPABILITY code), CAPABILITY when
 // the greeting does not list STARTTLS, then STARTTLS and its tagged OK.
-class ImapStarttlsClient final : public StarttlsClient {
+class ImapStarttlsClient final : public ServerFirstStarttlsClient {
  public:
   static constexpr std::size_t kMaxLine = 4096;
   static constexpr std::size_t kMaxResponseLines = 64;
 
-  void begin(ByteQueue& to_server) override;
-  StepResult advance(ByteQueue& from_server, ByteQueue& to_server, ByteQueue* to_client) override;
-
  private:
   enum class State { greeting, capability, starttls };
 
-  StepResult step(ByteQueue& from_server, ByteQueue& to_server, ByteQueue* to_client);
+  StepResult step(ByteQueue& from_server, ByteQueue& to_server, ByteQueue* to_client) override;
   StepResult onGreeting(const std::string& line, ByteQueue& to_server, ByteQueue* to_client);
   StepResult onCapabilityResponse(const std::string& line, ByteQueue& to_server);
   StepResult onStarttlsResponse(const std::string& line, const ByteQueue& from_server);

@@ -11,16 +11,6 @@ bool isPop3Status(std::string_view line, std::string_view status) {
          (line.size() == status.size() || line[status.size()] == ' ');
 }
 
-void Pop3StlsClient::begin(ByteQueue& /*to_server*/) {}
-
-StepResult Pop3StlsClient::advance(ByteQueue& from_server, ByteQueue& to_server,
-                                   ByteQueue* to_client) {
-  if (const StepResult* ended = end_.result()) {
-    return *ended;
-  }
-  return end_.keep(step(from_server, to_server, to_client));
-}
-
 StepResult Pop3StlsClient::step(ByteQueue& from_server, ByteQueue& to_server,
                                 ByteQueue* to_client) {
   while (true) {

@@ -14,18 +14,15 @@ namespace tlsgate {
 
 // Greeting (+OK, forwarded), CAPA (RFC 2449) to check that STLS is
 // offered, then STLS and its +OK. A server without CAPA gets STLS anyway.
-class Pop3StlsClient final : public StarttlsClient {
+class Pop3StlsClient final : public ServerFirstStarttlsClient {
  public:
   static constexpr std::size_t kMaxLine = 4096;
   static constexpr std::size_t kMaxCapaLines = 64;
 
-  void begin(ByteQueue& to_server) override;
-  StepResult advance(ByteQueue& from_server, ByteQueue& to_server, ByteQueue* to_client) override;
-
  private:
   enum class State { greeting, capa_status, capa_list, stls };
 
-  StepResult step(ByteQueue& from_server, ByteQueue& to_server, ByteQueue* to_client);
+  StepResult step(ByteQueue& from_server, ByteQueue& to_server, ByteQueue* to_client) override;
   StepResult onLine(const std::string& line, const ByteQueue& from_server, ByteQueue& to_server,
                     ByteQueue* to_client);
   StepResult onCapaLine(const std::string& line, ByteQueue& to_server);

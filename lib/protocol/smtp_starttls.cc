@@ -28,16 +28,6 @@ SmtpStarttlsClient::SmtpStarttlsClient(std::string ehlo_name) : ehlo_name_(std::
   }
 }
 
-void SmtpStarttlsClient::begin(ByteQueue& /*to_server*/) {}
-
-StepResult SmtpStarttlsClient::advance(ByteQueue& from_server, ByteQueue& to_server,
-                                       ByteQueue* to_client) {
-  if (const StepResult* ended = end_.result()) {
-    return *ended;
-  }
-  return end_.keep(step(from_server, to_server, to_client));
-}
-
 StepResult SmtpStarttlsClient::step(ByteQueue& from_server, ByteQueue& to_server,
                                     ByteQueue* to_client) {
   while (true) {

@@ -13,18 +13,15 @@ namespace tlsgate {
 
 // Greeting (220, forwarded), EHLO, a 250 reply that lists STARTTLS,
 // STARTTLS, 220.
-class SmtpStarttlsClient final : public StarttlsClient {
+class SmtpStarttlsClient final : public ServerFirstStarttlsClient {
  public:
   // An empty ehlo_name says EHLO [127.0.0.1], an address literal.
   explicit SmtpStarttlsClient(std::string ehlo_name);
 
-  void begin(ByteQueue& to_server) override;
-  StepResult advance(ByteQueue& from_server, ByteQueue& to_server, ByteQueue* to_client) override;
-
  private:
   enum class State { greeting, ehlo_reply, starttls_reply };
 
-  StepResult step(ByteQueue& from_server, ByteQueue& to_server, ByteQueue* to_client);
+  StepResult step(ByteQueue& from_server, ByteQueue& to_server, ByteQueue* to_client) override;
   StepResult onReply(const SmtpReply& reply, const ByteQueue& from_server, ByteQueue& to_server,
                      ByteQueue* to_client);
 

@@ -10,6 +10,7 @@
 #include <string_view>
 
 #include "config/config.h"
+#include "protocol/dialogue_end.h"
 #include "protocol/step_result.h"
 #include "util/byte_queue.h"
 
@@ -40,6 +41,27 @@ class StarttlsClient {
   // fail the dialogue instead (see CVE-2011-0411).
   virtual StepResult advance(ByteQueue& from_server, ByteQueue& to_server,
                              ByteQueue* to_client) = 0;
+};
+
+// The line-based dialogues (smtp, imap, pop3, ftp): tlsgate waits for the
+// server to speak first, and once the dialogue has ended every later call
+// gets the same answer and leaves the queues alone.
+class ServerFirstStarttlsClient : public StarttlsClient {
+ public:
+  void begin(ByteQueue& /*to_server*/) final {}
+  StepResult advance(ByteQueue& from_server, ByteQueue& to_server, ByteQueue* to_client) final {
+    if (const StepResult* ended = end_.result()) {
+      return *ended;
+    }
+    return end_.keep(step(from_server, to_server, to_client));
+  }
+
+ protected:
+  // One turn of the dialogue over what has arrived.
+  virtual StepResult step(ByteQueue& from_server, ByteQueue& to_server, ByteQueue* to_client) = 0;
+
+ private:
+  DialogueEnd end_;
 };
 
 // For connect.starttls: postgres, before the client's bytes are relayed.
