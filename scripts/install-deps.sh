@@ -26,7 +26,9 @@ build_pkgs=(
 # started here and never used (see "policy-rc.d" below).
 test_pkgs=(openssl ca-certificates curl python3 tcl tcl-tls prometheus
            exim4-daemon-light swaks libnet-ssleay-perl postgresql dovecot-imapd dovecot-pop3d
-           haproxy tinyproxy microsocks)
+           haproxy tinyproxy microsocks python3-cryptography testssl.sh)
+# The fuzz targets (clang's libFuzzer) and the tree's format and lint checks.
+check_pkgs=(clang libclang-rt-14-dev clang-format clang-tidy)
 # Shared libraries the binary links against, plus the openssl CLI for
 # inspecting certificates and ca-certificates for the system trust store.
 runtime_pkgs=(libuv1 libssl3 libyaml-cpp0.7 libspdlog1.10 libfmt9 libsystemd0 libcpp-httplib0.11
@@ -47,7 +49,7 @@ done
 if ((runtime)); then
   wanted=("${runtime_pkgs[@]}")
 else
-  wanted=("${build_pkgs[@]}" "${test_pkgs[@]}")
+  wanted=("${build_pkgs[@]}" "${test_pkgs[@]}" "${check_pkgs[@]}")
 fi
 if ((bench)); then
   wanted+=("${bench_pkgs[@]}")
