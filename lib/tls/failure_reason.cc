@@ -4,21 +4,79 @@
 #include <openssl/ssl.h>
 #include <openssl/x509.h>
 
+#include <algorithm>
+#include <string_view>
+
 #include "tls/tls_session.h"
 
 namespace tlsgate {
 namespace {
 
+// The record layer's own words for the same failure (record_layer.cc).
+constexpr const char* kCorruptRecord = "corrupt TLS record from peer (bad MAC)";
+
+// After the handshake, the provider's AEAD reports a record that fails to
+// decrypt, or is too short to hold its tag, in its own words ("cipher
+// operation failed", "invalid aad", "invalid data"), and libssl adds only
+// an internal error.
+bool isRecordDecryptionError(unsigned long error, const FailureContext& context) {
+  return context.handshake_done &&
+         (ERR_GET_LIB(error) == ERR_LIB_PROV || ERR_GET_LIB(error) == ERR_LIB_EVP);
+}
+
+// An HTTP request line starts with a method, a token of capital letters
+// (GET, OPTIONS, PRI, MKCALENDAR...), and a space; a response with "HTTP/".
+bool looksLikeHttp(std::span<const std::byte> bytes, TlsRole role) {
+  const std::string_view text(reinterpret_cast<const char*>(bytes.data()), bytes.size());
+  if (role == TlsRole::client) {
+    return text.starts_with("HTTP/");
+  }
+  const std::size_t space = text.find(' ');
+  return space != std::string_view::npos && space >= 3 &&
+         std::all_of(text.begin(), text.begin() + static_cast<std::ptrdiff_t>(space),
+                     [](char c) { return (c >= 'A' && c <= 'Z') || c == '-'; });
+}
+
+// The five-byte header of a TLS record: content type 20 (change_cipher_spec)
+// to 24 (heartbeat), version 3.x.
+bool looksLikeTlsHeader(std::span<const std::byte> bytes) {
+  return bytes.size() >= 5 && bytes[0] >= std::byte{SSL3_RT_CHANGE_CIPHER_SPEC} &&
+         bytes[0] <= std::byte{24} && bytes[1] == std::byte{0x03};
+}
+
+std::string oversizedRecord(const FailureContext& context) {
+  std::string text = "peer sent a TLS record larger than TLS allows";
+  if (!context.handshake_done && looksLikeTlsHeader(context.first_bytes)) {
+    const std::size_t length = std::to_integer<std::size_t>(context.first_bytes[3]) << 8 |
+                               std::to_integer<std::size_t>(context.first_bytes[4]);
+    text += " (" + std::to_string(length) + " bytes)";
+  }
+  return text;
+}
+
 std::string describeReason(int reason, const FailureContext& context) {
   const bool server = context.role == TlsRole::server;
+  const char* http =
+      server ? "HTTP sent to a TLS port" : "server answered with plaintext HTTP, not TLS";
   switch (reason) {
     case SSL_R_WRONG_VERSION_NUMBER:
+      if (!context.handshake_done && looksLikeHttp(context.first_bytes, context.role)) {
+        return http;
+      }
       return server ? "peer spoke plaintext to a TLS port"
                     : "server did not answer with TLS (is it a plaintext port?)";
     case SSL_R_HTTP_REQUEST:
     case SSL_R_HTTPS_PROXY_REQUEST:
+      return http;
     case SSL_R_PACKET_LENGTH_TOO_LONG:
-      return server ? "HTTP sent to a TLS port" : "server answered with plaintext HTTP, not TLS";
+    case SSL_R_ENCRYPTED_LENGTH_TOO_LONG:
+    case SSL_R_DATA_LENGTH_TOO_LONG:
+      // OpenSSL says this for "GET /..." read as a header and for a real
+      // header with a length above 2^14 + 2048 alike; the bytes tell which.
+      if (!context.handshake_done && looksLikeHttp(context.first_bytes, context.role)) {
+        return http;
+      }
+      return oversizedRecord(context);
     case SSL_R_UNEXPECTED_EOF_WHILE_READING:
       return context.handshake_done ? "peer closed without close_notify"
                                     : "peer closed the connection during the handshake";
@@ -45,7 +103,11 @@ std::string describeReason(int reason, const FailureContext& context) {
       return "no key exchange group in common with the peer (check groups)";
     case SSL_R_RECORD_LENGTH_MISMATCH:
     case SSL_R_DECRYPTION_FAILED_OR_BAD_RECORD_MAC:
-      return "corrupt TLS record from peer (bad MAC)";
+      return kCorruptRecord;
+    case SSL_R_LENGTH_TOO_SHORT:
+      // After the handshake only a record too short for its nonce and tag
+      // (or CBC's IV and MAC) is too short.
+      return context.handshake_done ? kCorruptRecord : std::string();
     case SSL_R_UNSAFE_LEGACY_RENEGOTIATION_DISABLED:
     case SSL_R_NO_RENEGOTIATION:
       return "peer tried to renegotiate, which tlsgate refuses";
@@ -102,16 +164,25 @@ std::string describeVerifyFailure(const VerifyFailure& failure) {
 }
 
 std::string describeTlsFailure(const FailureContext& context) {
-  // The first error is the cause; later ones are consequences.
-  unsigned long first = ERR_get_error();
-  while (ERR_get_error() != 0) {
-  }
-
-  if (first != 0 && ERR_GET_LIB(first) == ERR_LIB_SSL) {
-    std::string text = describeReason(ERR_GET_REASON(first), context);
-    if (!text.empty()) {
-      return text;
+  // The first error is the cause and later ones are consequences, except
+  // that a failed decryption puts the provider's words ("cipher operation
+  // failed", "invalid aad") before libssl's own: the first libssl error that
+  // has an explanation wins, so TLS 1.2 and 1.3 read alike.
+  unsigned long first = 0;
+  std::string text;
+  for (unsigned long error = ERR_get_error(); error != 0; error = ERR_get_error()) {
+    if (first == 0) {
+      first = error;
     }
+    if (text.empty() && ERR_GET_LIB(error) == ERR_LIB_SSL) {
+      text = describeReason(ERR_GET_REASON(error), context);
+    }
+  }
+  if (!text.empty()) {
+    return text;
+  }
+  if (first != 0 && isRecordDecryptionError(first, context)) {
+    return kCorruptRecord;
   }
   if (first != 0) {
     const char* reason = ERR_reason_error_string(first);

@@ -1,6 +1,8 @@
 // Turns OpenSSL's error queue into one sentence a person can act on.
 #pragma once
 
+#include <cstddef>
+#include <span>
 #include <string>
 
 #include "tls/tls_context.h"
@@ -15,6 +17,9 @@ struct FailureContext {
   bool handshake_done = false;
   bool input_ended = false;  // the transport saw end of stream
   const VerifyFailure* verify = nullptr;
+  // The first bytes the peer sent, which tell HTTP from a TLS record whose
+  // length is too large, where OpenSSL's reason fits both.
+  std::span<const std::byte> first_bytes;
 };
 
 // Drains this thread's OpenSSL error queue and explains the first error,

@@ -5,6 +5,7 @@
 #include <openssl/x509.h>
 #include <spdlog/spdlog.h>
 
+#include <algorithm>
 #include <climits>
 #include <utility>
 
@@ -151,7 +152,13 @@ void TlsSession::noteKeylogLine(const char* line) {
 }
 
 std::size_t TlsSession::bioRead(std::span<std::byte> out) {
-  return in_->read(out);
+  const std::size_t n = in_->read(out);
+  if (first_input_size_ < first_input_.size()) {
+    const std::size_t kept = std::min(n, first_input_.size() - first_input_size_);
+    std::copy_n(out.begin(), kept, first_input_.begin() + first_input_size_);
+    first_input_size_ += kept;
+  }
+  return n;
 }
 
 void TlsSession::bioWrite(std::span<const std::byte> in) {
@@ -354,6 +361,12 @@ TlsResult TlsSession::failFromSsl(int ssl_error) {
   context.handshake_done = handshake_completed_;
   context.input_ended = input_ended_;
   context.verify = &verify_failure_;
+  // OpenSSL stops after the five bytes of a record header; what follows
+  // them is still queued.
+  std::array<std::byte, 16> first = first_input_;
+  const std::size_t queued =
+      in_->peek(std::span(first).subspan(first_input_size_)) + first_input_size_;
+  context.first_bytes = std::span(first).first(queued);
   fail(describeTlsFailure(context));
   return {TlsStatus::failed, 0};
 }

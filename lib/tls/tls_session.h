@@ -15,6 +15,7 @@
 
 #include <openssl/ssl.h>
 
+#include <array>
 #include <cstddef>
 #include <memory>
 #include <span>
@@ -141,6 +142,9 @@ class TlsSession {
   std::unique_ptr<PeerIdentity> peer_;
   std::string peer_der_;
   bool resumed_ = false;
+  // The first bytes the peer sent, for the failure reason (failure_reason.h).
+  std::array<std::byte, 16> first_input_{};
+  std::size_t first_input_size_ = 0;
 };
 
 }  // namespace tlsgate
