@@ -525,15 +525,18 @@ def _new_session_ticket():
 
 
 _FORBIDDEN = {
-    "client_hello": (raw.CLIENT_HELLO, b"\x03\x03" + bytes(32) + b"\x00\x00\x02\x13\x01\x01\x00\x00\x00"),
-    "finished": (raw.FINISHED, bytes(32)),
-    "new_session_ticket": (raw.NEW_SESSION_TICKET, _new_session_ticket()),
-    "certificate_request": (raw.CERTIFICATE_REQUEST, b"\x00\x00\x00"),
-    "unknown_type_99": (99, b"\x00"),
+    # legacy_version, random, empty session id, one suite, null compression, no extensions
+    "client_hello": (raw.CLIENT_HELLO,
+                     b"\x03\x03" + bytes(32) + b"\x00" + b"\x00\x02\x13\x01" + b"\x01\x00" + b"\x00\x00",
+                     "a ClientHello"),
+    "finished": (raw.FINISHED, bytes(32), "a Finished"),
+    "new_session_ticket": (raw.NEW_SESSION_TICKET, _new_session_ticket(), "a NewSessionTicket"),
+    "certificate_request": (raw.CERTIFICATE_REQUEST, b"\x00\x00\x00", "a CertificateRequest"),
+    "unknown_type_99": (99, b"\x00", "a handshake message of unknown type 99"),
 }
 
-for _name, (_type, _body) in _FORBIDDEN.items():
-    case(f"handshake_{_name}", "handshake messages", f"a {_name.replace('_', ' ')} message after the handshake")(
+for _name, (_type, _body, _what) in _FORBIDDEN.items():
+    case(f"handshake_{_name}", "handshake messages", f"{_what} after the handshake")(
         lambda c, t=_type, b=_body: records(c, c.record(raw.HANDSHAKE, raw.handshake_message(t, b))))
 
 
