@@ -354,7 +354,7 @@ def _(c):
     c.send_data(content, padding=raw.MAX_PLAINTEXT + 1 - len(content) - 1)
 
 
-@case("padding_over_maximum", "padding", "padding up to an inner plaintext of 2^14+2 bytes (content 21 bytes)")
+@case("padding_over_maximum", "padding", "padding up to an inner plaintext of 2^14+2 bytes (22 bytes of content)")
 def _(c):
     content = b"padded past the limit\n"
     c.send_data(content, padding=raw.MAX_PLAINTEXT + 2 - len(content) - 1)
