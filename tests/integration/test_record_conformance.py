@@ -46,8 +46,8 @@ PROBE = b"probe: still there?\n"
 
 class ProbeEchoBackend(harness._ThreadedServer):
     """tlsgate's backend: keeps every byte each connection delivers, and
-    sends back each line that starts like PROBE. On EOF it ends its own side
-    too, so a client's close_notify comes back as tlsgate's."""
+    sends PROBE back for each line that ends with it. On EOF it ends its own
+    side too, so a client's close_notify comes back as tlsgate's."""
 
     def __init__(self):
         super().__init__()
@@ -71,8 +71,8 @@ class ProbeEchoBackend(harness._ThreadedServer):
             while b"\n" in pending:
                 line, _, rest = bytes(pending).partition(b"\n")
                 pending = bytearray(rest)
-                if line.startswith(PROBE[:6]):
-                    conn.sendall(line + b"\n")
+                if (line + b"\n").endswith(PROBE):
+                    conn.sendall(PROBE)
         entry["end"] = "eof"
         try:
             conn.shutdown(socket.SHUT_WR)
@@ -104,8 +104,8 @@ class GateServer:
 class OpensslServer:
     """`openssl s_server` for every case in turn. Its stdout (the
     application data it received, written unbuffered before it answers) goes
-    to a file; a thread copies each PROBE line from there back to its stdin,
-    which s_server sends to the client."""
+    to a file; for each line there that ends with PROBE, a thread writes
+    PROBE to its stdin, which s_server sends to the client."""
 
     suite = "TLS_AES_128_GCM_SHA256"
     name = "openssl"
@@ -140,9 +140,9 @@ class OpensslServer:
                 time.sleep(0.005)  # polling a file that another process writes
                 continue
             for line in data[:end + 1].splitlines(keepends=True):
-                if line.startswith(PROBE[:6]):
+                if line.endswith(PROBE):
                     try:
-                        self.proc.stdin.write(line)
+                        self.proc.stdin.write(PROBE)
                         self.proc.stdin.flush()
                     except (BrokenPipeError, ValueError):
                         return
