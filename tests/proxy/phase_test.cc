@@ -14,6 +14,7 @@
 #include "proxy/listener.h"
 #include "proxy/phase_harness.h"
 #include "proxy/tls_handshake_phase.h"
+#include "support/name_resolution.h"
 
 namespace tlsgate::test {
 namespace {
@@ -162,6 +163,9 @@ TEST_F(ConnectPhaseTest, OneBackendRefusedFailsWithItsReason) {
 // A name is looked up when the connection connects, and each address it
 // yields is tried (localhost may give ::1 before 127.0.0.1).
 TEST_F(ConnectPhaseTest, LooksUpAHostNameAtConnectTime) {
+  if (!resolves("localhost")) {
+    GTEST_SKIP() << kLocalhostUnresolved;
+  }
   uint16_t port = 0;
   Fd listener(listenOnLoopback(&port));
   harness.backends.targets = {target("localhost", port)};

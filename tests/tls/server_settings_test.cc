@@ -2,8 +2,10 @@
 #include <gtest/gtest.h>
 #include <openssl/ocsp.h>
 
+#include <algorithm>
 #include <cstdlib>
 #include <string>
+#include <vector>
 
 #include "tls/session_pair.h"
 #include "util/config_error.h"
@@ -61,6 +63,59 @@ TEST_F(ServerSettingsTest, DhparamsEnableDheSuites) {
   SessionPair with(server, client);
   ASSERT_TRUE(with.handshake()) << with.server->failureReason();
   EXPECT_EQ(with.server->cipher(), "DHE-RSA-AES128-GCM-SHA256");
+}
+
+// The TLS 1.2 suites a context without `cipher` enables.
+std::vector<std::string> defaultTls12Suites(const TlsConfig& config) {
+  std::shared_ptr<TlsContext> context = TlsContext::create(config, TlsRole::server);
+  std::vector<std::string> names;
+  STACK_OF(SSL_CIPHER)* ciphers = SSL_CTX_get_ciphers(context->native());
+  for (int i = 0; i < sk_SSL_CIPHER_num(ciphers); ++i) {
+    const SSL_CIPHER* cipher = sk_SSL_CIPHER_value(ciphers, i);
+    std::string name = SSL_CIPHER_get_name(cipher);
+    if (name.rfind("TLS_", 0) != 0) {  // TLS 1.3 suites have their RFC names
+      names.push_back(std::move(name));
+    }
+  }
+  return names;
+}
+
+TEST_F(ServerSettingsTest, DefaultTls12SuitesAreForwardSecretAeadOnly) {
+  TlsConfig server = serverConfig(pki.issueRsa("rsa", "localhost", {"localhost"}));
+  const std::vector<std::string> suites = defaultTls12Suites(server);
+  ASSERT_FALSE(suites.empty());
+  for (const std::string& name : suites) {
+    EXPECT_EQ(name.rfind("ECDHE-", 0), 0U) << name << " has no ECDHE key exchange";
+    EXPECT_TRUE(name.find("GCM") != std::string::npos || name.find("CHACHA20") != std::string::npos)
+        << name << " is not an AEAD suite (CBC suites are open to LUCKY13)";
+  }
+  // A client that offers only CBC suites finds nothing in common.
+  TlsConfig client = clientConfig(pki.caPath(), "localhost");
+  client.protocols = {TlsProtocol::tls1_2};
+  client.cipher = "ECDHE-RSA-AES128-SHA256:ECDHE-RSA-AES128-SHA:AES128-GCM-SHA256";
+  SessionPair cbc(server, client);
+  EXPECT_FALSE(cbc.handshake());
+  EXPECT_EQ(cbc.server->failureReason(),
+            "no cipher suite in common with the peer (check cipher and ciphersuites)");
+}
+
+TEST_F(ServerSettingsTest, DhparamsAddDheSuitesAfterTheEcdheOnes) {
+  TlsConfig server = serverConfig(pki.issueRsa("rsa", "localhost", {"localhost"}));
+  server.dhparams.value = pki.dir() + "/dh.pem";
+  ASSERT_EQ(std::system(("openssl genpkey -genparam -algorithm DH -pkeyopt dh_param:ffdhe2048 "
+                         "-out " +
+                         server.dhparams.value)
+                            .c_str()),
+            0);
+  const std::vector<std::string> suites = defaultTls12Suites(server);
+  ASSERT_FALSE(suites.empty());
+  EXPECT_EQ(suites.front().rfind("ECDHE-", 0), 0U);
+  EXPECT_TRUE(std::any_of(suites.begin(), suites.end(),
+                          [](const std::string& name) { return name.rfind("DHE-", 0) == 0; }));
+  for (const std::string& name : suites) {
+    EXPECT_EQ(name.find("CBC"), std::string::npos) << name;
+    EXPECT_NE(name.find('-'), std::string::npos) << name;
+  }
 }
 
 TEST_F(ServerSettingsTest, BadDhparamsFileIsAStartupError) {
