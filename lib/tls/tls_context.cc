@@ -239,13 +239,13 @@ void keylogCallback(const SSL* ssl, const char* line) {
 }  // namespace
 
 int TlsContext::sessionIndex() {
-  static const int index = SSL_get_ex_new_index(0, nullptr, nullptr, nullptr, nullptr);
-  return index;
+  static const int kIndex = SSL_get_ex_new_index(0, nullptr, nullptr, nullptr, nullptr);
+  return kIndex;
 }
 
 int TlsContext::contextIndex() {
-  static const int index = SSL_CTX_get_ex_new_index(0, nullptr, nullptr, nullptr, nullptr);
-  return index;
+  static const int kIndex = SSL_CTX_get_ex_new_index(0, nullptr, nullptr, nullptr, nullptr);
+  return kIndex;
 }
 
 std::shared_ptr<TlsContext> TlsContext::create(const TlsConfig& config, TlsRole role,
