@@ -237,16 +237,16 @@ TlsResult TlsSession::read(std::span<std::byte> plaintext) {
 
 TlsResult TlsSession::readRecords(std::span<std::byte> plaintext) {
   TlsResult result = records_->read(plaintext);
+  if (result.status == TlsStatus::want_input && input_ended_) {
+    // The transport ended, at a record boundary or inside a record: an
+    // unclean close, unless it cut a handshake message short.
+    result = records_->inputEnded();
+    closed_without_notify_ = result.status == TlsStatus::end_of_stream;
+  }
   switch (result.status) {
     case TlsStatus::ok:
-      return result;
     case TlsStatus::want_input:
-      if (!input_ended_) {
-        return result;
-      }
-      // The transport ended, at a record boundary or inside a record.
-      closed_without_notify_ = true;
-      [[fallthrough]];
+      return result;
     case TlsStatus::end_of_stream:
       peer_closed_ = true;
       state_ = close_sent_ ? TlsState::closed : TlsState::closing;
