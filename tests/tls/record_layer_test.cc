@@ -40,6 +40,30 @@ TEST_F(RecordLayerTest, Tls12StaysWithOpenSsl) {
   EXPECT_EQ(server->protocol(), "TLSv1.2");
 }
 
+TEST_F(RecordLayerTest, DeclinedHandOversAreCountedByReason) {
+  SSL_set_tlsext_max_fragment_length(client.ssl(), TLSEXT_max_fragment_length_1024);
+  connect();
+  EXPECT_FALSE(server->usesRecordLayer());
+  EXPECT_EQ(context->recordLayerDeclined(RecordLayerDecline::max_fragment_length), 1U);
+
+  TlsConfig ccm = serverConfig(server_cert);
+  ccm.ciphersuites = "TLS_AES_128_CCM_SHA256";
+  OpenSslClient peer({"TLS_AES_128_CCM_SHA256"});
+  connect(ccm, peer);
+  EXPECT_FALSE(server->usesRecordLayer());
+  EXPECT_EQ(context->recordLayerDeclined(RecordLayerDecline::unsupported_suite), 1U);
+  EXPECT_EQ(context->recordLayerDeclined(RecordLayerDecline::max_fragment_length), 0U)
+      << "a new context counts afresh";
+
+  OpenSslClient plain;
+  connect(serverConfig(server_cert), plain);
+  EXPECT_TRUE(server->usesRecordLayer());
+  for (std::size_t i = 0; i < kRecordLayerDeclineCount; ++i) {
+    EXPECT_EQ(context->recordLayerDeclined(static_cast<RecordLayerDecline>(i)), 0U)
+        << recordLayerDeclineName(static_cast<RecordLayerDecline>(i));
+  }
+}
+
 TEST_F(RecordLayerTest, EverySuiteCarriesDataBothWays) {
   for (const char* suite :
        {"TLS_AES_128_GCM_SHA256", "TLS_AES_256_GCM_SHA384", "TLS_CHACHA20_POLY1305_SHA256"}) {
