@@ -145,6 +145,11 @@ class LabelExpander {
 
 }  // namespace
 
+bool expandLabel(const EVP_MD* digest, std::span<const unsigned char> secret,
+                 std::string_view label, std::span<unsigned char> out) {
+  return digest != nullptr && LabelExpander(digest, secret).expand(label, out);
+}
+
 RecordCipher::~RecordCipher() {
   EVP_CIPHER_CTX_free(ctx_);
   OPENSSL_cleanse(secret_.data(), secret_.size());
@@ -167,6 +172,9 @@ bool RecordCipher::init(const SSL_CIPHER* suite, std::span<const unsigned char> 
   std::copy(secret.begin(), secret.end(), secret_.begin());
   secret_size_ = secret.size();
   encrypt_ = encrypt;
+  // aeadOf() admits AES-GCM and ChaCha20-Poly1305 only.
+  record_limit_ =
+      SSL_CIPHER_get_cipher_nid(suite) == NID_chacha20_poly1305 ? UINT64_MAX : kAesGcmRecordLimit;
   ctx_ = EVP_CIPHER_CTX_new();
   if (ctx_ == nullptr || !deriveKeys()) {
     return false;

@@ -14,13 +14,23 @@
 #include <cstddef>
 #include <cstdint>
 #include <span>
+#include <string_view>
 
 namespace tlsgate {
+
+// HKDF-Expand-Label(secret, label, "", out.size()) of RFC 8446 section 7.1,
+// for outputs of at most one hash: what RecordCipher derives its keys, IVs
+// and next secrets with.
+bool expandLabel(const EVP_MD* digest, std::span<const unsigned char> secret,
+                 std::string_view label, std::span<unsigned char> out);
 
 class RecordCipher {
  public:
   static constexpr std::size_t kHeaderSize = 5;
   static constexpr std::size_t kTagSize = 16;
+  // RFC 8446 section 5.5: AES-GCM may protect at most 2^24.5 full-size
+  // records under one key; this is that number, rounded down.
+  static constexpr std::uint64_t kAesGcmRecordLimit = 23'726'566;
 
   RecordCipher() = default;
   ~RecordCipher();
@@ -39,6 +49,14 @@ class RecordCipher {
             std::uint64_t sequence = 0);
   // KeyUpdate: the next traffic secret, then new keys and sequence number 0.
   bool advanceSecret();
+
+  // The records protected under the current key so far: the sequence number
+  // of the next one.
+  std::uint64_t records() const { return sequence_; }
+  // The most records one key of this AEAD may protect (RFC 8446 section 5.5):
+  // kAesGcmRecordLimit for AES-GCM; for ChaCha20-Poly1305, which has no
+  // practical limit, UINT64_MAX, where the sequence number runs out.
+  std::uint64_t recordLimit() const { return record_limit_; }
 
   // Starts the next record; `header` is its 5-byte header, the AEAD's
   // additional data. False when the sequence numbers are used up.
@@ -59,6 +77,7 @@ class RecordCipher {
   std::size_t secret_size_ = 0;
   std::array<unsigned char, 12> iv_{};
   std::uint64_t sequence_ = 0;
+  std::uint64_t record_limit_ = UINT64_MAX;
   bool encrypt_ = false;
 };
 

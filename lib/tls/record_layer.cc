@@ -26,13 +26,14 @@ std::string contentTypeText(int type) {
 
 std::unique_ptr<RecordLayer> RecordLayer::create(const SSL_CIPHER* suite,
                                                  const TrafficSecrets& secrets, ByteQueue& in,
-                                                 ByteQueue& out) {
+                                                 ByteQueue& out, PriorRecords before) {
   if (!RecordCipher::supports(suite) || !secrets.complete() || !secrets.atRecordBoundary()) {
     return nullptr;
   }
   std::unique_ptr<RecordLayer> layer(new RecordLayer(in, out));
-  if (!layer->read_cipher_.init(suite, secrets.client(), false) ||
-      !layer->write_cipher_.init(suite, secrets.server(), true, secrets.serverRecordsSent())) {
+  if (!layer->read_cipher_.init(suite, secrets.client(), false, before.read) ||
+      !layer->write_cipher_.init(suite, secrets.server(), true,
+                                 secrets.serverRecordsSent() + before.written)) {
     return nullptr;
   }
   return layer;
@@ -65,6 +66,13 @@ TlsResult RecordLayer::read(std::span<std::byte> plaintext) {
     if (length < kTagSize + 1) {
       return fail(SSL_AD_BAD_RECORD_MAC, "corrupt TLS record from peer (bad MAC)");
     }
+    // RFC 8446 section 5.5: a peer must update its key before the AEAD's
+    // limit. One that goes on sends a record it should not have sent; RFC
+    // 8446 section 6.2 names no better alert than unexpected_message.
+    if (read_cipher_.records() >= read_cipher_.recordLimit()) {
+      return fail(SSL_AD_UNEXPECTED_MESSAGE,
+                  "peer sent more TLS records under one key than its cipher may protect");
+    }
     if (in_->size() < kHeaderSize + length) {
       return {TlsStatus::want_input, 0};
     }
@@ -82,38 +90,64 @@ TlsResult RecordLayer::read(std::span<std::byte> plaintext) {
       return fail(SSL_AD_UNEXPECTED_MESSAGE,
                   "peer interleaved a TLS handshake message with other records");
     }
-    std::span<const std::byte> body(out, content);
-    switch (type) {
-      case SSL3_RT_APPLICATION_DATA:
-        if (content == 0) {
-          held_.reset();
-          break;  // an empty record: read on
-        }
-        if (out != plaintext.data()) {
-          held_begin_ = 0;
-          held_end_ = content;
-          return deliverHeld(plaintext);
-        }
-        return {TlsStatus::ok, content};
-      case SSL3_RT_ALERT: {
-        held_.reset();
-        TlsResult result = handleAlert(body);
-        if (result.status != TlsStatus::ok) {
-          return result;
-        }
-        break;
-      }
-      case SSL3_RT_HANDSHAKE:
-        if (!handleHandshakeBytes(body)) {
-          return {TlsStatus::failed, 0};
-        }
-        held_.reset();
-        break;
-      default:
-        return fail(
-            SSL_AD_UNEXPECTED_MESSAGE,
-            "peer sent an unexpected TLS record after the handshake" + contentTypeText(type));
+    if (content > 0) {
+      empty_records_in_a_row_ = 0;
     }
+    if (type == SSL3_RT_APPLICATION_DATA && content > 0) {
+      key_updates_in_a_row_ = 0;
+      warning_alerts_in_a_row_ = 0;
+      if (out == plaintext.data()) {
+        return {TlsStatus::ok, content};
+      }
+      held_begin_ = 0;
+      held_end_ = content;
+      return deliverHeld(plaintext);
+    }
+    // The body may be in held_: it is released only once it has been read.
+    std::optional<TlsResult> result = handleControl(type, {out, content});
+    releaseHeld();
+    if (result) {
+      return *result;
+    }
+  }
+}
+
+TlsResult RecordLayer::inputEnded() {
+  if (handshake_size_ > 0) {
+    return fail(SSL_AD_DECODE_ERROR, "peer sent a truncated TLS handshake message");
+  }
+  return {TlsStatus::end_of_stream, 0};
+}
+
+std::optional<TlsResult> RecordLayer::handleControl(int type, std::span<const std::byte> body) {
+  switch (type) {
+    case SSL3_RT_APPLICATION_DATA:
+      // An empty record: read on, up to OpenSSL's bound (MAX_EMPTY_RECORDS).
+      if (++empty_records_in_a_row_ > kMaxEmptyRecordsInARow) {
+        return fail(SSL_AD_UNEXPECTED_MESSAGE, "peer sent too many empty TLS records in a row");
+      }
+      return std::nullopt;
+    case SSL3_RT_ALERT:
+      // RFC 8446 section 5.1: no zero-length Alert fragments. OpenSSL 3.0
+      // answers one with unexpected_message (SSL_R_BAD_LENGTH).
+      if (body.empty()) {
+        return fail(SSL_AD_UNEXPECTED_MESSAGE, "peer sent an empty TLS alert record");
+      }
+      return handleAlert(body);
+    case SSL3_RT_HANDSHAKE:
+      // RFC 8446 section 5.1: no zero-length Handshake fragments either.
+      if (body.empty()) {
+        return fail(SSL_AD_UNEXPECTED_MESSAGE, "peer sent an empty TLS handshake record");
+      }
+      warning_alerts_in_a_row_ = 0;
+      if (!handleHandshakeBytes(body)) {
+        return TlsResult{TlsStatus::failed, 0};
+      }
+      return std::nullopt;
+    default:
+      // RFC 8446 section 5.4: this includes a record that is all padding.
+      return fail(SSL_AD_UNEXPECTED_MESSAGE,
+                  "peer sent an unexpected TLS record after the handshake" + contentTypeText(type));
   }
 }
 
@@ -152,6 +186,9 @@ bool RecordLayer::openRecord(std::size_t length, std::byte* out, std::size_t& co
 TlsResult RecordLayer::write(std::span<const std::byte> plaintext) {
   std::size_t done = 0;
   while (done < plaintext.size()) {
+    if (!keyUpdateIfDue()) {
+      return fail(SSL_AD_INTERNAL_ERROR, "cannot move to our next traffic keys");
+    }
     // A record as large as the output queue's chunk holds in one piece.
     std::span<std::byte> room = out_->prepare(kMaxPlaintext + kRecordOverhead);
     if (room.size() <= kRecordOverhead) {
@@ -171,10 +208,33 @@ bool RecordLayer::sendCloseNotify() {
   if (close_sent_) {
     return true;
   }
+  if (!keyUpdateIfDue()) {
+    return false;
+  }
   close_sent_ = true;
   const std::array<std::byte, 2> alert = {std::byte{SSL3_AL_WARNING},
                                           std::byte{SSL_AD_CLOSE_NOTIFY}};
   return sealRecord(SSL3_RT_ALERT, alert);
+}
+
+bool RecordLayer::keyUpdateIfDue() {
+  // RFC 8446 section 5.5: well before the write key's limit (see
+  // kKeyUpdateAfter); ChaCha20-Poly1305 has none.
+  const bool key_worn =
+      write_cipher_.recordLimit() != UINT64_MAX && write_cipher_.records() >= kKeyUpdateAfter;
+  if (!key_update_owed_ && !key_worn) {
+    return true;
+  }
+  // RFC 8446 section 4.6.3: ours goes under the old key, then we switch. It
+  // never asks the peer to update in turn.
+  const std::array<std::byte, kKeyUpdateSize> update = {std::byte{SSL3_MT_KEY_UPDATE}, std::byte{0},
+                                                        std::byte{0}, std::byte{1},
+                                                        std::byte{SSL_KEY_UPDATE_NOT_REQUESTED}};
+  if (!sealRecord(SSL3_RT_HANDSHAKE, update) || !write_cipher_.advanceSecret()) {
+    return false;
+  }
+  key_update_owed_ = false;
+  return true;
 }
 
 bool RecordLayer::sealRecord(int type, std::span<const std::byte> content) {
@@ -202,20 +262,28 @@ bool RecordLayer::sealRecord(int type, std::span<const std::byte> content) {
   return true;
 }
 
-TlsResult RecordLayer::handleAlert(std::span<const std::byte> body) {
+std::optional<TlsResult> RecordLayer::handleAlert(std::span<const std::byte> body) {
+  // RFC 8446 section 6: an alert is a level and a description, one per
+  // record here. OpenSSL 3.0 answers any other length with
+  // unexpected_message (SSL_R_INVALID_ALERT).
   if (body.size() != 2) {
-    return fail(SSL_AD_DECODE_ERROR, "peer sent a malformed TLS alert");
+    return fail(SSL_AD_UNEXPECTED_MESSAGE, "peer sent a malformed TLS alert");
   }
   const auto description = std::to_integer<int>(body[1]);
   if (description == SSL_AD_CLOSE_NOTIFY) {
-    return {TlsStatus::end_of_stream, 0};
+    return TlsResult{TlsStatus::end_of_stream, 0};
   }
   if (description == SSL_AD_USER_CANCELLED) {
-    return {TlsStatus::ok, 0};  // a close_notify follows
+    // RFC 8446 section 6.1: a close_notify follows. Every other alert is
+    // fatal in TLS 1.3, whatever its level says.
+    if (++warning_alerts_in_a_row_ > kMaxWarningAlertsInARow) {
+      return fail(SSL_AD_UNEXPECTED_MESSAGE, "peer sent too many warning alerts in a row");
+    }
+    return std::nullopt;
   }
   close_sent_ = true;  // no alert answers an alert
   failure_reason_ = describePeerAlert(description, TlsRole::server);
-  return {TlsStatus::failed, 0};
+  return TlsResult{TlsStatus::failed, 0};
 }
 
 bool RecordLayer::handleHandshakeBytes(std::span<const std::byte> body) {
@@ -226,13 +294,22 @@ bool RecordLayer::handleHandshakeBytes(std::span<const std::byte> body) {
            "peer sent an unexpected TLS handshake message after the handshake");
       return false;
     }
+    // RFC 8446 section 4.6.3: the body of a KeyUpdate is its one-byte
+    // request_update, so its 24-bit length must be 1. OpenSSL 3.0 answers
+    // any other with decode_error (SSL_R_BAD_KEY_UPDATE).
+    if (handshake_size_ == 4 && (handshake_[1] != std::byte{0} || handshake_[2] != std::byte{0} ||
+                                 handshake_[3] != std::byte{1})) {
+      fail(SSL_AD_DECODE_ERROR, "peer sent a KeyUpdate of the wrong length");
+      return false;
+    }
     if (handshake_size_ < kKeyUpdateSize) {
       continue;
     }
-    // A KeyUpdate changes keys, so it must end its record (RFC 8446, 5.1).
-    if (handshake_[1] != std::byte{0} || handshake_[2] != std::byte{0} ||
-        handshake_[3] != std::byte{1} || i + 1 != body.size()) {
-      fail(SSL_AD_DECODE_ERROR, "peer sent a malformed KeyUpdate");
+    // RFC 8446 section 5.1: a KeyUpdate changes keys, so it must end its
+    // record. OpenSSL 3.0 answers one that does not with unexpected_message
+    // (SSL_R_NOT_ON_RECORD_BOUNDARY); so does a second one in the record.
+    if (i + 1 != body.size()) {
+      fail(SSL_AD_UNEXPECTED_MESSAGE, "peer sent a KeyUpdate that does not end its TLS record");
       return false;
     }
     handshake_size_ = 0;
@@ -247,19 +324,21 @@ bool RecordLayer::handleKeyUpdate(std::byte request) {
     fail(SSL_AD_ILLEGAL_PARAMETER, "peer sent a malformed KeyUpdate");
     return false;
   }
+  // See kMaxKeyUpdatesInARow; application data in between resets the count.
+  if (++key_updates_in_a_row_ > kMaxKeyUpdatesInARow) {
+    fail(SSL_AD_UNEXPECTED_MESSAGE, "peer sent too many KeyUpdates without application data");
+    return false;
+  }
   if (!read_cipher_.advanceSecret()) {
     fail(SSL_AD_INTERNAL_ERROR, "cannot derive the peer's next traffic keys");
     return false;
   }
+  // RFC 8446 section 4.6.3: the answer goes "prior to sending its next
+  // Application Data record", so it waits for our next write; however many
+  // requests arrive before that, one KeyUpdate answers them all, as in
+  // OpenSSL. A peer that asks without reading cannot make our output grow.
   if (request == std::byte{SSL_KEY_UPDATE_REQUESTED} && !close_sent_) {
-    // Answer with our own KeyUpdate, under the old keys, then switch.
-    const std::array<std::byte, kKeyUpdateSize> reply = {std::byte{SSL3_MT_KEY_UPDATE},
-                                                         std::byte{0}, std::byte{0}, std::byte{1},
-                                                         std::byte{SSL_KEY_UPDATE_NOT_REQUESTED}};
-    if (!sealRecord(SSL3_RT_HANDSHAKE, reply) || !write_cipher_.advanceSecret()) {
-      fail(SSL_AD_INTERNAL_ERROR, "cannot move to our next traffic keys");
-      return false;
-    }
+    key_update_owed_ = true;
   }
   return true;
 }
@@ -271,14 +350,18 @@ std::byte* RecordLayer::heldBuffer() {
   return held_.get();
 }
 
+void RecordLayer::releaseHeld() {
+  held_.reset();
+  held_begin_ = 0;
+  held_end_ = 0;
+}
+
 TlsResult RecordLayer::deliverHeld(std::span<std::byte> plaintext) {
   const std::size_t n = std::min(held_end_ - held_begin_, plaintext.size());
   std::memcpy(plaintext.data(), held_.get() + held_begin_, n);
   held_begin_ += n;
   if (held_begin_ == held_end_) {
-    held_.reset();
-    held_begin_ = 0;
-    held_end_ = 0;
+    releaseHeld();
   }
   return {TlsStatus::ok, n};
 }

@@ -16,7 +16,9 @@
 
 #include <array>
 #include <cstddef>
+#include <cstdint>
 #include <memory>
+#include <optional>
 #include <span>
 #include <string>
 
@@ -29,6 +31,13 @@ namespace tlsgate {
 
 class TrafficSecrets;
 
+// Records already protected under each application key, beyond those that
+// TrafficSecrets counted: none in tlsgate; tests start near a limit.
+struct PriorRecords {
+  std::uint64_t read = 0;
+  std::uint64_t written = 0;
+};
+
 class RecordLayer {
  public:
   static constexpr std::size_t kMaxPlaintext = std::size_t{1} << 14;
@@ -37,11 +46,31 @@ class RecordLayer {
   // decrypts straight into a buffer this large.
   static constexpr std::size_t kReadRoom = kMaxCiphertext - RecordCipher::kTagSize;
 
+  // RFC 8446 section 5.5: tlsgate moves to its next write key, with a
+  // KeyUpdate of its own, once the current AES-GCM key has protected 2^23
+  // records. That is a third of the way below the 2^24.5 limit, so no
+  // pending write can take a key past it, and it costs one small record
+  // per 128 GiB of full-size records.
+  static constexpr std::uint64_t kKeyUpdateAfter = std::uint64_t{1} << 23;
+  // KeyUpdates the peer may send in a row without application data between
+  // them. A peer has no use for more than one or two (RFC 8446 section
+  // 4.6.3); each costs two key derivations, so an unbounded run of them
+  // would be CPU spent for nothing. 32 is OpenSSL's bound on empty records.
+  static constexpr int kMaxKeyUpdatesInARow = 32;
+  // OpenSSL's bounds, kept so that tlsgate takes what OpenSSL takes: at most
+  // 32 empty records in a row (MAX_EMPTY_RECORDS), and 4 warning alerts in a
+  // row (MAX_WARN_ALERT_COUNT: the fifth fails); in TLS 1.3 the only warning
+  // alert that does not end the stream is user_canceled. One more than
+  // these ends the connection.
+  static constexpr int kMaxEmptyRecordsInARow = 32;
+  static constexpr int kMaxWarningAlertsInARow = 4;
+
   // The server's side of the connection: it reads with the client's secret
   // and writes with its own, after the records OpenSSL already wrote with
   // it. nullptr when the suite is not supported.
   static std::unique_ptr<RecordLayer> create(const SSL_CIPHER* suite, const TrafficSecrets& secrets,
-                                             ByteQueue& in, ByteQueue& out);
+                                             ByteQueue& in, ByteQueue& out,
+                                             PriorRecords before = {});
   ~RecordLayer();
   RecordLayer(const RecordLayer&) = delete;
   RecordLayer& operator=(const RecordLayer&) = delete;
@@ -51,9 +80,13 @@ class RecordLayer {
   // Decrypts the next application data into `plaintext`, handling alerts and
   // KeyUpdate on the way. end_of_stream means close_notify arrived.
   TlsResult read(std::span<std::byte> plaintext);
-  // Encrypts all of `plaintext` into the output queue.
+  // The transport ended where read() wanted more input: end_of_stream, or a
+  // failure when it cut a handshake message short.
+  TlsResult inputEnded();
+  // Encrypts all of `plaintext` into the output queue, after the KeyUpdate
+  // the peer asked for, if it is still owed.
   TlsResult write(std::span<const std::byte> plaintext);
-  // Sends close_notify.
+  // Sends close_notify (after an owed KeyUpdate).
   bool sendCloseNotify();
   // Why read() or write() failed.
   const std::string& failureReason() const { return failure_reason_; }
@@ -65,12 +98,19 @@ class RecordLayer {
   // returns the length of its content with the content type in `type`.
   bool openRecord(std::size_t length, std::byte* out, std::size_t& content, int& type);
   bool sealRecord(int type, std::span<const std::byte> content);
-  TlsResult handleAlert(std::span<const std::byte> body);
+  // Alerts, handshake bytes and empty records: what read() handles itself.
+  // Nothing, or the result read() returns.
+  std::optional<TlsResult> handleControl(int type, std::span<const std::byte> body);
+  std::optional<TlsResult> handleAlert(std::span<const std::byte> body);
   // A client may send only KeyUpdate after the handshake (tlsgate never
   // asks for post-handshake authentication), and may split it over records.
   bool handleHandshakeBytes(std::span<const std::byte> body);
   bool handleKeyUpdate(std::byte request);
+  // Sends our KeyUpdate when the peer asked for one or the write key is
+  // near its limit, and moves to the next write key.
+  bool keyUpdateIfDue();
   std::byte* heldBuffer();
+  void releaseHeld();
   TlsResult deliverHeld(std::span<std::byte> plaintext);
   // Sends a fatal alert and fails with `reason`.
   TlsResult fail(int alert, std::string reason);
@@ -88,6 +128,12 @@ class RecordLayer {
   std::array<std::byte, 5> handshake_{};
   std::size_t handshake_size_ = 0;
   bool close_sent_ = false;
+  // The peer asked for a KeyUpdate that we have not sent yet: one answers
+  // any number of requests (RFC 8446 section 4.6.3).
+  bool key_update_owed_ = false;
+  int key_updates_in_a_row_ = 0;
+  int empty_records_in_a_row_ = 0;
+  int warning_alerts_in_a_row_ = 0;
   std::string failure_reason_;
 };
 

@@ -337,6 +337,14 @@ std::string TlsContext::peerRefusal(const PeerIdentity& identity) const {
          "one (see sha256_hash in `tlsgate cert-info FILE`)";
 }
 
+const char* recordLayerDeclineName(RecordLayerDecline reason) {
+  static constexpr std::array<const char*, kRecordLayerDeclineCount> kNames = {
+      "pending_data",      "early_data", "max_fragment_length",
+      "unsupported_suite", "no_secrets", "not_at_record_boundary",
+      "key_setup"};
+  return kNames.at(static_cast<std::size_t>(reason));
+}
+
 void TlsContext::noteHandshake(bool resumed) const {
   handshakes_.fetch_add(1, std::memory_order_relaxed);
   if (resumed) {

@@ -16,6 +16,7 @@
 
 #include <array>
 #include <atomic>
+#include <cstddef>
 #include <cstdint>
 #include <cstdio>
 #include <memory>
@@ -33,6 +34,22 @@
 namespace tlsgate {
 
 enum class TlsRole { server, client };
+
+// Why a TLS 1.3 server session stayed with OpenSSL instead of handing its
+// connection over to tlsgate's record layer (see record_layer.h).
+enum class RecordLayerDecline {
+  pending_data,            // OpenSSL holds records it has read but not delivered
+  early_data,              // accepted 0-RTT data
+  max_fragment_length,     // negotiated with the client
+  unsupported_suite,       // a CCM suite
+  no_secrets,              // the key log callback gave no application secrets
+  not_at_record_boundary,  // OpenSSL's output ended inside a record
+  key_setup,               // the record layer could not set up its keys
+};
+inline constexpr std::size_t kRecordLayerDeclineCount =
+    static_cast<std::size_t>(RecordLayerDecline::key_setup) + 1;
+// The metric label and log word, e.g. "max_fragment_length".
+const char* recordLayerDeclineName(RecordLayerDecline reason);
 
 // A certificate an accept side serves, as metrics and /status describe it.
 struct ServedCertificate {
@@ -90,6 +107,13 @@ class TlsContext {
   uint64_t handshakes() const { return handshakes_.load(std::memory_order_relaxed); }
   uint64_t resumptions() const { return resumptions_.load(std::memory_order_relaxed); }
   void noteHandshake(bool resumed) const;
+  // Server side: TLS 1.3 sessions that kept their SSL, by reason.
+  uint64_t recordLayerDeclined(RecordLayerDecline reason) const {
+    return declined_.at(static_cast<std::size_t>(reason)).load(std::memory_order_relaxed);
+  }
+  void noteRecordLayerDeclined(RecordLayerDecline reason) const {
+    declined_.at(static_cast<std::size_t>(reason)).fetch_add(1, std::memory_order_relaxed);
+  }
 
   // Client side with session.resume: the session to offer on the next
   // connection (a new reference, or null), and where new ones are kept.
@@ -143,6 +167,7 @@ class TlsContext {
 
   mutable std::atomic<uint64_t> handshakes_{0};
   mutable std::atomic<uint64_t> resumptions_{0};
+  mutable std::array<std::atomic<uint64_t>, kRecordLayerDeclineCount> declined_{};
   mutable std::mutex session_mutex_;
   mutable SSL_SESSION* last_session_ = nullptr;  // guarded by session_mutex_
 };

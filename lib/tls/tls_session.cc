@@ -7,9 +7,11 @@
 
 #include <algorithm>
 #include <climits>
+#include <optional>
 #include <utility>
 
 #include "tls/failure_reason.h"
+#include "tls/record_cipher.h"
 #include "tls/record_layer.h"
 #include "tls/traffic_secrets.h"
 #include "x509/certificate_info.h"
@@ -244,16 +246,16 @@ TlsResult TlsSession::read(std::span<std::byte> plaintext) {
 
 TlsResult TlsSession::readRecords(std::span<std::byte> plaintext) {
   TlsResult result = records_->read(plaintext);
+  if (result.status == TlsStatus::want_input && input_ended_) {
+    // The transport ended, at a record boundary or inside a record: an
+    // unclean close, unless it cut a handshake message short.
+    result = records_->inputEnded();
+    closed_without_notify_ = result.status == TlsStatus::end_of_stream;
+  }
   switch (result.status) {
     case TlsStatus::ok:
-      return result;
     case TlsStatus::want_input:
-      if (!input_ended_) {
-        return result;
-      }
-      // The transport ended, at a record boundary or inside a record.
-      closed_without_notify_ = true;
-      [[fallthrough]];
+      return result;
     case TlsStatus::end_of_stream:
       peer_closed_ = true;
       state_ = close_sent_ ? TlsState::closed : TlsState::closing;
@@ -395,15 +397,33 @@ void TlsSession::noteHandshakeDone() {
 // session that OpenSSL still has business with keeps it: unread records in
 // its buffer, accepted early data, a negotiated maximum fragment length.
 void TlsSession::handOverToRecordLayer() {
-  if (!secrets_ || SSL_has_pending(ssl_) == 1 ||
-      SSL_get_early_data_status(ssl_) == SSL_EARLY_DATA_ACCEPTED ||
-      SSL_SESSION_get_max_fragment_length(SSL_get_session(ssl_)) !=
-          TLSEXT_max_fragment_length_DISABLED) {
-    return;
-  }
   const SSL_CIPHER* suite = SSL_get_current_cipher(ssl_);
-  std::unique_ptr<RecordLayer> records = RecordLayer::create(suite, *secrets_, *in_, *out_);
-  if (!records) {
+  std::optional<RecordLayerDecline> decline;
+  if (SSL_has_pending(ssl_) == 1) {
+    decline = RecordLayerDecline::pending_data;
+  } else if (SSL_get_early_data_status(ssl_) == SSL_EARLY_DATA_ACCEPTED) {
+    decline = RecordLayerDecline::early_data;
+  } else if (SSL_SESSION_get_max_fragment_length(SSL_get_session(ssl_)) !=
+             TLSEXT_max_fragment_length_DISABLED) {
+    decline = RecordLayerDecline::max_fragment_length;
+  } else if (!RecordCipher::supports(suite)) {
+    decline = RecordLayerDecline::unsupported_suite;
+  } else if (!secrets_ || !secrets_->complete()) {
+    decline = RecordLayerDecline::no_secrets;
+  } else if (!secrets_->atRecordBoundary()) {
+    decline = RecordLayerDecline::not_at_record_boundary;
+  }
+  std::unique_ptr<RecordLayer> records;
+  if (!decline) {
+    records = RecordLayer::create(suite, *secrets_, *in_, *out_);
+    if (!records) {
+      decline = RecordLayerDecline::key_setup;
+    }
+  }
+  if (decline) {
+    context_->noteRecordLayerDeclined(*decline);
+    spdlog::debug("{} stays with OpenSSL after the handshake: {}", label_,
+                  recordLayerDeclineName(*decline));
     return;
   }
   cipher_name_ = SSL_CIPHER_get_name(suite);  // static storage in libssl

@@ -12,156 +12,11 @@
 #include <string>
 #include <vector>
 
-#include "tls/session_pair.h"
+#include "tls/record_layer_fixture.h"
 #include "tls/traffic_secrets.h"
 
 namespace tlsgate::test {
 namespace {
-
-std::span<const std::byte> bytesOf(const std::string& text) {
-  return {reinterpret_cast<const std::byte*>(text.data()), text.size()};
-}
-
-std::string pattern(std::size_t size) {
-  std::string out(size, '\0');
-  for (std::size_t i = 0; i < size; ++i) {
-    out[i] = static_cast<char>((i * 7919 + 13) % 251);
-  }
-  return out;
-}
-
-// A plain OpenSSL client on memory BIOs, so a test can drive it directly:
-// KeyUpdate, raw records, alerts.
-class OpenSslClient {
- public:
-  explicit OpenSslClient(const std::vector<std::string>& suites = {}) {
-    ctx_ = SSL_CTX_new(TLS_client_method());
-    SSL_CTX_set_min_proto_version(ctx_, TLS1_3_VERSION);
-    if (!suites.empty()) {
-      std::string list;
-      for (const std::string& suite : suites) {
-        list += (list.empty() ? "" : ":") + suite;
-      }
-      SSL_CTX_set_ciphersuites(ctx_, list.c_str());
-    }
-    ssl_ = SSL_new(ctx_);
-    in_ = BIO_new(BIO_s_mem());
-    out_ = BIO_new(BIO_s_mem());
-    SSL_set_bio(ssl_, in_, out_);
-    SSL_set_connect_state(ssl_);
-    // SSL_set_tlsext_host_name() is a macro with a C cast; this is its body.
-    SSL_ctrl(ssl_, SSL_CTRL_SET_TLSEXT_HOSTNAME, TLSEXT_NAMETYPE_host_name,
-             const_cast<char*>("localhost"));
-  }
-  ~OpenSslClient() {
-    SSL_free(ssl_);
-    SSL_CTX_free(ctx_);
-  }
-  OpenSslClient(const OpenSslClient&) = delete;
-  OpenSslClient& operator=(const OpenSslClient&) = delete;
-  OpenSslClient(OpenSslClient&&) = delete;
-  OpenSslClient& operator=(OpenSslClient&&) = delete;
-
-  SSL* ssl() { return ssl_; }
-
-  // Client ciphertext into the server's input queue.
-  void sendTo(ByteQueue& server_in) {
-    std::array<char, 4096> buffer{};
-    int n = 0;
-    while ((n = BIO_read(out_, buffer.data(), buffer.size())) > 0) {
-      server_in.append(
-          {reinterpret_cast<const std::byte*>(buffer.data()), static_cast<std::size_t>(n)});
-    }
-  }
-  // The server's output queue into the client.
-  void receiveFrom(ByteQueue& server_out) {
-    while (!server_out.empty()) {
-      auto piece = server_out.front();
-      BIO_write(in_, piece.data(), static_cast<int>(piece.size()));
-      server_out.consume(piece.size());
-    }
-  }
-  // Everything the client can decrypt now; `error` gets SSL_get_error's last word.
-  std::string read(int* error = nullptr) {
-    std::string out;
-    std::array<char, 4096> buffer{};
-    for (;;) {
-      std::size_t n = 0;
-      if (SSL_read_ex(ssl_, buffer.data(), buffer.size(), &n) != 1) {
-        if (error != nullptr) {
-          *error = SSL_get_error(ssl_, 0);
-        }
-        ERR_clear_error();
-        return out;
-      }
-      out.append(buffer.data(), n);
-    }
-  }
-  bool write(const std::string& text) {
-    std::size_t n = 0;
-    return SSL_write_ex(ssl_, text.data(), text.size(), &n) == 1 && n == text.size();
-  }
-
- private:
-  SSL_CTX* ctx_ = nullptr;
-  SSL* ssl_ = nullptr;
-  BIO* in_ = nullptr;
-  BIO* out_ = nullptr;
-};
-
-class RecordLayerTest : public ::testing::Test {
- protected:
-  // Runs both handshakes to the end, then lets the client take the server's
-  // session ticket.
-  void connect(const TlsConfig& server_config, OpenSslClient& peer) {
-    server.reset();
-    server_in.clear();
-    server_out.clear();
-    context = TlsContext::create(server_config, TlsRole::server);
-    server = TlsSession::create(context, server_in, server_out, "test server");
-    for (int round = 0; round < 10 && !server->handshakeDone(); ++round) {
-      SSL_do_handshake(peer.ssl());
-      peer.sendTo(server_in);
-      ASSERT_NE(server->handshake().status, TlsStatus::failed) << server->failureReason();
-      peer.receiveFrom(server_out);
-    }
-    ASSERT_TRUE(server->handshakeDone());
-    ASSERT_EQ(SSL_do_handshake(peer.ssl()), 1);
-    peer.read();
-  }
-  void connect(const TlsConfig& server_config) { connect(server_config, client); }
-  void connect() { connect(serverConfig(server_cert)); }
-
-  // Everything the server can decrypt now, through a buffer of `room` bytes.
-  std::string serverRead(TlsStatus* last = nullptr, std::size_t room = TlsSession::kReadRoom) {
-    std::string out;
-    std::vector<std::byte> buffer(room);
-    for (;;) {
-      TlsResult result = server->read(buffer);
-      if (result.status != TlsStatus::ok) {
-        if (last != nullptr) {
-          *last = result.status;
-        }
-        return out;
-      }
-      out.append(reinterpret_cast<const char*>(buffer.data()), result.bytes);
-    }
-  }
-
-  // Appends raw bytes as if they came from the client.
-  void inject(const std::vector<unsigned char>& bytes) {
-    server_in.append({reinterpret_cast<const std::byte*>(bytes.data()), bytes.size()});
-  }
-
-  TestPki pki;
-  IssuedCertificate server_cert = pki.issue("server", "localhost", {"localhost"}, {"127.0.0.1"});
-  BufferPool pool{std::size_t{16} * 1024 + 512, 64};
-  ByteQueue server_in{pool};
-  ByteQueue server_out{pool};
-  std::shared_ptr<TlsContext> context;
-  std::unique_ptr<TlsSession> server;
-  OpenSslClient client;
-};
 
 TEST_F(RecordLayerTest, Tls13ServerHandsOverAndKeepsItsHandshakeFacts) {
   TlsConfig config = serverConfig(server_cert);
@@ -183,6 +38,30 @@ TEST_F(RecordLayerTest, Tls12StaysWithOpenSsl) {
   connect();
   EXPECT_FALSE(server->usesRecordLayer());
   EXPECT_EQ(server->protocol(), "TLSv1.2");
+}
+
+TEST_F(RecordLayerTest, DeclinedHandOversAreCountedByReason) {
+  SSL_set_tlsext_max_fragment_length(client.ssl(), TLSEXT_max_fragment_length_1024);
+  connect();
+  EXPECT_FALSE(server->usesRecordLayer());
+  EXPECT_EQ(context->recordLayerDeclined(RecordLayerDecline::max_fragment_length), 1U);
+
+  TlsConfig ccm = serverConfig(server_cert);
+  ccm.ciphersuites = "TLS_AES_128_CCM_SHA256";
+  OpenSslClient peer({"TLS_AES_128_CCM_SHA256"});
+  connect(ccm, peer);
+  EXPECT_FALSE(server->usesRecordLayer());
+  EXPECT_EQ(context->recordLayerDeclined(RecordLayerDecline::unsupported_suite), 1U);
+  EXPECT_EQ(context->recordLayerDeclined(RecordLayerDecline::max_fragment_length), 0U)
+      << "a new context counts afresh";
+
+  OpenSslClient plain;
+  connect(serverConfig(server_cert), plain);
+  EXPECT_TRUE(server->usesRecordLayer());
+  for (std::size_t i = 0; i < kRecordLayerDeclineCount; ++i) {
+    EXPECT_EQ(context->recordLayerDeclined(static_cast<RecordLayerDecline>(i)), 0U)
+        << recordLayerDeclineName(static_cast<RecordLayerDecline>(i));
+  }
 }
 
 TEST_F(RecordLayerTest, EverySuiteCarriesDataBothWays) {
@@ -236,10 +115,12 @@ TEST_F(RecordLayerTest, KeyUpdateRequestedByThePeerRekeysBothDirections) {
   ASSERT_TRUE(client.write("after the update"));
   client.sendTo(server_in);
   EXPECT_EQ(serverRead(), "after the update");
-  EXPECT_EQ(server_out.size(), 27U) << "one KeyUpdate record: 5 + 5 + 1 + 16 bytes";
+  EXPECT_TRUE(server_out.empty()) << "the answer waits for our next application data";
 
   // Our answering KeyUpdate goes before the reply; the client must follow it.
   ASSERT_EQ(server->write(bytesOf("reply under new keys")).status, TlsStatus::ok);
+  EXPECT_EQ(server_out.size(), 27U + 5 + 20 + 1 + 16)
+      << "one KeyUpdate record (5 + 5 + 1 + 16 bytes), then the reply";
   client.receiveFrom(server_out);
   EXPECT_EQ(client.read(), "reply under new keys");
 
