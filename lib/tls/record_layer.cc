@@ -116,6 +116,13 @@ TlsResult RecordLayer::inputEnded() {
   if (handshake_size_ > 0) {
     return fail(SSL_AD_DECODE_ERROR, "peer sent a truncated TLS handshake message");
   }
+  // RFC 8446 section 5.1 frames every record by its header, so the end of
+  // the transport inside one is a truncated record, not a close: OpenSSL
+  // 3.0 answers it with decode_error (SSL_R_UNEXPECTED_EOF_WHILE_READING).
+  // Between records it is an end without close_notify (section 6.1).
+  if (!in_->empty()) {
+    return fail(SSL_AD_DECODE_ERROR, "peer closed the connection in the middle of a TLS record");
+  }
   return {TlsStatus::end_of_stream, 0};
 }
 
@@ -295,12 +302,23 @@ bool RecordLayer::handleHandshakeBytes(std::span<const std::byte> body) {
       return false;
     }
     // RFC 8446 section 4.6.3: the body of a KeyUpdate is its one-byte
-    // request_update, so its 24-bit length must be 1. OpenSSL 3.0 answers
-    // any other with decode_error (SSL_R_BAD_KEY_UPDATE).
-    if (handshake_size_ == 4 && (handshake_[1] != std::byte{0} || handshake_[2] != std::byte{0} ||
-                                 handshake_[3] != std::byte{1})) {
-      fail(SSL_AD_DECODE_ERROR, "peer sent a KeyUpdate of the wrong length");
-      return false;
+    // request_update, so its 24-bit length must be 1. OpenSSL 3.0 answers a
+    // longer one with illegal_parameter, as a message above the most its
+    // type may take (SSL_R_EXCESSIVE_MESSAGE_SIZE), and an empty one with
+    // decode_error (SSL_R_BAD_KEY_UPDATE).
+    if (handshake_size_ == 4) {
+      const bool empty = handshake_[1] == std::byte{0} && handshake_[2] == std::byte{0} &&
+                         handshake_[3] == std::byte{0};
+      const bool one = handshake_[1] == std::byte{0} && handshake_[2] == std::byte{0} &&
+                       handshake_[3] == std::byte{1};
+      if (empty) {
+        fail(SSL_AD_DECODE_ERROR, "peer sent an empty KeyUpdate");
+        return false;
+      }
+      if (!one) {
+        fail(SSL_AD_ILLEGAL_PARAMETER, "peer sent a KeyUpdate longer than one byte");
+        return false;
+      }
     }
     if (handshake_size_ < kKeyUpdateSize) {
       continue;

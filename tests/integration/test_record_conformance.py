@@ -175,7 +175,11 @@ class OpensslServer:
 # delivered: the bytes that reached the server's application;
 # replies: what else came back, in order (KeyUpdates and data, run-length);
 # end: open (the probe came back), close_notify, closed (after an alert),
-#      eof or reset (without an alert), no answer.
+#      closed without an alert, no answer. Whether a close without an
+#      alert reaches the client as a FIN or a reset depends only on whether
+#      the probe the client sent after its input arrived before the server
+#      closed (a socket closed with unread bytes sends a reset), so the two
+#      are one outcome.
 Outcome = collections.namedtuple("Outcome", "alert delivered replies end")
 
 
@@ -205,7 +209,7 @@ def summarize(events, delivered):
     elif close_notify:
         end = "close_notify"
     else:
-        end = ended or "no answer"
+        end = "closed without an alert" if ended else "no answer"
     return Outcome(alert, delivered, replies(events), end)
 
 
@@ -334,6 +338,19 @@ def _(c):
       valid=True)
 def _(c):
     records(c, *[c.key_update_record(raw.UPDATE_NOT_REQUESTED) for _ in range(1000)])
+
+
+# 32 in a row is the most tlsgate's record layer reads without application
+# data (RecordLayer::kMaxKeyUpdatesInARow); these stay within it.
+@case("key_update_requested_x32", "KeyUpdate", "32 KeyUpdate(update_requested), each in its own record", valid=True)
+def _(c):
+    records(c, *[c.key_update_record(raw.UPDATE_REQUESTED) for _ in range(32)])
+
+
+@case("key_update_not_requested_x32", "KeyUpdate", "32 KeyUpdate(update_not_requested), each in its own record",
+      valid=True)
+def _(c):
+    records(c, *[c.key_update_record(raw.UPDATE_NOT_REQUESTED) for _ in range(32)])
 
 
 # Padding and record sizes
@@ -593,6 +610,15 @@ _HALF_CLOSE = ("RFC 8446, 6.1: a transport close before close_notify only means 
                "tlsgate takes the FIN at a record boundary as the end of the client's stream "
                "(half-close, passed to the backend as a FIN) where OpenSSL sends decode_error")
 
+_ONE_ANSWER = ("RFC 8446, 4.6.3: update_requested asks for a KeyUpdate \"prior to sending its next Application "
+               "Data record\", so an implementation \"which receives multiple KeyUpdates while it is silent\" "
+               "responds with a single update; OpenSSL answers every one")
+
+_KEY_UPDATE_BOUND = ("RFC 8446, 4.6.3 sets no bound on KeyUpdates; tlsgate refuses the 33rd in a row without "
+                     "application data with unexpected_message, as a flood defence of the kind OpenSSL applies "
+                     "to empty records (MAX_EMPTY_RECORDS, also outside the RFC): each costs two key "
+                     "derivations, and a real peer needs one or two")
+
 ALLOWED_DIFFERENCES = {
     "record_version_0301": (
         {"gate": Outcome("none", b"version 0x0301\n" + PROBE, "data", "open")},
@@ -600,11 +626,12 @@ ALLOWED_DIFFERENCES = {
         "and sends decode_error"),
     "eof_after_finished": ({"gate": Outcome("none", b"", "", "close_notify")}, _HALF_CLOSE),
     "eof_after_data": ({"gate": Outcome("none", b"last words\n", "", "close_notify")}, _HALF_CLOSE),
+    "key_update_requested_x32": (
+        {"gate": Outcome("none", PROBE, "KeyUpdate, data", "open")}, _ONE_ANSWER),
     "key_update_flood_requested": (
-        {"gate": Outcome("none", PROBE, "KeyUpdate, data", "open")},
-        "RFC 8446, 4.6.3: update_requested asks for a KeyUpdate \"prior to sending its next Application "
-        "Data record\", so an implementation \"which receives multiple KeyUpdates while it is silent\" "
-        "responds with a single update; OpenSSL answers every one"),
+        {"gate": Outcome("unexpected_message", b"", "", "closed")}, _KEY_UPDATE_BOUND),
+    "key_update_flood_not_requested": (
+        {"gate": Outcome("unexpected_message", b"", "", "closed")}, _KEY_UPDATE_BOUND),
 }
 
 

@@ -135,9 +135,12 @@ class DamagedRecordTest : public ::testing::TestWithParam<DamagedRecordCase> {
     server.protocols = param.protocols;
     server.cipher = param.cipher;
     server.ciphersuites = param.ciphersuites;
+    client.cipher = param.cipher;
     client.ciphersuites = param.ciphersuites;
     SessionPair pair(server, client);
-    EXPECT_TRUE(pair.handshake());
+    if (!pair.handshake()) {
+      return "handshake failed: " + pair.server->failureReason();
+    }
     pair.readPostHandshake();
     EXPECT_FALSE(pair.server->usesRecordLayer()) << "the case is about OpenSSL's record path";
     const std::string payload(100, 'x');

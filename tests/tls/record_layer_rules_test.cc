@@ -137,16 +137,17 @@ const std::vector<Breach>& breaches() {
       // SSL_R_BAD_KEY_UPDATE
       {"empty KeyUpdate",
        {{kKeyUpdate, 0, 0, 0, SSL3_RT_HANDSHAKE}, {'x', SSL3_RT_APPLICATION_DATA}},
-       "peer sent a KeyUpdate of the wrong length",
+       "peer sent an empty KeyUpdate",
        SSL_AD_DECODE_ERROR},
+      // SSL_R_EXCESSIVE_MESSAGE_SIZE
       {"two-byte KeyUpdate",
        {{kKeyUpdate, 0, 0, 2, 0, 0, SSL3_RT_HANDSHAKE}},
-       "peer sent a KeyUpdate of the wrong length",
-       SSL_AD_DECODE_ERROR},
+       "peer sent a KeyUpdate longer than one byte",
+       SSL_AD_ILLEGAL_PARAMETER},
       {"KeyUpdate longer than a record",
        {{kKeyUpdate, 1, 0, 0, SSL3_RT_HANDSHAKE}},
-       "peer sent a KeyUpdate of the wrong length",
-       SSL_AD_DECODE_ERROR},
+       "peer sent a KeyUpdate longer than one byte",
+       SSL_AD_ILLEGAL_PARAMETER},
       // SSL_R_BAD_LENGTH
       {"empty alert record",
        {{SSL3_RT_ALERT}},
@@ -233,6 +234,26 @@ TEST_F(RecordLayerRulesTest, TransportEndingInsideAHandshakeMessageIsAFailure) {
   EXPECT_EQ(serverStops(), TlsStatus::failed);
   EXPECT_EQ(server->failureReason(), "peer sent a truncated TLS handshake message");
   EXPECT_FALSE(server->closedWithoutNotify());
+}
+
+// RFC 8446 section 5.1: the header frames the record, so an end inside one
+// is a truncation; OpenSSL sends decode_error.
+TEST_F(RecordLayerTest, TransportEndingInsideARecordIsAFailure) {
+  for (const std::size_t cut : {std::size_t{3}, std::size_t{5}, std::size_t{12}}) {
+    SCOPED_TRACE("cut after " + std::to_string(cut) + " bytes");
+    OpenSslClient peer;
+    connect(serverConfig(server_cert), peer);
+    ASSERT_TRUE(server->usesRecordLayer());
+    RecordWriter writer = peer.rawWriter();
+    Bytes record = writer.seal(SSL3_RT_APPLICATION_DATA, {'c', 'u', 't'});
+    record.resize(cut);
+    inject(record);
+    EXPECT_EQ(serverStops(), TlsStatus::want_input);
+    server->setInputEnded();
+    EXPECT_EQ(serverStops(), TlsStatus::failed);
+    EXPECT_EQ(server->failureReason(), "peer closed the connection in the middle of a TLS record");
+    EXPECT_EQ(peer.alertReceived(server_out), SSL_AD_DECODE_ERROR);
+  }
 }
 
 TEST_F(RecordLayerRulesTest, TransportEndingAtARecordBoundaryIsAnUncleanClose) {

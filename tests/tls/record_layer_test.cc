@@ -194,22 +194,6 @@ TEST_F(RecordLayerTest, CloseNotifyBothWays) {
   EXPECT_EQ(error, SSL_ERROR_ZERO_RETURN);
 }
 
-TEST_F(RecordLayerTest, TransportEndingInsideARecordIsAnUncleanClose) {
-  connect();
-  ASSERT_TRUE(client.write(pattern(1000)));
-  ByteQueue staged(pool);
-  client.sendTo(staged);
-  std::vector<unsigned char> record(staged.size());
-  staged.read(std::as_writable_bytes(std::span(record)));
-  record.resize(record.size() / 2);
-  inject(record);
-  server->setInputEnded();
-  TlsStatus last = TlsStatus::ok;
-  EXPECT_EQ(serverRead(&last), "");
-  EXPECT_EQ(last, TlsStatus::end_of_stream);
-  EXPECT_TRUE(server->closedWithoutNotify());
-}
-
 TEST_F(RecordLayerTest, PeerAlertIsExplained) {
   connect();
   // Damage what the server sends: the client answers with a fatal
