@@ -359,6 +359,19 @@ void writeCertificates(Exposition& out, const MetricsSnapshot& snapshot) {
   }
 }
 
+// ---------------------------------------------------------------- record layer
+
+void writeRecordLayerDeclines(Exposition& out, const MetricsSnapshot& snapshot) {
+  out.family("tlsgate_tls_record_layer_declined_total", "counter",
+             "TLS 1.3 accept-side connections that stayed with OpenSSL after the handshake instead "
+             "of moving to tlsgate's record layer, by reason; counted since the listener's TLS "
+             "context was built (the last start or reload).");
+  for (const RecordLayerDeclines& row : snapshot.record_layer_declined) {
+    out.sample("tlsgate_tls_record_layer_declined_total",
+               {{"listener", row.listener}, {"reason", row.reason}}, row.count);
+  }
+}
+
 }  // namespace
 
 std::string renderPrometheus(const MetricsSnapshot& snapshot) {
@@ -371,6 +384,7 @@ std::string renderPrometheus(const MetricsSnapshot& snapshot) {
   writeDurations(out, rows);
   writeTraffic(out, rows);
   writeCertificates(out, snapshot);
+  writeRecordLayerDeclines(out, snapshot);
   return out.take();
 }
 

@@ -432,6 +432,11 @@ MetricsSnapshot Service::metrics() {
       out.certificates.push_back({listener->config.name, certificate.subject, certificate.sha256,
                                   certificate.not_after_unix});
     }
+    for (std::size_t index = 0; index < kRecordLayerDeclineCount; ++index) {
+      const auto reason = static_cast<RecordLayerDecline>(index);
+      out.record_layer_declined.push_back({listener->config.name, recordLayerDeclineName(reason),
+                                           listener->accept_tls->recordLayerDeclined(reason)});
+    }
   }
   return out;
 }

@@ -47,6 +47,15 @@ struct CertificateExpiry {
   int64_t not_after_unix = 0;  // seconds since the epoch
 };
 
+// How often an accept side's TLS 1.3 connections stayed with OpenSSL
+// instead of moving to tlsgate's record layer, for one reason, since its
+// TLS context was built (the last start or reload).
+struct RecordLayerDeclines {
+  std::string listener;
+  std::string reason;  // e.g. "max_fragment_length"
+  uint64_t count = 0;
+};
+
 struct ReloadStatus {
   uint64_t generation = 1;     // the config in force; the first one is 1
   bool last_ok = true;         // the last reload (or the start) succeeded
@@ -81,6 +90,7 @@ struct MetricsSnapshot {
   StatusSnapshot status;
   std::vector<ListenerTotals> listeners;
   std::vector<CertificateExpiry> certificates;
+  std::vector<RecordLayerDeclines> record_layer_declined;
   int64_t now_unix = 0;
 };
 

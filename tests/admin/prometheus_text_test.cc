@@ -111,11 +111,12 @@ TEST(PrometheusTextTest, EveryFamilyHasHelpAndTypeOnce) {
            "tlsgate_connections_dropped_total",
            "tlsgate_accept_errors_total",
            "tlsgate_certificate_expiry_seconds",
+           "tlsgate_tls_record_layer_declined_total",
        }) {
     EXPECT_EQ(types[family], 1) << family;
     EXPECT_EQ(helps[family], 1) << family;
   }
-  EXPECT_EQ(types.size(), 20U);
+  EXPECT_EQ(types.size(), 21U);
 }
 
 TEST(PrometheusTextTest, ProcessAndReloadGauges) {
@@ -231,6 +232,18 @@ TEST(PrometheusTextTest, CertificateExpiryCountsDownAndGoesNegative) {
   EXPECT_LINE(text,
               "tlsgate_certificate_expiry_seconds{listener=\"web\",subject=\"CN=old.example\","
               "sha256=\"cd34\"} -1000");
+}
+
+TEST(PrometheusTextTest, RecordLayerDeclinesAreCountedByReason) {
+  MetricsSnapshot metrics = sampleMetrics();
+  metrics.record_layer_declined.push_back({"web", "unsupported_suite", 3});
+  metrics.record_layer_declined.push_back({"web", "pending_data", 0});
+  const std::string text = renderPrometheus(metrics);
+  EXPECT_LINE(
+      text,
+      "tlsgate_tls_record_layer_declined_total{listener=\"web\",reason=\"unsupported_suite\"} 3");
+  EXPECT_LINE(
+      text, "tlsgate_tls_record_layer_declined_total{listener=\"web\",reason=\"pending_data\"} 0");
 }
 
 TEST(PrometheusTextTest, ACertificateListedTwiceIsOneSeries) {
