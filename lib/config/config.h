@@ -258,6 +258,9 @@ struct Limits {
   // High watermark of each direction's buffer. Reading from the source stops
   // above it and resumes below half of it.
   std::size_t buffer_size = std::size_t{64} * 1024;
+  // Accept-side TLS handshakes in progress per worker (a TLS session made,
+  // not yet done) above which the worker stops accepting.
+  uint64_t max_handshakes = 1024;
 };
 
 // The admin HTTP endpoint (/metrics, /status, /connections, /healthz).

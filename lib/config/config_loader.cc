@@ -30,14 +30,15 @@ constexpr std::array<std::string_view, 3> kAdminKeys = {"listen", "allow_remote"
 constexpr std::array<std::string_view, 3> kLogKeys = {"level", "format", "file"};
 constexpr std::array<std::string_view, 5> kTimeoutKeys = {"handshake", "connect", "idle", "close",
                                                           "drain"};
-constexpr std::array<std::string_view, 3> kLimitKeys = {"max_connections", "buffer_size",
-                                                        "strict_fd_limit"};
+constexpr std::array<std::string_view, 4> kLimitKeys = {"max_connections", "buffer_size",
+                                                        "strict_fd_limit", "max_handshakes"};
 constexpr std::array<std::string_view, 4> kListenerKeys = {"name", "accept", "connect", "routes"};
 constexpr std::array<std::string_view, 7> kLogLevels = {"trace", "debug",    "info", "warn",
                                                         "error", "critical", "off"};
 
 constexpr int64_t kMaxWorkers = 1024;
 constexpr uint64_t kMaxConnections = 100'000'000;
+constexpr uint64_t kMaxHandshakes = 1'000'000;
 // Below a TLS record (16k) plus framing every record would stall the reader;
 // 4k is still allowed for plaintext relays on small machines.
 constexpr uint64_t kMinBufferSize = uint64_t{4} * 1024;
@@ -104,6 +105,9 @@ Limits parseLimits(const ConfigNode& node) {
   }
   if (auto strict = node.find("strict_fd_limit")) {
     limits.strict_fd_limit = strict->asBool();
+  }
+  if (auto handshakes = node.find("max_handshakes")) {
+    limits.max_handshakes = static_cast<uint64_t>(handshakes->asInteger(1, kMaxHandshakes));
   }
   if (auto size = node.find("buffer_size")) {
     limits.buffer_size = static_cast<std::size_t>(size->asSize(kMinBufferSize, kMaxBufferSize));

@@ -46,7 +46,23 @@ Acceptor::~Acceptor() {
 }
 
 void Acceptor::start() {
-  if (!closing_) {
+  started_ = true;
+  if (!closing_ && !held_) {
+    uv_poll_start(&poll_, UV_READABLE, onReadable);
+  }
+}
+
+void Acceptor::hold(bool on) {
+  if (on == held_ || closing_) {
+    return;
+  }
+  held_ = on;
+  if (on) {
+    uv_poll_stop(&poll_);
+    return;
+  }
+  if (started_ && uv_is_active(reinterpret_cast<uv_handle_t*>(&retry_timer_)) == 0) {
+    // The poll is level-triggered: what queued meanwhile wakes it at once.
     uv_poll_start(&poll_, UV_READABLE, onReadable);
   }
 }
@@ -85,7 +101,7 @@ void Acceptor::onReadable(uv_poll_t* poll, int status, int /*events*/) {
 }
 
 void Acceptor::acceptPending() {
-  for (int i = 0; i < kAcceptBatch && !closing_; ++i) {
+  for (int i = 0; i < kAcceptBatch && !closing_ && !held_; ++i) {
     int fd = ::accept4(fd_, nullptr, nullptr, SOCK_NONBLOCK | SOCK_CLOEXEC);
     if (fd >= 0) {
       if (in_burst_ && !quiet_pending_) {
@@ -138,8 +154,8 @@ void Acceptor::pauseAfter(int error) {
 
 void Acceptor::onRetry(uv_timer_t* timer) {
   auto* self = static_cast<Acceptor*>(timer->data);
-  if (self->closing_) {
-    return;
+  if (self->closing_ || self->held_) {
+    return;  // a release starts the poll again
   }
   uv_poll_start(&self->poll_, UV_READABLE, onReadable);
   self->acceptPending();

@@ -34,6 +34,9 @@ class Acceptor {
                           ListenerMetrics* metrics, AcceptHandler handler);
 
   void start();
+  // While held, the socket is not watched (the worker is at
+  // limits.max_handshakes); releasing resumes unless a retry is pending.
+  void hold(bool on);
   // Stops accepting and closes the socket; the Acceptor frees itself once
   // libuv has let go of its handles.
   void close();
@@ -78,6 +81,8 @@ class Acceptor {
   uv_timer_t retry_timer_{};
   uv_timer_t quiet_timer_{};  // runs from the first accept after a failure
   bool closing_ = false;
+  bool held_ = false;
+  bool started_ = false;
   int open_handles_ = 3;
   // A burst of failed accepts: whether one is on, when it began and last
   // failed, how many failures, the next delay.

@@ -59,7 +59,7 @@ Connection::Connection(Worker& worker, std::shared_ptr<const Listener> listener,
       metrics_(metrics),
       id_(worker.nextConnectionId()),
       label_("conn=" + std::to_string(id_)),
-      client_(*this, worker.pool(), "accept"),
+      client_(*this, worker.pool(), "accept", &worker.smallPool()),
       backend_(*this, worker.pool(), "connect"),
       relay_(worker.scratch(), worker.global().limits.buffer_size) {
   uv_timer_init(worker_.loop(), &timer_);

@@ -57,8 +57,13 @@ struct Endpoint::Socket {
   uv_stream_t* stream() { return &handle.stream; }
 };
 
-Endpoint::Endpoint(EndpointEvents& events, BufferPool& pool, const char* name)
-    : rx(pool), tx(pool), events_(events), name_(name) {}
+Endpoint::Endpoint(EndpointEvents& events, BufferPool& pool, const char* name,
+                   BufferPool* small_pool)
+    : rx(pool),
+      tx(pool),
+      staged(small_pool != nullptr ? *small_pool : pool),
+      events_(events),
+      name_(name) {}
 
 Endpoint::~Endpoint() {
   // The connection closes its endpoints before it is deleted; a socket still
@@ -153,6 +158,21 @@ void Endpoint::reset() {
   tls.reset();
   rx.clear();
   tx.clear();
+  staged.clear();
+  staging_ = false;
+}
+
+void Endpoint::stageReads(bool on) {
+  staging_ = on;
+  if (on) {
+    return;
+  }
+  while (!staged.empty()) {
+    std::span<const std::byte> bytes = staged.front();
+    rx.append(bytes);
+    staged.consume(bytes.size());
+  }
+  staged.clear();
 }
 
 void Endpoint::close() {
@@ -317,6 +337,13 @@ void Endpoint::setReading(bool want) {
 void Endpoint::onAlloc(uv_handle_t* handle, std::size_t /*suggested*/, uv_buf_t* buf) {
   auto* socket = static_cast<Socket*>(handle->data);
   Endpoint* self = socket->owner;
+  if (self->staging_) {
+    // Whatever room the small tail chunk has left, or a fresh one.
+    std::span<std::byte> room = self->staged.prepare();
+    buf->base = reinterpret_cast<char*>(room.data());
+    buf->len = room.size();
+    return;
+  }
   std::span<std::byte> room = self->rx.prepare(kMinReadRoom);
   const std::size_t unit = self->read_granularity_;
   if (unit > 0 && room.size() > unit) {
@@ -334,12 +361,13 @@ void Endpoint::onRead(uv_stream_t* stream, ssize_t nread, const uv_buf_t* /*buf*
   if (self == nullptr) {
     return;
   }
+  ByteQueue& into = self->staging_ ? self->staged : self->rx;
   if (nread > 0) {
-    self->rx.commit(static_cast<std::size_t>(nread));
+    into.commit(static_cast<std::size_t>(nread));
     self->events_.onEndpointInput(*self);
     return;
   }
-  self->rx.trimTail();  // an empty read must not pin a chunk
+  into.trimTail();  // an empty read must not pin a chunk
   if (nread == 0) {
     return;  // EAGAIN
   }

@@ -61,7 +61,9 @@ class Endpoint final : public RelayPort {
     ended,          // the FIN is sent
   };
 
-  Endpoint(EndpointEvents& events, BufferPool& pool, const char* name);
+  // `small_pool`, if given, holds the bytes of staged reads (below).
+  Endpoint(EndpointEvents& events, BufferPool& pool, const char* name,
+           BufferPool* small_pool = nullptr);
   ~Endpoint();
   Endpoint(const Endpoint&) = delete;
   Endpoint& operator=(const Endpoint&) = delete;
@@ -93,12 +95,20 @@ class Endpoint final : public RelayPort {
   // (whole TLS records' worth when the other side encrypts).
   void setReadGranularity(std::size_t bytes) { read_granularity_ = bytes; }
 
+  // While staging, reads land in `staged`, whose chunks are small, instead
+  // of rx: a peer that sends a few bytes and stalls then holds a small
+  // chunk, not a read-sized one (a ClientHello before the TLS session is
+  // made). Ending it moves the staged bytes to the end of rx.
+  void stageReads(bool on);
+  bool staging() const { return staging_; }
+
   // Whatever is queued gets one chance to leave, without waiting (an alert
   // or close_notify before a close).
   void flushBestEffort();
 
   ByteQueue rx;
   ByteQueue tx;
+  ByteQueue staged;
   std::unique_ptr<TlsSession> tls;
 
   // RelayPort
@@ -137,6 +147,7 @@ class Endpoint final : public RelayPort {
   WriteState write_state_ = WriteState::open;
   std::size_t in_flight_ = 0;  // bytes of tx handed to uv_write
   std::size_t read_granularity_ = 0;
+  bool staging_ = false;
 };
 
 }  // namespace tlsgate

@@ -1,11 +1,18 @@
 #include "proxy/relay.h"
 
+#include <algorithm>
+
 namespace tlsgate {
 namespace {
 
 // Room for one whole decrypted record: TlsSession then decrypts straight into
 // the sink's queue.
 constexpr std::size_t kMinPlaintextRoom = TlsSession::kReadRoom;
+// The largest TLS record on the wire: 2^14 bytes of plaintext, up to 2048
+// of expansion (TLS 1.2; TLS 1.3 allows 256) and the 5-byte header. A TLS
+// port reads until a whole one is in, whatever the watermark, or a record
+// longer than limits.buffer_size would never complete.
+constexpr std::size_t kMaxCiphertextRecord = 16384 + 2048 + 5;
 
 }  // namespace
 
@@ -123,17 +130,29 @@ bool Relay::movePlain(RelayPort& source, RelayPort& sink, Direction& direction,
   return true;
 }
 
+std::size_t Relay::inputLimit(RelayPort& port) const {
+  return port.session() != nullptr ? std::max(high_, kMaxCiphertextRecord) : high_;
+}
+
 void Relay::updateReading(RelayPort& source, RelayPort& sink) const {
   if (source.inputEnded()) {
     return;
   }
+  // Reading TLS makes TLS answer the same peer (a KeyUpdate for a
+  // KeyUpdate, alerts): a peer that sends but never reads would grow its
+  // own output without bound, so its own output counts too. Only for TLS:
+  // reading plaintext adds nothing to the peer's output, and stopping a
+  // plaintext backend that is busy writing to us would deadlock an echo.
+  const bool own_full = source.session() != nullptr && source.output().size() >= high_;
   const bool sink_full = sink.canWrite() && sink.output().size() >= high_;
-  const bool want = source.input().size() < high_ && !sink_full;
+  const bool want = source.input().size() < inputLimit(source) && !sink_full && !own_full;
   if (want == source.isReading()) {
     return;
   }
   // Resume only below the low watermark, so reads do not flap at the edge.
-  if (want && sink.canWrite() && sink.output().size() > high_ / 2) {
+  const bool sink_above_low = sink.canWrite() && sink.output().size() > high_ / 2;
+  const bool own_above_low = source.session() != nullptr && source.output().size() > high_ / 2;
+  if (want && (sink_above_low || own_above_low)) {
     return;
   }
   source.setReading(want);

@@ -8,9 +8,11 @@
 //
 // Each port's output is the bounded buffer of the direction that ends
 // there. Above the high watermark the source stops reading; reading
-// resumes below half of it. When a source ends (FIN or close_notify), the
-// sink gets close_notify (if TLS) and then a FIN once its output drains:
-// TWAPI's tls_close CHAN write.
+// resumes below half of it. A TLS port also stops reading while its own
+// output is above the watermark, and always reads until one whole record
+// has arrived, even past a watermark smaller than a record. When a source ends (FIN or
+// close_notify), the sink gets close_notify (if TLS) and then a FIN once its output drains: TWAPI's
+// tls_close CHAN write.
 #pragma once
 
 #include <cstddef>
@@ -73,7 +75,8 @@ class Relay {
   RelayResult pump(RelayPort& client, RelayPort& backend);
 
   // Reading from `source` feeds the direction that ends at `sink`: it stops
-  // while either buffer on that path is above the watermark.
+  // while either buffer on that path is above the watermark, or while a TLS
+  // source's own output is (what TLS answers it waits on it reading).
   void updateReading(RelayPort& source, RelayPort& sink) const;
 
   uint64_t bytesUp() const { return up_.bytes; }      // client -> backend, plaintext
@@ -90,6 +93,9 @@ class Relay {
     bool ended = false;  // the source will send no more plaintext
   };
 
+  // How much of `port`'s input may wait before reading stops: the
+  // watermark, and never less than one whole TLS record for a TLS port.
+  std::size_t inputLimit(RelayPort& port) const;
   RelayResult pumpOne(RelayPort& source, RelayPort& sink, Direction& direction);
   // One record or chunk; false when nothing more is ready now.
   bool moveTls(RelayPort& source, RelayPort& sink, Direction& direction, RelayResult& result);

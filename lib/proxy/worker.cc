@@ -27,6 +27,7 @@ Worker::Worker(int index, WorkerShared& shared, WorkerAssignment assignment)
   uv_async_init(&loop_, &tasks_async_,
                 [](uv_async_t* async) { static_cast<Worker*>(async->data)->runTasks(); });
   tasks_async_.data = this;
+  handshakes_.open(&loop_);
   for (uv_timer_t* timer : {&drain_timer_, &sweep_timer_, &heartbeat_timer_}) {
     uv_timer_init(&loop_, timer);
     timer->data = this;
@@ -129,6 +130,7 @@ void Worker::assign(WorkerAssignment assignment) {
 void Worker::applyAssignment(WorkerAssignment assignment) {
   generation_ = assignment.generation;
   global_ = std::move(assignment.global);
+  handshakes_.setLimit(global_->limits.max_handshakes);
   std::map<std::string, Acceptor*> next;
   for (auto& entry : assignment.listeners) {
     const std::string& key = entry.listener->listen_key;
@@ -150,6 +152,7 @@ void Worker::applyAssignment(WorkerAssignment assignment) {
     Acceptor* acceptor = Acceptor::create(&loop_, entry.fd, entry.listener, entry.metrics,
                                           [this](Acceptor& from, int fd) { onAccepted(from, fd); });
     next[key] = acceptor;
+    acceptor->hold(handshakes_.full());
     if (stopping_) {
       acceptor->close();
       next.erase(key);
@@ -167,6 +170,14 @@ void Worker::closeAcceptors() {
     acceptor->close();
   }
   acceptors_.clear();
+}
+
+// At limits.max_handshakes, no listener of this worker accepts: the
+// kernel's listen queue holds new clients until a handshake ends.
+void Worker::holdAccepting(bool hold) {
+  for (auto& [key, acceptor] : acceptors_) {
+    acceptor->hold(hold);
+  }
 }
 
 void Worker::onAccepted(Acceptor& acceptor, int fd) {
@@ -244,6 +255,7 @@ void Worker::closeIfIdle() {
     uv_close(reinterpret_cast<uv_handle_t*>(timer), nullptr);
   }
   uv_close(reinterpret_cast<uv_handle_t*>(&tasks_async_), nullptr);
+  handshakes_.close();
 }
 
 std::vector<ConnectionSnapshot> Worker::snapshotConnections() const {

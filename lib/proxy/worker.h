@@ -25,6 +25,7 @@
 #include "config/config.h"
 #include "metrics/listener_metrics.h"
 #include "metrics/snapshots.h"
+#include "proxy/handshake_scheduler.h"
 #include "proxy/listener.h"
 #include "tls/tls_session.h"
 #include "util/buffer_pool.h"
@@ -96,6 +97,9 @@ class Worker {
   int index() const { return index_; }
   uv_loop_t* loop() { return &loop_; }
   BufferPool& pool() { return pool_; }
+  // Small chunks for what a client sends before its TLS session exists.
+  BufferPool& smallPool() { return small_pool_; }
+  HandshakeScheduler& handshakes() { return handshakes_; }
   std::span<std::byte> scratch() { return scratch_; }
   const GlobalConfig& global() const { return *global_; }
   bool draining() const { return stopping_; }
@@ -125,6 +129,7 @@ class Worker {
   void closeIfIdle();
   void closeAcceptors();
   void onAccepted(Acceptor& acceptor, int fd);
+  void holdAccepting(bool hold);
 
   int index_;
   WorkerShared& shared_;
@@ -138,9 +143,15 @@ class Worker {
   // What the pool keeps for reuse after a burst: 16 MiB.
   static constexpr std::size_t kMaxFreeChunks = 256;
   BufferPool pool_{kChunkSize, kMaxFreeChunks};
+  // A ClientHello is a few hundred bytes to 2 kB: a stalled one holds one
+  // chunk of 1 kB. Up to 1 MiB is kept for reuse.
+  static constexpr std::size_t kSmallChunkSize = 1024;
+  static constexpr std::size_t kMaxFreeSmallChunks = 1024;
+  BufferPool small_pool_{kSmallChunkSize, kMaxFreeSmallChunks};
   // Plaintext passes through here between two TLS sessions (re-encrypt mode).
   std::array<std::byte, TlsSession::kReadRoom> scratch_{};
   std::map<std::string, Acceptor*> acceptors_;  // by Listener::listen_key
+  HandshakeScheduler handshakes_{[this](bool full) { holdAccepting(full); }};
 
   std::mutex tasks_mutex_;
   std::vector<std::function<void()>> tasks_;  // guarded by tasks_mutex_

@@ -20,7 +20,7 @@ SCRIPT_DIR=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
 REPO_ROOT=$(cd "$SCRIPT_DIR/../.." && pwd)
 
 ALL_PROXIES=(tlsgate stunnel hitch haproxy)
-ALL_PHASES=(handshake small bulk idle scaling floor metrics)
+ALL_PHASES=(handshake small bulk idle scaling floor metrics flood)
 
 TLSGATE_BINARY=${TLSGATE_BINARY:-$REPO_ROOT/build-bench/daemon/tlsgate}
 # warn: per-connection summary lines (info) would dominate the small phases.
@@ -32,6 +32,8 @@ CONNECTIONS=50
 BULK_CONNECTIONS=4
 HANDSHAKE_CLIENTS=4
 IDLE_COUNT=2000
+FLOOD_STALLED=5000
+FLOOD_SECONDS=10
 PROXY_CPU=0
 LOAD_CPU=1
 BACKEND_PORT=18080
@@ -662,6 +664,66 @@ phase_metrics() {
   done
 }
 
+kv_field() {  # kv_field NAME LINE: a NAME=value (decimal) field of flood.py's line
+  grep -o "$1=[0-9.a-z]*" <<<"$2" | head -n 1 | cut -d= -f2
+}
+
+# The flood phase, on a fresh proxy process: first FLOOD_STALLED connections
+# that send 10 bytes of a ClientHello and stall (the RSS each costs); then a
+# kept connection's request round trip and a real client's handshake time,
+# quiet and during a flood of cheap ClientHellos from hello_flood.c.
+phase_flood() {  # PROXY
+  local proxy=$1 before after line held report flood_pid rate
+  [[ -x $WORK/hello_flood ]] ||
+    cc -O2 -o "$WORK/hello_flood" "$SCRIPT_DIR/hello_flood.c" -lssl -lcrypto ||
+    die "cannot build hello_flood.c (needs a C compiler and libssl-dev)"
+  log "$proxy: $FLOOD_STALLED stalled partial ClientHellos"
+  start_proxy "$proxy" ecdsa
+  taskset -c "$LOAD_CPU" python3 "$SCRIPT_DIR/idle_clients.py" --port "$PROXY_PORT" --count 20 \
+    </dev/null >/dev/null || die "$proxy: flood warm-up clients failed"
+  settle
+  before=$(rss_kb "$PROXY_PID")
+  coproc taskset -c "$LOAD_CPU" python3 "$SCRIPT_DIR/flood.py" stalled \
+    --port "$PROXY_PORT" --count "$FLOOD_STALLED" 2>>"$WORK/flood.log"
+  local stalled_pid=$COPROC_PID
+  HELPER_PIDS=("$stalled_pid")
+  line=""
+  read -r -t 300 -u "${COPROC[0]}" line || true
+  [[ $line == READY* ]] || die "$proxy: the stalled clients did not connect: $(tail -n 3 "$WORK/flood.log")"
+  held=${line#READY }
+  settle
+  after=$(rss_kb "$PROXY_PID")
+  emit "$proxy" flood stalled_connections "$held" count
+  emit "$proxy" flood stalled_rss_kb_per_connection "$(calc "($after - $before) * 1.024 / $held")" kB
+  stop_pid "$stalled_pid"
+  HELPER_PIDS=()
+  settle
+
+  log "$proxy: kept connection and handshakes, quiet"
+  report=$(taskset -c "$LOAD_CPU" python3 "$SCRIPT_DIR/flood.py" probe --port "$PROXY_PORT" \
+    --seconds "$FLOOD_SECONDS")
+  emit "$proxy" flood quiet_rtt_p50 "$(kv_field rtt_p50_ms "$report")" ms
+  emit "$proxy" flood quiet_rtt_p99 "$(kv_field rtt_p99_ms "$report")" ms
+  emit "$proxy" flood quiet_handshake_p50 "$(kv_field hs_p50_ms "$report")" ms
+
+  log "$proxy: the same during a ClientHello flood"
+  taskset -c "$LOAD_CPU" "$WORK/hello_flood" "$PROXY_PORT" "$((FLOOD_SECONDS + 1))" 64 \
+    >"$WORK/hello_flood.out" 2>&1 &
+  flood_pid=$!
+  HELPER_PIDS=("$flood_pid")
+  report=$(taskset -c "$LOAD_CPU" python3 "$SCRIPT_DIR/flood.py" probe --port "$PROXY_PORT" \
+    --seconds "$FLOOD_SECONDS")
+  wait "$flood_pid" || true
+  HELPER_PIDS=()
+  rate=$(sed -n 's/.*rate=\([0-9.]*\).*/\1/p' "$WORK/hello_flood.out")
+  emit "$proxy" flood hellos_per_second "${rate:-0}" "1/s"
+  emit "$proxy" flood flood_rtt_p50 "$(kv_field rtt_p50_ms "$report")" ms
+  emit "$proxy" flood flood_rtt_p99 "$(kv_field rtt_p99_ms "$report")" ms
+  emit "$proxy" flood flood_handshake_p50 "$(kv_field hs_p50_ms "$report")" ms
+  emit "$proxy" flood flood_handshake_p99 "$(kv_field hs_p99_ms "$report")" ms
+  stop_proxy
+}
+
 # --- main ---------------------------------------------------------------------
 
 make_certificates
@@ -681,6 +743,7 @@ for proxy in ${PROXIES//,/ }; do
     contains "$PHASES" bulk && phase_bulk "$proxy"
   fi
   contains "$PHASES" idle && phase_idle "$proxy"
+  contains "$PHASES" flood && phase_flood "$proxy"
   stop_proxy
   if [[ $proxy == tlsgate ]] && contains "$PHASES" scaling; then
     phase_scaling

@@ -148,6 +148,7 @@ TEST(ConfigLoaderTest, DefaultsWhenGlobalIsLeftOut) {
   EXPECT_EQ(g.timeouts.idle, hours(1));
   EXPECT_EQ(g.limits.max_connections, 100000u);
   EXPECT_EQ(g.limits.buffer_size, 64u * 1024);
+  EXPECT_EQ(g.limits.max_handshakes, 1024u);
   const TlsConfig& tls = *config.listeners[0].accept.tls;
   EXPECT_EQ(tls.protocols, (std::vector<TlsProtocol>{TlsProtocol::tls1_2, TlsProtocol::tls1_3}));
   EXPECT_EQ(tls.security_level, 2);
@@ -269,6 +270,18 @@ TEST(ConfigLoaderTest, BufferSizeBounds) {
   EXPECT_TRUE(errorIs(
       loadError(std::string("global:\n  limits: { buffer_size: 65m }\n") + kMinimalListeners),
       "test.yaml:2:26: global.limits.buffer_size: ", "must be from 4096"));
+}
+
+TEST(ConfigLoaderTest, MaxHandshakesBounds) {
+  EXPECT_EQ(load(std::string("global:\n  limits: { max_handshakes: 64 }\n") + kMinimalListeners)
+                .global.limits.max_handshakes,
+            64u);
+  EXPECT_TRUE(errorIs(
+      loadError(std::string("global:\n  limits: { max_handshakes: 0 }\n") + kMinimalListeners),
+      "test.yaml:2:29: global.limits.max_handshakes: ", "must be from 1 to 1000000"));
+  EXPECT_TRUE(errorIs(
+      loadError(std::string("global:\n  limits: { max_handshakes: many }\n") + kMinimalListeners),
+      "test.yaml:2:29: global.limits.max_handshakes: ", ""));
 }
 
 TEST(ConfigLoaderTest, WrongTypeList) {
