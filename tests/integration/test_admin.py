@@ -150,6 +150,22 @@ class AdminTest(IntegrationTest):
             self.assertEqual(client.wait(15), 0, "\n".join(client.lines))
         return "\n".join(client.lines)
 
+    def test_metrics_count_connections_that_stay_with_openssl(self):
+        # A CCM suite is not one tlsgate's record layer does: the connection
+        # keeps OpenSSL's records, and the metric says why.
+        with DoublingEchoServer() as backend, \
+                self.daemon(self.terminate(backend.port, tls_extra={"ciphersuites": "TLS_AES_128_CCM_SHA256"})):
+            self.s_client_echo("-ciphersuites", "TLS_AES_128_CCM_SHA256")
+
+            def declined():
+                m = parse_metrics(http_get(self.admin, "/metrics")[2])
+                return value(m, "tlsgate_tls_record_layer_declined_total", listener="web",
+                             reason="unsupported_suite") == 1 and m
+
+            m = harness.wait_until(declined, harness.IO_TIMEOUT, what="one declined hand-over counted")
+            self.assertEqual(value(m, "tlsgate_tls_record_layer_declined_total", listener="web",
+                                   reason="pending_data"), 0)
+
     def test_metrics_count_real_traffic_exactly(self):
         backend_port = free_port()  # nothing listens here at first
         ctx = self.pki.client_context()

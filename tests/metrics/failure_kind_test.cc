@@ -52,8 +52,10 @@ TEST(FailureKindTest, SortsWhatOpenSslReasonsBecome) {
       {explain(SSL_R_WRONG_VERSION_NUMBER, kClient), FailureKind::plaintext_to_tls_port},
       {explain(SSL_R_HTTP_REQUEST, kServer), FailureKind::http_to_tls_port},
       {explain(SSL_R_HTTPS_PROXY_REQUEST, kServer), FailureKind::http_to_tls_port},
-      {explain(SSL_R_PACKET_LENGTH_TOO_LONG, kServer), FailureKind::http_to_tls_port},
-      {explain(SSL_R_PACKET_LENGTH_TOO_LONG, kClient), FailureKind::http_to_tls_port},
+      // Without first bytes that look like HTTP, an oversized record.
+      {explain(SSL_R_PACKET_LENGTH_TOO_LONG, kServer), FailureKind::bad_record},
+      {explain(SSL_R_PACKET_LENGTH_TOO_LONG, kClient), FailureKind::bad_record},
+      {explain(SSL_R_HTTP_REQUEST, kServer), FailureKind::http_to_tls_port},
       {explain(SSL_R_UNEXPECTED_EOF_WHILE_READING, kServer), FailureKind::peer_closed},
       {explain(SSL_R_UNEXPECTED_EOF_WHILE_READING, kServer, true), FailureKind::peer_closed},
       {explain(SSL_R_CERTIFICATE_VERIFY_FAILED, kClient), FailureKind::certificate_verify},
