@@ -18,14 +18,15 @@
 namespace {
 
 void useFixedEnvironment() {
-  static const bool done = [] {
-    clearenv();  // NOLINT(concurrency-mt-unsafe): the harness is single-threaded
-    setenv("TLSGATE_PORT", "8443", 1);             // NOLINT(concurrency-mt-unsafe)
-    setenv("TLSGATE_HOST", "backend.example", 1);  // NOLINT(concurrency-mt-unsafe)
-    setenv("TLSGATE_EMPTY", "", 1);                // NOLINT(concurrency-mt-unsafe)
-    return true;
-  }();
-  (void)done;
+  static bool fixed = false;
+  if (fixed) {
+    return;
+  }
+  fixed = true;
+  clearenv();  // NOLINT(concurrency-mt-unsafe): the harness is single-threaded
+  setenv("TLSGATE_PORT", "8443", 1);             // NOLINT(concurrency-mt-unsafe)
+  setenv("TLSGATE_HOST", "backend.example", 1);  // NOLINT(concurrency-mt-unsafe)
+  setenv("TLSGATE_EMPTY", "", 1);                // NOLINT(concurrency-mt-unsafe)
 }
 
 }  // namespace

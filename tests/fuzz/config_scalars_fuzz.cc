@@ -85,11 +85,11 @@ void fuzzHostName(std::string_view text) {
 }
 
 void fuzzEnv(std::string_view text) {
-  static const std::map<std::string, std::string> env = {
+  static const std::map<std::string, std::string> kEnv = {
       {"HOST", "backend.example"}, {"PORT", "8443"}, {"EMPTY", ""}, {"DOLLAR", "${HOST}"}};
   const EnvLookup lookup = [](const std::string& name) -> std::optional<std::string> {
-    const auto it = env.find(name);
-    return it == env.end() ? std::nullopt : std::optional<std::string>(it->second);
+    const auto it = kEnv.find(name);
+    return it == kEnv.end() ? std::nullopt : std::optional<std::string>(it->second);
   };
   const auto expanded = expandEnv(text, lookup);
   if (text.find('$') == std::string_view::npos) {

@@ -54,9 +54,9 @@ struct Suite {
 constexpr std::array<Suite, 3> kSuites = {{{"\x13\x01", 32}, {"\x13\x02", 48}, {"\x13\x03", 32}}};
 
 const SSL_CIPHER* findSuite(const Suite& suite) {
-  static SSL_CTX* const ctx = SSL_CTX_new(TLS_method());
-  static SSL* const ssl = SSL_new(ctx);
-  return SSL_CIPHER_find(ssl, reinterpret_cast<const unsigned char*>(suite.id));
+  static SSL_CTX* const kContext = SSL_CTX_new(TLS_method());
+  static SSL* const kSsl = SSL_new(kContext);
+  return SSL_CIPHER_find(kSsl, reinterpret_cast<const unsigned char*>(suite.id));
 }
 
 std::vector<unsigned char> secret(std::size_t size, unsigned char seed) {

@@ -15,8 +15,8 @@ struct FuzzPki {
 };
 
 inline const FuzzPki& fuzzPki() {
-  static const FuzzPki* const instance = new FuzzPki();  // kept to the end of the run
-  return *instance;
+  static const FuzzPki* const kInstance = new FuzzPki();  // kept to the end of the run
+  return *kInstance;
 }
 
 }  // namespace tlsgate::fuzz

@@ -117,16 +117,16 @@ class Connection {
 
  private:
   static const std::shared_ptr<const TlsContext>& gcmServer() {
-    static const auto context = makeServer("TLS_AES_128_GCM_SHA256");
-    return context;
+    static const auto kContext = makeServer("TLS_AES_128_GCM_SHA256");
+    return kContext;
   }
   static const std::shared_ptr<const TlsContext>& ccmServer() {
-    static const auto context = makeServer("TLS_AES_128_CCM_SHA256");
-    return context;
+    static const auto kContext = makeServer("TLS_AES_128_CCM_SHA256");
+    return kContext;
   }
   static const std::shared_ptr<const TlsContext>& client() {
-    static const auto context = makeClient();
-    return context;
+    static const auto kContext = makeClient();
+    return kContext;
   }
 
   void send(std::span<const std::byte> bytes) {
@@ -150,7 +150,7 @@ class Connection {
         send(bytes);
         std::vector<std::byte> records = take(client_out_);
         if (!records.empty()) {
-          const std::size_t at = (length * 131U + bytes.size()) % records.size();
+          const std::size_t at = (std::size_t{length} * 131 + bytes.size()) % records.size();
           records[at] ^= std::byte{1} << (length % 8);
           server_in_.append(records);
         }

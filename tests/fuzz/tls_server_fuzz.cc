@@ -56,9 +56,9 @@ std::shared_ptr<const TlsContext> makeServer(int kind) {
 }
 
 const std::shared_ptr<const TlsContext>& server(int kind) {
-  static const std::array<std::shared_ptr<const TlsContext>, 3> servers = {
+  static const std::array<std::shared_ptr<const TlsContext>, 3> kServers = {
       makeServer(0), makeServer(1), makeServer(2)};
-  return servers[static_cast<std::size_t>(kind == 3 ? 0 : kind)];
+  return kServers[static_cast<std::size_t>(kind == 3 ? 0 : kind)];
 }
 
 void step(TlsSession& session, ByteQueue& out) {
