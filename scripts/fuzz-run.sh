@@ -146,7 +146,14 @@ report() {
     echo "  replay:     $build/tests/fuzz/fuzz_$target $findings/$target-$(basename "$artifact")"
   fi
   echo "  log:        $kept"
-  grep -v '^#[0-9]' "$work/log" | tail -n 30 | sed 's/^/  | /'
+  # The sanitizer's or libFuzzer's report: its first line and the frames
+  # of tlsgate's own code, then the summary.
+  {
+    grep -m 1 -E '^==[0-9]+== ?ERROR' "$work/log" || true
+    grep -E '^ +#[0-9]+ .* (/[^ ]*)?(lib|tests|daemon)/' "$work/log" |
+      grep -v -e 'fuzzer::' -e ' /usr/' | head -n 12 || true
+    grep -E '^SUMMARY' "$work/log" || true
+  } | sed 's/^/  | /'
 }
 
 echo "fuzz-run: ${#targets[@]} targets, ${seconds}s each, $jobs at a time"

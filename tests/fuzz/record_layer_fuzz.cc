@@ -187,8 +187,14 @@ class Harness {
     check(sealer_.begin(header) && sealer_.update(inner, record.data() + header.size()) &&
           sealer_.sealTag(std::span(record).last<RecordCipher::kTagSize>()));
     in_.append(record);
-    if (type == SSL3_RT_APPLICATION_DATA) {
-      sealed_.insert(sealed_.end(), content.begin(), content.end());
+    // What the receiver reads (RFC 8446, 5.2): the type is the last byte
+    // that is not zero, so with type 0 the content's own last byte is.
+    auto end = inner.end();
+    while (end != inner.begin() && *(end - 1) == std::byte{0}) {
+      --end;
+    }
+    if (end != inner.begin() && *(end - 1) == std::byte{SSL3_RT_APPLICATION_DATA}) {
+      sealed_.insert(sealed_.end(), inner.begin(), end - 1);
     }
   }
 
