@@ -95,6 +95,12 @@ ParseResult<HostAndPort> split(std::string_view text) {
 }  // namespace
 
 ParseResult<Address> parseAddress(std::string_view text) {
+  // The socket calls take C strings: "unix:/a\0b" would bind /a, and
+  // "[::1\0x]:1" passed the IPv6 check as ::1.
+  if (text.find('\0') != std::string_view::npos) {
+    return ParseResult<Address>::fail(
+        "address holds a NUL byte, where the system would cut it short; remove it");
+  }
   if (text.starts_with(kUnixPrefix)) {
     return parseUnix(text);
   }

@@ -47,6 +47,10 @@ bool isHostName(std::string_view name) {
 }
 
 bool isIpv4Literal(std::string_view name) {
+  // inet_pton reads a C string: "10.0.0.1\0x" would pass as 10.0.0.1.
+  if (name.find('\0') != std::string_view::npos) {
+    return false;
+  }
   in_addr scratch{};
   return inet_pton(AF_INET, std::string(name).c_str(), &scratch) == 1;
 }

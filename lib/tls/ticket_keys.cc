@@ -38,7 +38,11 @@ bool decodeKey(std::string_view text, TicketKey& key) {
                                      static_cast<int>(text.size()));
   const auto padding = static_cast<std::size_t>(
       std::count(text.end() - std::min<std::size_t>(2, text.size()), text.end(), '='));
-  const bool ok = length >= 0 && static_cast<std::size_t>(length) - padding == kKeyBytes;
+  // EVP_DecodeBlock reads an '=' before the padding as six zero bits, so a
+  // damaged line would still make a key.
+  const bool padding_only_at_end = text.find('=') >= text.size() - padding;
+  const bool ok =
+      length >= 0 && padding_only_at_end && static_cast<std::size_t>(length) - padding == kKeyBytes;
   if (ok) {
     std::memcpy(key.name.data(), decoded, key.name.size());
     std::memcpy(key.hmac_secret.data(), decoded + 16, key.hmac_secret.size());

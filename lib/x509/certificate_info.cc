@@ -172,6 +172,26 @@ std::string publicKeyAlgorithm(X509* cert) {
   return objectName(object);
 }
 
+// Control characters as \XX, the escape RFC 2253 uses for the subject: a
+// name is the certificate owner's text, and a line break in it would forge
+// lines of `tlsgate cert-info` output or of a log.
+std::string escapeControls(const std::string& text) {
+  static constexpr char kDigits[] = "0123456789ABCDEF";
+  std::string out;
+  out.reserve(text.size());
+  for (char c : text) {
+    const auto byte = static_cast<unsigned char>(c);
+    if (byte < 0x20 || byte == 0x7F) {
+      out += '\\';
+      out += kDigits[byte >> 4];
+      out += kDigits[byte & 0x0F];
+      continue;
+    }
+    out += c;
+  }
+  return out;
+}
+
 std::vector<std::string> subjectAltNames(X509* cert) {
   GeneralNamesPtr names(
       static_cast<GENERAL_NAMES*>(X509_get_ext_d2i(cert, NID_subject_alt_name, nullptr, nullptr)));
@@ -181,7 +201,8 @@ std::vector<std::string> subjectAltNames(X509* cert) {
   }
   for (int i = 0; i < sk_GENERAL_NAME_num(names.get()); ++i) {
     GENERAL_NAME* name = sk_GENERAL_NAME_value(names.get(), i);
-    result.push_back(printToString([&](BIO* bio) { GENERAL_NAME_print(bio, name); }));
+    result.push_back(
+        escapeControls(printToString([&](BIO* bio) { GENERAL_NAME_print(bio, name); })));
   }
   return result;
 }
@@ -219,8 +240,11 @@ std::string joinNames(const std::vector<std::string>& names) {
 }  // namespace
 
 std::vector<X509Ptr> loadCertificates(const std::string& path) {
-  std::string contents = readFile(path);
-  std::vector<X509Ptr> certs = parsePem(path, contents);
+  return parseCertificates(path, readFile(path));
+}
+
+std::vector<X509Ptr> parseCertificates(const std::string& name, const std::string& contents) {
+  std::vector<X509Ptr> certs = parsePem(name, contents);
   if (!certs.empty()) {
     return certs;
   }
@@ -228,7 +252,7 @@ std::vector<X509Ptr> loadCertificates(const std::string& path) {
     certs.push_back(std::move(cert));
     return certs;
   }
-  throw ConfigError(path + " holds no PEM or DER certificate");
+  throw ConfigError(name + " holds no PEM or DER certificate");
 }
 
 CertificateInfo describeCertificate(X509* cert) {
@@ -279,8 +303,12 @@ std::string formatCertificateInfo(const CertificateInfo& info) {
 }
 
 std::string formatCertificateFile(const std::string& path) {
+  return formatCertificates(path, readFile(path));
+}
+
+std::string formatCertificates(const std::string& name, const std::string& contents) {
   std::string out;
-  for (const X509Ptr& cert : loadCertificates(path)) {
+  for (const X509Ptr& cert : parseCertificates(name, contents)) {
     if (!out.empty()) {
       out += '\n';
     }

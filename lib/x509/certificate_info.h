@@ -15,6 +15,10 @@ namespace tlsgate {
 // file. Throws ConfigError naming the file and the reason.
 std::vector<X509Ptr> loadCertificates(const std::string& path);
 
+// The same for the bytes of such a file; `name` stands for the file in
+// errors. Throws ConfigError.
+std::vector<X509Ptr> parseCertificates(const std::string& name, const std::string& contents);
+
 // The fields of one certificate. The C++ members are snake_case; the comment
 // gives the tls::status name that formatCertificateInfo() prints.
 struct CertificateInfo {
@@ -27,7 +31,8 @@ struct CertificateInfo {
   std::string signature_algorithm;   // signatureAlgorithm: "sha256WithRSAEncryption"
   std::string public_key_algorithm;  // publicKeyAlgorithm: "rsaEncryption"
   int bits = 0;                      // bits: key size
-  std::vector<std::string> subject_alt_names;  // subjectAltName: "DNS:x", "IP Address:1.2.3.4"
+  std::vector<std::string> subject_alt_names;  // subjectAltName: "DNS:x", "IP Address:1.2.3.4",
+                                               // control characters as \XX
   std::string sha1_hash;                       // sha1_hash: uppercase hex, no colons
   std::string sha256_hash;                     // sha256_hash: uppercase hex, no colons
   bool self_signed = false;  // self_signed: issuer == subject and own key verifies
@@ -41,6 +46,10 @@ std::string formatCertificateInfo(const CertificateInfo& info);
 // Every certificate of the file, formatted and separated by a blank line.
 // Throws ConfigError like loadCertificates().
 std::string formatCertificateFile(const std::string& path);
+
+// What formatCertificateFile() prints, for the bytes of such a file; `name`
+// stands for the file in errors. Throws ConfigError.
+std::string formatCertificates(const std::string& name, const std::string& contents);
 
 // SHA-256 of the DER encoding, uppercase hex without colons.
 std::string sha256Fingerprint(X509* cert);

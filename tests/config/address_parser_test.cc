@@ -70,5 +70,12 @@ TEST(AddressParserTest, BadUnixPaths) {
   EXPECT_NE(addressError("unix:/" + std::string(200, 'x')).find("longer than"), std::string::npos);
 }
 
+TEST(AddressParserTest, NulByteIsRefused) {
+  using std::string_literals::operator""s;
+  EXPECT_NE(addressError("unix:/run/a\0b"s).find("NUL byte"), std::string::npos);
+  EXPECT_NE(addressError("[::1\0junk]:443"s).find("NUL byte"), std::string::npos);
+  EXPECT_NE(addressError("localhost\0:443"s).find("NUL byte"), std::string::npos);
+}
+
 }  // namespace
 }  // namespace tlsgate

@@ -36,6 +36,17 @@ TEST(TicketKeysTest, WrongLengthNamesTheLine) {
   EXPECT_FALSE(TicketKeys::parse(keyLine('a') + keyLine('b')).isOk());  // two on one line
 }
 
+TEST(TicketKeysTest, EqualsSignBeforeThePaddingIsRefused) {
+  std::string line = keyLine('a');
+  ASSERT_EQ(line.back(), '=');
+  line[line.size() - 3] = '=';  // "...YWE=" becomes "...Y=E="
+
+  EXPECT_FALSE(TicketKeys::parse(line + "\n").isOk());
+  line[line.size() - 3] = 'W';
+  line[10] = '=';
+  EXPECT_FALSE(TicketKeys::parse(line + "\n").isOk());
+}
+
 TEST(TicketKeysTest, EmptyFileIsAnError) {
   const auto parsed = TicketKeys::parse("# nothing yet\n");
   ASSERT_FALSE(parsed.isOk());

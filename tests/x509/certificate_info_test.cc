@@ -301,5 +301,44 @@ TEST_F(CertificateInfoTest, DescribesAGeneratedCertificate) {
   EXPECT_EQ(info.bits, 256);
 }
 
+TEST_F(CertificateInfoTest, BytesFormatAsTheFileDoes) {
+  const std::string text = formatCertificates("chain bytes", readFile(path("chain.pem")));
+
+  EXPECT_EQ(text, formatCertificateFile(path("chain.pem")));
+  EXPECT_NE(text.find("subject            CN=Test CA"), std::string::npos) << text;
+}
+
+TEST_F(CertificateInfoTest, BytesWithoutACertificateNameTheGivenName) {
+  try {
+    parseCertificates("stdin", "not a certificate");
+    FAIL() << "no error";
+  } catch (const ConfigError& error) {
+    EXPECT_STREQ(error.what(), "stdin holds no PEM or DER certificate");
+  }
+}
+
+// Subject "CN=evil\nsubject" and a URI name holding a line break followed
+// by what looks like a subject line of the output.
+constexpr const char* kLineBreakInNamesPem =
+    "-----BEGIN CERTIFICATE-----\n"
+    "MIIBXzCCAQagAwIBAgIBBzAKBggqhkjOPQQDAjAXMRUwEwYDVQQDDAxldmlsCnN1\n"
+    "YmplY3QwHhcNMjYwMTAxMDAwMDAwWhcNMjcwMTAxMDAwMDAwWjAXMRUwEwYDVQQD\n"
+    "DAxldmlsCnN1YmplY3QwWTATBgcqhkjOPQIBBggqhkjOPQMBBwNCAATtpsw1sjPo\n"
+    "K3Duu80QyXo7S1a8w49RiTcv7Wp55JMrofER56Mnkos0/L7E92zdOOKbjJPuNfuj\n"
+    "so6trCQ/lUcdo0MwQTA/BgNVHREEODA2ggpvay5leGFtcGxlhihzcGlmZmU6Ly94\n"
+    "LwpzdWJqZWN0ICAgICAgICAgICAgQ049Zm9yZ2VkMAoGCCqGSM49BAMCA0cAMEQC\n"
+    "IA0mRq1jyumAaGCiNaZlgt+XxSSf3GpSyYP62z4ERrOEAiB1YY9GNbtuOp71kJOC\n"
+    "mOzJcspQvwVRPWw10pARHpy+Mw==\n"
+    "-----END CERTIFICATE-----\n";
+
+TEST_F(CertificateInfoTest, LineBreaksInNamesAreEscapedNotPrinted) {
+  const std::string text = formatCertificates("names.pem", kLineBreakInNamesPem);
+
+  EXPECT_EQ(std::count(text.begin(), text.end(), '\n'), 13) << text;
+  EXPECT_NE(text.find("CN=evil\\0Asubject"), std::string::npos) << text;
+  EXPECT_NE(text.find("URI:spiffe://x/\\0Asubject            CN=forged"), std::string::npos)
+      << text;
+}
+
 }  // namespace
 }  // namespace tlsgate
