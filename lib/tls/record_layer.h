@@ -26,6 +26,7 @@
 #include "tls/tls_context.h"
 #include "tls/tls_result.h"
 #include "util/byte_queue.h"
+#include "util/tls_record_size.h"
 
 namespace tlsgate {
 
@@ -40,8 +41,8 @@ struct PriorRecords {
 
 class RecordLayer {
  public:
-  static constexpr std::size_t kMaxPlaintext = std::size_t{1} << 14;
-  static constexpr std::size_t kMaxCiphertext = kMaxPlaintext + 256;
+  static constexpr std::size_t kMaxPlaintext = kMaxTlsPlaintext;
+  static constexpr std::size_t kMaxCiphertext = kMaxTlsCiphertext;
   // The most a record's protected content can take once decrypted: read()
   // decrypts straight into a buffer this large.
   static constexpr std::size_t kReadRoom = kMaxCiphertext - RecordCipher::kTagSize;

@@ -10,30 +10,19 @@
 #include <algorithm>
 #include <cerrno>
 #include <cstdlib>
-#include <cstring>
-#include <fstream>
-#include <sstream>
 
 #include "tls/certificate_loader.h"
 #include "tls/cipher_defaults.h"
 #include "tls/peer_identity.h"
 #include "tls/tls_session.h"
 #include "util/config_error.h"
+#include "util/errno_text.h"
+#include "util/file_contents.h"
 #include "x509/certificate_info.h"
+#include "x509/openssl_error.h"
 
 namespace tlsgate {
 namespace {
-
-std::string opensslError() {
-  unsigned long code = ERR_get_error();
-  while (ERR_get_error() != 0) {
-  }
-  if (code == 0) {
-    return "unknown OpenSSL error";
-  }
-  const char* reason = ERR_reason_error_string(code);
-  return reason != nullptr ? reason : "unknown OpenSSL error";
-}
 
 int protocolVersion(TlsProtocol protocol) {
   switch (protocol) {
@@ -135,13 +124,11 @@ int stapleOcspResponse(SSL* ssl, void* arg) {
 }
 
 std::string readBinaryFile(const LocatedPath& path, const std::string& key) {
-  std::ifstream in(path.value, std::ios::binary);
-  if (!in) {
-    throw ConfigError(path.mark, key, "cannot read " + path.value + ": " + std::strerror(errno));
+  FileContents file = readWholeFile(path.value);
+  if (!file.ok()) {
+    throw ConfigError(path.mark, key, "cannot read " + path.value + ": " + errnoText(file.error));
   }
-  std::stringstream bytes;
-  bytes << in.rdbuf();
-  return bytes.str();
+  return std::move(file.bytes);
 }
 
 // Verifies the peer's chain as OpenSSL would, then applies tlsgate's rules
@@ -308,7 +295,7 @@ TlsContext::~TlsContext() {
 SSL_CTX* TlsContext::newSslContext() {
   SSL_CTX* ctx = SSL_CTX_new(role_ == TlsRole::server ? TLS_server_method() : TLS_client_method());
   if (ctx == nullptr) {
-    throw ConfigError(config_.mark, "tls", "cannot create a TLS context: " + opensslError());
+    throw ConfigError(config_.mark, "tls", "cannot create a TLS context: " + takeOpensslError());
   }
   contexts_.push_back(ctx);
   SSL_CTX_set_ex_data(ctx, contextIndex(), this);
@@ -403,7 +390,7 @@ void TlsContext::applyProtocolPolicy(SSL_CTX* ctx) {
   const std::string& list = config_.cipher.empty() ? std::string(default_list) : config_.cipher;
   if (SSL_CTX_set_cipher_list(ctx, list.c_str()) != 1) {
     throw ConfigError(config_.mark, "cipher",
-                      "no usable cipher in \"" + config_.cipher + "\": " + opensslError() +
+                      "no usable cipher in \"" + config_.cipher + "\": " + takeOpensslError() +
                           " (see `tlsgate ciphers tls1.2`)");
   }
   const std::string& suites =
@@ -411,11 +398,11 @@ void TlsContext::applyProtocolPolicy(SSL_CTX* ctx) {
   if (SSL_CTX_set_ciphersuites(ctx, suites.c_str()) != 1) {
     throw ConfigError(config_.mark, "ciphersuites",
                       "no usable TLS 1.3 suite in \"" + config_.ciphersuites +
-                          "\": " + opensslError() + " (see `tlsgate ciphers tls1.3`)");
+                          "\": " + takeOpensslError() + " (see `tlsgate ciphers tls1.3`)");
   }
   if (!config_.groups.empty() && SSL_CTX_set1_groups_list(ctx, config_.groups.c_str()) != 1) {
     throw ConfigError(config_.mark, "groups",
-                      "unknown group in \"" + config_.groups + "\": " + opensslError());
+                      "unknown group in \"" + config_.groups + "\": " + takeOpensslError());
   }
 }
 
@@ -465,7 +452,7 @@ void TlsContext::loadTrustAnchors(SSL_CTX* ctx) {
   if (!cafile.value.empty()) {
     if (SSL_CTX_load_verify_file(ctx, cafile.value.c_str()) != 1) {
       throw ConfigError(cafile.mark, "cafile",
-                        "cannot load CA certificates from " + cafile.value + ": " + opensslError());
+                        "cannot load CA certificates from " + cafile.value + ": " + takeOpensslError());
     }
     if (server) {
       // Tell clients which CAs we accept, like TclTLS does with -cafile.
@@ -477,11 +464,11 @@ void TlsContext::loadTrustAnchors(SSL_CTX* ctx) {
   }
   if (!cadir.value.empty() && SSL_CTX_load_verify_dir(ctx, cadir.value.c_str()) != 1) {
     throw ConfigError(cadir.mark, "cadir",
-                      "cannot use CA directory " + cadir.value + ": " + opensslError());
+                      "cannot use CA directory " + cadir.value + ": " + takeOpensslError());
   }
   if (!castore.empty() && SSL_CTX_load_verify_store(ctx, castore.c_str()) != 1) {
     throw ConfigError(config_.mark, "castore",
-                      "cannot open CA store " + castore + ": " + opensslError());
+                      "cannot open CA store " + castore + ": " + takeOpensslError());
   }
   if (!server && cafile.value.empty() && cadir.value.empty() && castore.empty()) {
     SSL_CTX_set_default_verify_paths(ctx);
@@ -555,7 +542,7 @@ void TlsContext::loadCrl(SSL_CTX* ctx) {
   }
   if (loaded <= 0) {
     throw ConfigError(crl.mark, "client_certs.crl",
-                      "cannot load a CRL from " + crl.value + ": " + opensslError() +
+                      "cannot load a CRL from " + crl.value + ": " + takeOpensslError() +
                           " (expected PEM or DER X509 CRLs)");
   }
   // The client's own certificate is checked; its CAs are trusted as configured.
@@ -626,7 +613,7 @@ void TlsContext::openKeylog() {
   ::umask(old_mask);
   if (keylog_ == nullptr) {
     throw ConfigError(config_.keylog.mark, "keylog",
-                      "cannot open key log " + path + ": " + std::strerror(errno));
+                      "cannot open key log " + path + ": " + errnoText(errno));
   }
   spdlog::warn(
       "{}: TLS session keys are being written to {}; anyone who can read it can "

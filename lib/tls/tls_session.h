@@ -25,6 +25,7 @@
 #include "tls/tls_context.h"
 #include "tls/tls_result.h"
 #include "util/byte_queue.h"
+#include "util/tls_record_size.h"
 
 namespace tlsgate {
 
@@ -44,8 +45,9 @@ class TrafficSecrets;
 class TlsSession {
  public:
   // read() decrypts straight into `plaintext`, without a copy, when it has
-  // room for a whole record.
-  static constexpr std::size_t kReadRoom = 16384 + 256;
+  // room for a whole record (OpenSSL's read buffer takes a whole protected
+  // record's body).
+  static constexpr std::size_t kReadRoom = kMaxTlsCiphertext;
 
   // `label` prefixes the handshake trace at debug level (e.g. "conn=7 accept").
   static std::unique_ptr<TlsSession> create(std::shared_ptr<const TlsContext> context,
