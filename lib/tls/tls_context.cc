@@ -235,11 +235,11 @@ int TlsContext::contextIndex() {
   return kIndex;
 }
 
-std::shared_ptr<TlsContext> TlsContext::create(const TlsConfig& config, TlsRole role,
+std::shared_ptr<TlsContext> TlsContext::create(const TlsConfig& config, Side side,
                                                const std::string& default_servername) {
-  std::shared_ptr<TlsContext> context(new TlsContext(config, role));
+  std::shared_ptr<TlsContext> context(new TlsContext(config, side));
   context->newSslContext();  // the default one
-  if (role == TlsRole::server) {
+  if (side == Side::accept) {
     context->loadServerCertificates();
     context->loadServerExtras();
     if (!config.session.ticket_keys.value.empty()) {
@@ -262,14 +262,14 @@ std::shared_ptr<TlsContext> TlsContext::create(const TlsConfig& config, TlsRole 
     context->applyVerifyPolicy(ctx);
     context->applyAlpn(ctx);
     context->applyKeylog(ctx);
-    if (role == TlsRole::server) {
+    if (side == Side::accept) {
       context->applyServerSessionPolicy(ctx);
       context->applyServerExtras(ctx);
     } else {
       context->applyClientSessionPolicy(ctx);
     }
   }
-  if (role == TlsRole::server) {
+  if (side == Side::accept) {
     // The bodies of SSL_CTX_set_tlsext_servername_callback/_arg, which are
     // macros with C casts.
     SSL_CTX_callback_ctrl(context->native(), SSL_CTRL_SET_TLSEXT_SERVERNAME_CB,
@@ -279,8 +279,8 @@ std::shared_ptr<TlsContext> TlsContext::create(const TlsConfig& config, TlsRole 
   return context;
 }
 
-TlsContext::TlsContext(const TlsConfig& config, TlsRole role)
-    : config_(config), role_(role), client_cert_policy_(config.client_certs.allow) {}
+TlsContext::TlsContext(const TlsConfig& config, Side side)
+    : config_(config), side_(side), client_cert_policy_(config.client_certs.allow) {}
 
 TlsContext::~TlsContext() {
   for (SSL_CTX* ctx : contexts_) {
@@ -293,7 +293,7 @@ TlsContext::~TlsContext() {
 }
 
 SSL_CTX* TlsContext::newSslContext() {
-  SSL_CTX* ctx = SSL_CTX_new(role_ == TlsRole::server ? TLS_server_method() : TLS_client_method());
+  SSL_CTX* ctx = SSL_CTX_new(side_ == Side::accept ? TLS_server_method() : TLS_client_method());
   if (ctx == nullptr) {
     throw ConfigError(config_.mark, "tls", "cannot create a TLS context: " + takeOpensslError());
   }
@@ -311,7 +311,7 @@ SSL_CTX* TlsContext::contextFor(const std::string& servername) const {
 }
 
 std::string TlsContext::peerRefusal(const PeerIdentity& identity) const {
-  if (role_ == TlsRole::server) {
+  if (side_ == Side::accept) {
     return client_cert_policy_.admits(identity) ? std::string()
                                                 : ClientCertPolicy::refusal(identity);
   }
@@ -379,7 +379,7 @@ void TlsContext::applyProtocolPolicy(SSL_CTX* ctx) {
   }
 
   SSL_CTX_set_options(ctx, SSL_OP_NO_RENEGOTIATION | SSL_OP_NO_COMPRESSION);
-  if (role_ == TlsRole::server) {
+  if (side_ == Side::accept) {
     SSL_CTX_set_options(ctx, SSL_OP_CIPHER_SERVER_PREFERENCE);
   }
   // Give SSL's record buffers back while a connection is idle.
@@ -441,7 +441,7 @@ void TlsContext::loadClientCertificate() {
 
 void TlsContext::loadTrustAnchors(SSL_CTX* ctx) {
   const ClientCertConfig& cc = config_.client_certs;
-  const bool server = role_ == TlsRole::server;
+  const bool server = side_ == Side::accept;
   // A client_certs CA overrides the block's own on the accept side.
   const bool own =
       server && (!cc.cafile.value.empty() || !cc.cadir.value.empty() || !cc.castore.empty());
@@ -451,8 +451,9 @@ void TlsContext::loadTrustAnchors(SSL_CTX* ctx) {
 
   if (!cafile.value.empty()) {
     if (SSL_CTX_load_verify_file(ctx, cafile.value.c_str()) != 1) {
-      throw ConfigError(cafile.mark, "cafile",
-                        "cannot load CA certificates from " + cafile.value + ": " + takeOpensslError());
+      throw ConfigError(
+          cafile.mark, "cafile",
+          "cannot load CA certificates from " + cafile.value + ": " + takeOpensslError());
     }
     if (server) {
       // Tell clients which CAs we accept, like TclTLS does with -cafile.
@@ -550,7 +551,7 @@ void TlsContext::loadCrl(SSL_CTX* ctx) {
 }
 
 void TlsContext::applyVerifyPolicy(SSL_CTX* ctx) {
-  if (role_ == TlsRole::client) {
+  if (side_ == Side::connect) {
     SSL_CTX_set_verify(ctx, config_.verify ? SSL_VERIFY_PEER : SSL_VERIFY_NONE,
                        config_.verify ? verifyCallback : nullptr);
     if (config_.verify && !config_.pin_sha256.empty()) {
@@ -590,7 +591,7 @@ void TlsContext::applyAlpn(SSL_CTX* ctx) {
   if (alpn_wire_.empty()) {
     return;
   }
-  if (role_ == TlsRole::server) {
+  if (side_ == Side::accept) {
     SSL_CTX_set_alpn_select_cb(ctx, selectAlpn, &alpn_wire_);
     return;
   }
@@ -622,7 +623,7 @@ void TlsContext::openKeylog() {
 }
 
 void TlsContext::applyKeylog(SSL_CTX* ctx) {
-  if (keylog_ == nullptr && role_ != TlsRole::server) {
+  if (keylog_ == nullptr && side_ != Side::accept) {
     return;
   }
   SSL_CTX_set_app_data(ctx, keylog_);

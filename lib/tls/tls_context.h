@@ -29,11 +29,10 @@
 #include "tls/client_cert_policy.h"
 #include "tls/sni_selector.h"
 #include "tls/ticket_keys.h"
+#include "util/side.h"
 #include "x509/openssl_ptr.h"
 
 namespace tlsgate {
-
-enum class TlsRole { server, client };
 
 // Why a TLS 1.3 server session stayed with OpenSSL instead of handing its
 // connection over to tlsgate's record layer (see record_layer.h).
@@ -64,7 +63,7 @@ class TlsContext {
   // naming the file and position. `default_servername` is the host of the
   // connect address, used on the client side when `servername` is unset
   // (TclTLS -autoservername).
-  static std::shared_ptr<TlsContext> create(const TlsConfig& config, TlsRole role,
+  static std::shared_ptr<TlsContext> create(const TlsConfig& config, Side side,
                                             const std::string& default_servername = "");
 
   ~TlsContext();
@@ -75,7 +74,7 @@ class TlsContext {
 
   // The default SSL_CTX: new sessions start on it.
   SSL_CTX* native() const { return contexts_.front(); }
-  TlsRole role() const { return role_; }
+  Side side() const { return side_; }
   const TlsConfig& config() const { return config_; }
 
   // Client side: the SNI to send (empty for an IP address) and the name the
@@ -129,7 +128,7 @@ class TlsContext {
   static int contextIndex();
 
  private:
-  TlsContext(const TlsConfig& config, TlsRole role);
+  TlsContext(const TlsConfig& config, Side side);
 
   SSL_CTX* newSslContext();
   void applyProtocolPolicy(SSL_CTX* ctx);
@@ -150,7 +149,7 @@ class TlsContext {
   void applyKeylog(SSL_CTX* ctx);
 
   TlsConfig config_;
-  TlsRole role_;
+  Side side_;
   std::vector<SSL_CTX*> contexts_;  // [0] is the default
   SniSelector sni_;
   std::string servername_;

@@ -118,7 +118,7 @@ TlsSession::TlsSession(std::shared_ptr<const TlsContext> context, SSL* ssl, Byte
                        ByteQueue& out, std::string label)
     : context_(std::move(context)), ssl_(ssl), in_(&in), out_(&out), label_(std::move(label)) {
   SSL_set_ex_data(ssl_, TlsContext::sessionIndex(), this);
-  if (context_->role() == TlsRole::server) {
+  if (context_->side() == Side::accept) {
     SSL_set_accept_state(ssl_);
     return;
   }
@@ -144,7 +144,7 @@ TlsSession::~TlsSession() {
 }
 
 void TlsSession::noteKeylogLine(const char* line) {
-  if (role() != TlsRole::server || handshake_completed_) {
+  if (side() != Side::accept || handshake_completed_) {
     return;
   }
   if (!secrets_) {
@@ -358,7 +358,7 @@ TlsResult TlsSession::failFromSsl(int ssl_error) {
     return {TlsStatus::failed, 0};
   }
   FailureContext context;
-  context.role = role();
+  context.side = side();
   context.ssl_error = ssl_error;
   context.handshake_done = handshake_completed_;
   context.input_ended = input_ended_;
@@ -377,7 +377,7 @@ void TlsSession::noteHandshakeDone() {
   state_ = TlsState::open;
   handshake_completed_ = true;
   context_->noteHandshake(resumed());
-  if (role() == TlsRole::client && resumed() && SSL_version(ssl_) != TLS1_3_VERSION &&
+  if (side() == Side::connect && resumed() && SSL_version(ssl_) != TLS1_3_VERSION &&
       context_->config().session.resume) {
     // A TLS 1.2 server may renew the ticket of a resumed session, and OpenSSL
     // calls no new-session callback then: keep the renewed session ourselves.
@@ -387,7 +387,7 @@ void TlsSession::noteHandshakeDone() {
     spdlog::debug("{} handshake done: {} {} alpn={} resumed={}", label_, protocol(), cipher(),
                   alpn().empty() ? "-" : alpn(), resumed() ? "yes" : "no");
   }
-  if (role() == TlsRole::server && SSL_version(ssl_) == TLS1_3_VERSION) {
+  if (side() == Side::accept && SSL_version(ssl_) == TLS1_3_VERSION) {
     handOverToRecordLayer();
   }
   secrets_.reset();

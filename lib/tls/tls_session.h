@@ -83,7 +83,7 @@ class TlsSession {
   // handshake is done, and frees the SSL object (see record_layer.h).
   bool usesRecordLayer() const { return records_ != nullptr; }
   const std::string& failureReason() const { return failure_reason_; }
-  TlsRole role() const { return context_->role(); }
+  Side side() const { return context_->side(); }
   const TlsContext& context() const { return *context_; }
 
   // The tls::status / tls::connection fields.

@@ -147,7 +147,7 @@ class RecordLayerTest : public ::testing::Test {
     server.reset();
     server_in.clear();
     server_out.clear();
-    context = TlsContext::create(server_config, TlsRole::server);
+    context = TlsContext::create(server_config, Side::accept);
     server = TlsSession::create(context, server_in, server_out, "test server");
     for (int round = 0; round < 10 && !server->handshakeDone(); ++round) {
       SSL_do_handshake(peer.ssl());
