@@ -5,16 +5,14 @@
 #include <openssl/pem.h>
 #include <openssl/x509v3.h>
 #include <spdlog/spdlog.h>
-#include <sys/stat.h>
 
 #include <algorithm>
-#include <cerrno>
-#include <cstdlib>
 
 #include "tls/certificate_loader.h"
 #include "tls/cipher_defaults.h"
+#include "tls/keylog_file.h"
+#include "tls/openssl_callbacks.h"
 #include "tls/peer_identity.h"
-#include "tls/tls_session.h"
 #include "util/config_error.h"
 #include "util/errno_text.h"
 #include "util/file_contents.h"
@@ -48,81 +46,6 @@ bool isIpAddress(const std::string& host) {
   return true;
 }
 
-// SNI bytes are chosen by the client; keep log lines printable.
-std::string printable(const char* name) {
-  std::string out;
-  for (const char* c = name; *c != '\0' && out.size() < 255; ++c) {
-    const auto byte = static_cast<unsigned char>(*c);
-    out.push_back(byte >= 0x20 && byte < 0x7F ? *c : '?');
-  }
-  return out;
-}
-
-TlsSession* sessionOf(const SSL* ssl) {
-  return static_cast<TlsSession*>(SSL_get_ex_data(ssl, TlsContext::sessionIndex()));
-}
-
-const TlsContext* contextOf(const SSL* ssl) {
-  return static_cast<const TlsContext*>(
-      SSL_CTX_get_ex_data(SSL_get_SSL_CTX(ssl), TlsContext::contextIndex()));
-}
-
-// The servername callback: moves the connection to the SSL_CTX that serves
-// the client's SNI (hitch's and stunnel's sni selection).
-int selectCertificate(SSL* ssl, int* alert, void* arg) {
-  const auto* context = static_cast<const TlsContext*>(arg);
-  const char* name = SSL_get_servername(ssl, TLSEXT_NAMETYPE_host_name);
-  if (name == nullptr) {
-    return SSL_TLSEXT_ERR_OK;  // no SNI: the default certificate
-  }
-  SSL_CTX* chosen = context->contextFor(name);
-  if (chosen == nullptr) {
-    if (!context->rejectsUnknownNames()) {
-      return SSL_TLSEXT_ERR_OK;
-    }
-    if (TlsSession* session = sessionOf(ssl)) {
-      session->recordPolicyFailure("client asked for server name '" + printable(name) +
-                                   "', which no certificate of this listener serves "
-                                   "(sni: {unknown: reject})");
-    }
-    *alert = SSL_AD_UNRECOGNIZED_NAME;
-    return SSL_TLSEXT_ERR_ALERT_FATAL;
-  }
-  if (chosen != SSL_get_SSL_CTX(ssl)) {
-    SSL_set_SSL_CTX(ssl, chosen);
-  }
-  return SSL_TLSEXT_ERR_OK;
-}
-
-int ticketKeyCallback(SSL* ssl, unsigned char name[16], unsigned char iv[EVP_MAX_IV_LENGTH],
-                      EVP_CIPHER_CTX* cipher, EVP_MAC_CTX* mac, int encrypt) {
-  const TlsContext* context = contextOf(ssl);
-  const TicketKeys* keys = context != nullptr ? context->ticketKeys() : nullptr;
-  if (keys == nullptr) {
-    return -1;
-  }
-  return keys->setUp(name, iv, cipher, mac, encrypt == 1);
-}
-
-// Staples the configured OCSP response when the client asks for one and the
-// connection is served the certificate the response is about.
-int stapleOcspResponse(SSL* ssl, void* arg) {
-  const auto* context = static_cast<const TlsContext*>(arg);
-  const std::string& response = context->ocspResponse();
-  if (response.empty() || SSL_get_certificate(ssl) != context->firstCertificate()) {
-    return SSL_TLSEXT_ERR_NOACK;
-  }
-  auto* copy = static_cast<unsigned char*>(OPENSSL_memdup(response.data(), response.size()));
-  if (copy == nullptr) {
-    return SSL_TLSEXT_ERR_NOACK;
-  }
-  // The body of SSL_set_tlsext_status_ocsp_resp, a macro with a C cast; the
-  // SSL takes ownership of `copy`.
-  const auto length = static_cast<long>(response.size());  // NOLINT(google-runtime-int)
-  SSL_ctrl(ssl, SSL_CTRL_SET_TLSEXT_STATUS_REQ_OCSP_RESP, length, copy);
-  return SSL_TLSEXT_ERR_OK;
-}
-
 std::string readBinaryFile(const LocatedPath& path, const std::string& key) {
   FileContents file = readWholeFile(path.value);
   if (!file.ok()) {
@@ -131,109 +54,7 @@ std::string readBinaryFile(const LocatedPath& path, const std::string& key) {
   return std::move(file.bytes);
 }
 
-// Verifies the peer's chain as OpenSSL would, then applies tlsgate's rules
-// to the verified leaf: client_certs.allow on the accept side, pin_sha256 on
-// the connect side.
-int verifyPeerCertificate(X509_STORE_CTX* store, void* arg) {
-  if (X509_verify_cert(store) != 1) {
-    return 0;
-  }
-  const auto* context = static_cast<const TlsContext*>(arg);
-  const std::string refusal = context->peerRefusal(identityOf(X509_STORE_CTX_get0_cert(store)));
-  if (refusal.empty()) {
-    return 1;
-  }
-  auto* ssl =
-      static_cast<SSL*>(X509_STORE_CTX_get_ex_data(store, SSL_get_ex_data_X509_STORE_CTX_idx()));
-  if (TlsSession* session = sessionOf(ssl)) {
-    session->recordPolicyFailure(refusal);
-  }
-  X509_STORE_CTX_set_error(store, X509_V_ERR_CERT_REJECTED);  // sent as a bad_certificate alert
-  return 0;
-}
-
-int keepClientSession(SSL* ssl, SSL_SESSION* session) {
-  const TlsContext* context = contextOf(ssl);
-  if (context == nullptr) {
-    return 0;
-  }
-  context->keepSession(session);
-  return 1;  // we hold the reference now
-}
-
-int verifyCallback(int preverify_ok, X509_STORE_CTX* store) {
-  if (preverify_ok == 1) {
-    return 1;
-  }
-  auto* ssl =
-      static_cast<SSL*>(X509_STORE_CTX_get_ex_data(store, SSL_get_ex_data_X509_STORE_CTX_idx()));
-  if (TlsSession* session = sessionOf(ssl)) {
-    X509* cert = X509_STORE_CTX_get_current_cert(store);
-    session->recordVerifyFailure(X509_STORE_CTX_get_error_depth(store),
-                                 X509_STORE_CTX_get_error(store),
-                                 cert != nullptr ? subjectOneLine(cert) : std::string());
-  }
-  return 0;
-}
-
-// TclTLS's -command "info" callback, as a debug-level trace.
-void infoCallback(const SSL* ssl, int where, int ret) {
-  if (!spdlog::should_log(spdlog::level::debug)) {
-    return;
-  }
-  const TlsSession* session = sessionOf(ssl);
-  const std::string label = session != nullptr ? session->label() : std::string("tls");
-  if ((where & SSL_CB_ALERT) != 0) {
-    spdlog::debug("{} alert {}: {}", label, (where & SSL_CB_READ) != 0 ? "received" : "sent",
-                  SSL_alert_desc_string_long(ret));
-    return;
-  }
-  if ((where & SSL_CB_LOOP) != 0 || (where & SSL_CB_HANDSHAKE_START) != 0) {
-    spdlog::debug("{} handshake: {}", label, SSL_state_string_long(ssl));
-  }
-}
-
-int selectAlpn(SSL* /*ssl*/, const unsigned char** out, unsigned char* out_len,
-               const unsigned char* in, unsigned int in_len, void* arg) {
-  const auto* ours = static_cast<const std::string*>(arg);
-  unsigned char* selected = nullptr;
-  // Server preference order: our list first (TclTLS -alpn on a server socket).
-  int rc = SSL_select_next_proto(&selected, out_len,
-                                 reinterpret_cast<const unsigned char*>(ours->data()),
-                                 static_cast<unsigned int>(ours->size()), in, in_len);
-  if (rc != OPENSSL_NPN_NEGOTIATED) {
-    return SSL_TLSEXT_ERR_NOACK;  // no overlap: go on without ALPN
-  }
-  *out = selected;
-  return SSL_TLSEXT_ERR_OK;
-}
-
-// Every server handshake passes its secrets here: a TLS 1.3 session takes its
-// application traffic secrets (see traffic_secrets.h). They are written out
-// only when a key log file is configured.
-void keylogCallback(const SSL* ssl, const char* line) {
-  if (auto* session = static_cast<TlsSession*>(SSL_get_ex_data(ssl, TlsContext::sessionIndex()))) {
-    session->noteKeylogLine(line);
-  }
-  auto* file = static_cast<std::FILE*>(SSL_CTX_get_app_data(SSL_get_SSL_CTX(ssl)));
-  if (file == nullptr) {
-    return;
-  }
-  std::fprintf(file, "%s\n", line);
-  std::fflush(file);
-}
-
 }  // namespace
-
-int TlsContext::sessionIndex() {
-  static const int kIndex = SSL_get_ex_new_index(0, nullptr, nullptr, nullptr, nullptr);
-  return kIndex;
-}
-
-int TlsContext::contextIndex() {
-  static const int kIndex = SSL_CTX_get_ex_new_index(0, nullptr, nullptr, nullptr, nullptr);
-  return kIndex;
-}
 
 std::shared_ptr<TlsContext> TlsContext::create(const TlsConfig& config, Side side,
                                                const std::string& default_servername) {
@@ -256,12 +77,12 @@ std::shared_ptr<TlsContext> TlsContext::create(const TlsConfig& config, Side sid
       context->servername_.clear();  // RFC 6066: no IP addresses in SNI
     }
   }
-  context->openKeylog();
+  context->keylog_ = KeylogFile::open(config);
   for (SSL_CTX* ctx : context->contexts_) {
     context->loadTrustAnchors(ctx);
     context->applyVerifyPolicy(ctx);
     context->applyAlpn(ctx);
-    context->applyKeylog(ctx);
+    context->applySecretTap(ctx);
     if (side == Side::accept) {
       context->applyServerSessionPolicy(ctx);
       context->applyServerExtras(ctx);
@@ -270,11 +91,7 @@ std::shared_ptr<TlsContext> TlsContext::create(const TlsConfig& config, Side sid
     }
   }
   if (side == Side::accept) {
-    // The bodies of SSL_CTX_set_tlsext_servername_callback/_arg, which are
-    // macros with C casts.
-    SSL_CTX_callback_ctrl(context->native(), SSL_CTRL_SET_TLSEXT_SERVERNAME_CB,
-                          reinterpret_cast<void (*)()>(selectCertificate));
-    SSL_CTX_ctrl(context->native(), SSL_CTRL_SET_TLSEXT_SERVERNAME_ARG, 0, context.get());
+    installServernameCallback(context->native(), *context);
   }
   return context;
 }
@@ -287,9 +104,6 @@ TlsContext::~TlsContext() {
     SSL_CTX_free(ctx);
   }
   SSL_SESSION_free(last_session_);
-  if (keylog_ != nullptr) {
-    std::fclose(keylog_);
-  }
 }
 
 SSL_CTX* TlsContext::newSslContext() {
@@ -298,8 +112,8 @@ SSL_CTX* TlsContext::newSslContext() {
     throw ConfigError(config_.mark, "tls", "cannot create a TLS context: " + takeOpensslError());
   }
   contexts_.push_back(ctx);
-  SSL_CTX_set_ex_data(ctx, contextIndex(), this);
-  SSL_CTX_set_info_callback(ctx, infoCallback);
+  attachContext(ctx, *this);
+  installInfoCallback(ctx);
   // Before the certificates, whose key sizes the security level judges.
   applyProtocolPolicy(ctx);
   return ctx;
@@ -330,6 +144,10 @@ const char* recordLayerDeclineName(RecordLayerDecline reason) {
       "unsupported_suite", "no_secrets", "not_at_record_boundary",
       "key_setup"};
   return kNames.at(static_cast<std::size_t>(reason));
+}
+
+SecretTap* TlsContext::keylogFile() const {
+  return keylog_.get();
 }
 
 void TlsContext::noteHandshake(bool resumed) const {
@@ -524,10 +342,7 @@ void TlsContext::applyServerExtras(SSL_CTX* ctx) {
     SSL_CTX_set0_tmp_dh_pkey(ctx, dh_params_.get());  // takes the reference
   }
   if (!ocsp_response_.empty()) {
-    // The bodies of SSL_CTX_set_tlsext_status_cb/_arg, macros with C casts.
-    SSL_CTX_callback_ctrl(ctx, SSL_CTRL_SET_TLSEXT_STATUS_REQ_CB,
-                          reinterpret_cast<void (*)()>(stapleOcspResponse));
-    SSL_CTX_ctrl(ctx, SSL_CTRL_SET_TLSEXT_STATUS_REQ_CB_ARG, 0, this);
+    installOcspStapling(ctx, *this);
   }
 }
 
@@ -552,10 +367,13 @@ void TlsContext::loadCrl(SSL_CTX* ctx) {
 
 void TlsContext::applyVerifyPolicy(SSL_CTX* ctx) {
   if (side_ == Side::connect) {
-    SSL_CTX_set_verify(ctx, config_.verify ? SSL_VERIFY_PEER : SSL_VERIFY_NONE,
-                       config_.verify ? verifyCallback : nullptr);
+    if (config_.verify) {
+      installVerifyCallback(ctx, SSL_VERIFY_PEER);
+    } else {
+      SSL_CTX_set_verify(ctx, SSL_VERIFY_NONE, nullptr);
+    }
     if (config_.verify && !config_.pin_sha256.empty()) {
-      SSL_CTX_set_cert_verify_callback(ctx, verifyPeerCertificate, this);
+      installPeerRules(ctx, *this);
     }
     if (!config_.verify) {
       spdlog::warn("{}: verify is false: the connect side accepts any server certificate",
@@ -565,17 +383,17 @@ void TlsContext::applyVerifyPolicy(SSL_CTX* ctx) {
   }
   if (config_.client_certs.mode != ClientCertMode::none &&
       !client_cert_policy_.admitsEveryVerifiedCertificate()) {
-    SSL_CTX_set_cert_verify_callback(ctx, verifyPeerCertificate, this);
+    installPeerRules(ctx, *this);
   }
   switch (config_.client_certs.mode) {
     case ClientCertMode::none:
       SSL_CTX_set_verify(ctx, SSL_VERIFY_NONE, nullptr);
       return;
     case ClientCertMode::request:
-      SSL_CTX_set_verify(ctx, SSL_VERIFY_PEER, verifyCallback);
+      installVerifyCallback(ctx, SSL_VERIFY_PEER);
       break;
     case ClientCertMode::require:
-      SSL_CTX_set_verify(ctx, SSL_VERIFY_PEER | SSL_VERIFY_FAIL_IF_NO_PEER_CERT, verifyCallback);
+      installVerifyCallback(ctx, SSL_VERIFY_PEER | SSL_VERIFY_FAIL_IF_NO_PEER_CERT);
       break;
   }
   SSL_CTX_set_verify_depth(ctx, config_.client_certs.verify_depth);
@@ -592,42 +410,20 @@ void TlsContext::applyAlpn(SSL_CTX* ctx) {
     return;
   }
   if (side_ == Side::accept) {
-    SSL_CTX_set_alpn_select_cb(ctx, selectAlpn, &alpn_wire_);
+    installAlpnSelect(ctx, alpn_wire_);
     return;
   }
   SSL_CTX_set_alpn_protos(ctx, reinterpret_cast<const unsigned char*>(alpn_wire_.data()),
                           static_cast<unsigned int>(alpn_wire_.size()));
 }
 
-void TlsContext::openKeylog() {
-  std::string path = config_.keylog.value;
-  const char* env = std::getenv("SSLKEYLOGFILE");  // NOLINT(concurrency-mt-unsafe)
-  if (path.empty() && env != nullptr && *env != '\0') {
-    path = env;
+// The secret tap runs on every server handshake, for the record layer's
+// traffic secrets (see traffic_secrets.h); on the client side only when the
+// key log file wants them.
+void TlsContext::applySecretTap(SSL_CTX* ctx) {
+  if (keylog_ || side_ == Side::accept) {
+    installSecretTap(ctx);
   }
-  if (path.empty()) {
-    return;
-  }
-  // Key log files hold secrets: create them private to the owner.
-  mode_t old_mask = ::umask(077);
-  keylog_ = std::fopen(path.c_str(), "a");
-  ::umask(old_mask);
-  if (keylog_ == nullptr) {
-    throw ConfigError(config_.keylog.mark, "keylog",
-                      "cannot open key log " + path + ": " + errnoText(errno));
-  }
-  spdlog::warn(
-      "{}: TLS session keys are being written to {}; anyone who can read it can "
-      "decrypt this traffic",
-      config_.mark.str(), path);
-}
-
-void TlsContext::applyKeylog(SSL_CTX* ctx) {
-  if (keylog_ == nullptr && side_ != Side::accept) {
-    return;
-  }
-  SSL_CTX_set_app_data(ctx, keylog_);
-  SSL_CTX_set_keylog_callback(ctx, keylogCallback);
 }
 
 void TlsContext::applyServerSessionPolicy(SSL_CTX* ctx) {
@@ -650,7 +446,7 @@ void TlsContext::applyServerSessionPolicy(SSL_CTX* ctx) {
         ctx, static_cast<long>(session.cache_size));  // NOLINT(google-runtime-int)
   }
   if (ticket_keys_) {
-    SSL_CTX_set_tlsext_ticket_key_evp_cb(ctx, ticketKeyCallback);
+    installTicketKeyCallback(ctx);
   }
 }
 
@@ -686,7 +482,7 @@ void TlsContext::applyClientSessionPolicy(SSL_CTX* ctx) {
   }
   // Keep only the newest session, ourselves, instead of OpenSSL's cache.
   SSL_CTX_set_session_cache_mode(ctx, SSL_SESS_CACHE_CLIENT | SSL_SESS_CACHE_NO_INTERNAL_STORE);
-  SSL_CTX_sess_set_new_cb(ctx, keepClientSession);
+  installSessionKeeper(ctx);
 }
 
 }  // namespace tlsgate

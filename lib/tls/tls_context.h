@@ -18,7 +18,6 @@
 #include <atomic>
 #include <cstddef>
 #include <cstdint>
-#include <cstdio>
 #include <memory>
 #include <mutex>
 #include <optional>
@@ -33,6 +32,9 @@
 #include "x509/openssl_ptr.h"
 
 namespace tlsgate {
+
+class KeylogFile;
+class SecretTap;
 
 // Why a TLS 1.3 server session stayed with OpenSSL instead of handing its
 // connection over to tlsgate's record layer (see record_layer.h).
@@ -122,10 +124,9 @@ class TlsContext {
   // Server side with session.ticket_keys: the keys; null without a key file.
   const TicketKeys* ticketKeys() const { return ticket_keys_ ? &*ticket_keys_ : nullptr; }
 
-  // The index of the SSL ex_data slot that points back at the TlsSession.
-  static int sessionIndex();
-  // The index of the SSL_CTX ex_data slot that points back at the TlsContext.
-  static int contextIndex();
+  // The key log file, one consumer of the secret tap (secret_tap.h); null
+  // unless keylog or SSLKEYLOGFILE names one.
+  SecretTap* keylogFile() const;
 
  private:
   TlsContext(const TlsConfig& config, Side side);
@@ -145,8 +146,7 @@ class TlsContext {
   void applyServerSessionPolicy(SSL_CTX* ctx);
   void applyClientSessionPolicy(SSL_CTX* ctx);
   std::array<unsigned char, 32> sessionIdContext() const;
-  void openKeylog();
-  void applyKeylog(SSL_CTX* ctx);
+  void applySecretTap(SSL_CTX* ctx);
 
   TlsConfig config_;
   Side side_;
@@ -156,7 +156,7 @@ class TlsContext {
   std::string verify_name_;
   bool verifies_peer_ = false;
   std::string alpn_wire_;  // ALPN list in wire format
-  std::FILE* keylog_ = nullptr;
+  std::unique_ptr<KeylogFile> keylog_;
   std::optional<TicketKeys> ticket_keys_;
   ClientCertPolicy client_cert_policy_;
   X509Ptr first_certificate_;  // the first certificate's leaf

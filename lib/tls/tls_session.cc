@@ -1,6 +1,5 @@
 #include "tls/tls_session.h"
 
-#include <openssl/bio.h>
 #include <openssl/err.h>
 #include <openssl/x509.h>
 #include <spdlog/spdlog.h>
@@ -11,6 +10,7 @@
 #include <utility>
 
 #include "tls/failure_reason.h"
+#include "tls/openssl_callbacks.h"
 #include "tls/record_cipher.h"
 #include "tls/record_layer.h"
 #include "tls/traffic_secrets.h"
@@ -33,64 +33,6 @@ std::string derOf(X509* cert) {
   return der;
 }
 
-TlsSession* sessionOf(BIO* bio) {
-  return static_cast<TlsSession*>(BIO_get_data(bio));
-}
-
-int queueBioRead(BIO* bio, char* out, std::size_t size, std::size_t* read_bytes) {
-  BIO_clear_retry_flags(bio);
-  TlsSession* session = sessionOf(bio);
-  std::size_t n = session->bioRead({reinterpret_cast<std::byte*>(out), size});
-  *read_bytes = n;
-  if (n > 0) {
-    return 1;
-  }
-  if (!session->bioInputEnded()) {
-    BIO_set_retry_read(bio);
-  }
-  return 0;
-}
-
-int queueBioWrite(BIO* bio, const char* in, std::size_t size, std::size_t* written) {
-  BIO_clear_retry_flags(bio);
-  sessionOf(bio)->bioWrite({reinterpret_cast<const std::byte*>(in), size});
-  *written = size;
-  return 1;
-}
-
-long queueBioCtrl(BIO* bio, int command, long /*num*/,
-                  void* /*ptr*/) {  // NOLINT(google-runtime-int)
-  switch (command) {
-    case BIO_CTRL_FLUSH:
-      return 1;
-    case BIO_CTRL_PENDING:
-      return static_cast<long>(sessionOf(bio)->bioPending());  // NOLINT(google-runtime-int)
-    case BIO_CTRL_WPENDING:
-      return 0;
-    case BIO_CTRL_EOF:
-      return sessionOf(bio)->bioInputEnded() ? 1 : 0;
-    default:
-      return 0;
-  }
-}
-
-int queueBioCreate(BIO* bio) {
-  BIO_set_init(bio, 1);
-  return 1;
-}
-
-const BIO_METHOD* queueBioMethod() {
-  static const BIO_METHOD* method = [] {
-    BIO_METHOD* m = BIO_meth_new(BIO_get_new_index() | BIO_TYPE_SOURCE_SINK, "tlsgate queue");
-    BIO_meth_set_read_ex(m, queueBioRead);
-    BIO_meth_set_write_ex(m, queueBioWrite);
-    BIO_meth_set_ctrl(m, queueBioCtrl);
-    BIO_meth_set_create(m, queueBioCreate);
-    return m;
-  }();
-  return method;
-}
-
 }  // namespace
 
 std::unique_ptr<TlsSession> TlsSession::create(std::shared_ptr<const TlsContext> context,
@@ -101,15 +43,13 @@ std::unique_ptr<TlsSession> TlsSession::create(std::shared_ptr<const TlsContext>
     ERR_clear_error();
     return nullptr;
   }
-  BIO* bio = BIO_new(queueBioMethod());
-  if (bio == nullptr) {
-    SSL_free(ssl);
-    ERR_clear_error();
-    return nullptr;
-  }
   std::unique_ptr<TlsSession> session(
       new TlsSession(std::move(context), ssl, ciphertext_in, ciphertext_out, std::move(label)));
-  BIO_set_data(bio, session.get());
+  BIO* bio = newCiphertextBio(*session);
+  if (bio == nullptr) {
+    ERR_clear_error();
+    return nullptr;  // the session frees the SSL
+  }
   SSL_set_bio(ssl, bio, bio);  // one BIO both ways; the SSL owns it
   return session;
 }
@@ -117,7 +57,7 @@ std::unique_ptr<TlsSession> TlsSession::create(std::shared_ptr<const TlsContext>
 TlsSession::TlsSession(std::shared_ptr<const TlsContext> context, SSL* ssl, ByteQueue& in,
                        ByteQueue& out, std::string label)
     : context_(std::move(context)), ssl_(ssl), in_(&in), out_(&out), label_(std::move(label)) {
-  SSL_set_ex_data(ssl_, TlsContext::sessionIndex(), this);
+  attachSession(ssl_, *this);
   if (context_->side() == Side::accept) {
     SSL_set_accept_state(ssl_);
     return;
@@ -143,17 +83,19 @@ TlsSession::~TlsSession() {
   SSL_free(ssl_);
 }
 
-void TlsSession::noteKeylogLine(const char* line) {
+// Only a TLS 1.3 server session hands over to the record layer, and only
+// the handshake's secrets are of use to it.
+void TlsSession::onSecret(const DerivedSecret& secret) {
   if (side() != Side::accept || handshake_completed_) {
     return;
   }
   if (!secrets_) {
     secrets_ = std::make_unique<TrafficSecrets>();
   }
-  secrets_->noteKeylogLine(line);
+  secrets_->onSecret(secret);
 }
 
-std::size_t TlsSession::bioRead(std::span<std::byte> out) {
+std::size_t TlsSession::readCiphertext(std::span<std::byte> out) {
   const std::size_t n = in_->read(out);
   if (first_input_size_ < first_input_.size()) {
     const std::size_t kept = std::min(n, first_input_.size() - first_input_size_);
@@ -163,7 +105,7 @@ std::size_t TlsSession::bioRead(std::span<std::byte> out) {
   return n;
 }
 
-void TlsSession::bioWrite(std::span<const std::byte> in) {
+void TlsSession::writeCiphertext(std::span<const std::byte> in) {
   out_->append(in);
   if (secrets_) {
     secrets_->noteServerOutput(in);
@@ -270,7 +212,7 @@ TlsResult TlsSession::readRecords(std::span<std::byte> plaintext) {
 
 bool TlsSession::isUnexpectedEof() const {
   unsigned long error = ERR_peek_error();
-  return bioInputEnded() &&
+  return ciphertextEnded() &&
          (error == 0 || (ERR_GET_LIB(error) == ERR_LIB_SSL &&
                          ERR_GET_REASON(error) == SSL_R_UNEXPECTED_EOF_WHILE_READING));
 }
@@ -443,14 +385,14 @@ void TlsSession::handOverToRecordLayer() {
   records_ = std::move(records);
 }
 
-void TlsSession::recordVerifyFailure(int depth, int error, std::string subject) {
+void TlsSession::onVerifyFailure(int depth, int error, std::string subject) {
   if (verify_failure_.error != 0) {
     return;  // keep the first
   }
   verify_failure_ = {depth, error, std::move(subject)};
 }
 
-void TlsSession::recordPolicyFailure(std::string reason) {
+void TlsSession::onPolicyFailure(std::string reason) {
   if (policy_failure_.empty()) {
     policy_failure_ = std::move(reason);
   }

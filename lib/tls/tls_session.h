@@ -24,6 +24,7 @@
 #include "tls/peer_identity.h"
 #include "tls/tls_context.h"
 #include "tls/tls_result.h"
+#include "tls/tls_session_events.h"
 #include "util/byte_queue.h"
 #include "util/tls_record_size.h"
 
@@ -42,7 +43,9 @@ struct VerifyFailure {
 class RecordLayer;
 class TrafficSecrets;
 
-class TlsSession {
+// TlsSession is the TlsSessionEvents and the CiphertextPipe of its own SSL;
+// only the callbacks see those sides of it.
+class TlsSession final : private TlsSessionEvents, private CiphertextPipe {
  public:
   // read() decrypts straight into `plaintext`, without a copy, when it has
   // room for a whole record (OpenSSL's read buffer takes a whole protected
@@ -53,11 +56,11 @@ class TlsSession {
   static std::unique_ptr<TlsSession> create(std::shared_ptr<const TlsContext> context,
                                             ByteQueue& ciphertext_in, ByteQueue& ciphertext_out,
                                             std::string label = {});
-  ~TlsSession();
   TlsSession(const TlsSession&) = delete;
   TlsSession& operator=(const TlsSession&) = delete;
   TlsSession(TlsSession&&) = delete;
   TlsSession& operator=(TlsSession&&) = delete;
+  ~TlsSession() override;
 
   // Advances the handshake. ok once it is complete.
   TlsResult handshake();
@@ -98,19 +101,20 @@ class TlsSession {
   // The peer's certificate in DER; empty without one.
   std::string peerCertificateDer() const;
 
-  // Used by the callbacks in tls_session.cc and tls_context.cc.
-  void recordVerifyFailure(int depth, int error, std::string subject);
-  // A tlsgate policy (SNI, client-certificate rules) refused the peer. The
-  // first reason recorded becomes the failure reason.
-  void recordPolicyFailure(std::string reason);
   const std::string& label() const { return label_; }
-  std::size_t bioRead(std::span<std::byte> out);
-  void bioWrite(std::span<const std::byte> in);
-  bool bioInputEnded() const { return input_ended_ && in_->empty(); }
-  std::size_t bioPending() const { return in_->size(); }
-  void noteKeylogLine(const char* line);
 
  private:
+  // TlsSessionEvents
+  void onSecret(const DerivedSecret& secret) override;
+  void onVerifyFailure(int depth, int error, std::string subject) override;
+  void onPolicyFailure(std::string reason) override;
+  const std::string& traceLabel() const override { return label_; }
+  // CiphertextPipe
+  std::size_t readCiphertext(std::span<std::byte> out) override;
+  void writeCiphertext(std::span<const std::byte> in) override;
+  bool ciphertextEnded() const override { return input_ended_ && in_->empty(); }
+  std::size_t ciphertextPending() const override { return in_->size(); }
+
   TlsSession(std::shared_ptr<const TlsContext> context, SSL* ssl, ByteQueue& in, ByteQueue& out,
              std::string label);
   TlsResult failFromSsl(int ssl_error);
