@@ -21,6 +21,10 @@ class KeylogFile final : public SecretTap {
   // ConfigError when the file cannot be opened.
   static std::unique_ptr<KeylogFile> open(const TlsConfig& config);
   ~KeylogFile() override;
+  KeylogFile(const KeylogFile&) = delete;
+  KeylogFile& operator=(const KeylogFile&) = delete;
+  KeylogFile(KeylogFile&&) = delete;
+  KeylogFile& operator=(KeylogFile&&) = delete;
 
   // Appends one line and flushes it, so that a capture tool sees it at once.
   // Safe to call from every worker: each line is one stdio call.
