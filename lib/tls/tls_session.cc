@@ -11,30 +11,13 @@
 
 #include "tls/failure_reason.h"
 #include "tls/openssl_callbacks.h"
+#include "tls/openssl_records.h"
 #include "tls/record_cipher.h"
 #include "tls/record_layer.h"
 #include "tls/traffic_secrets.h"
 #include "x509/certificate_info.h"
 
 namespace tlsgate {
-namespace {
-
-std::string derOf(X509* cert) {
-  if (cert == nullptr) {
-    return {};
-  }
-  const int length = i2d_X509(cert, nullptr);
-  if (length <= 0) {
-    return {};
-  }
-  std::string der(static_cast<std::size_t>(length), '\0');
-  auto* out = reinterpret_cast<unsigned char*>(der.data());
-  i2d_X509(cert, &out);
-  return der;
-}
-
-}  // namespace
-
 std::unique_ptr<TlsSession> TlsSession::create(std::shared_ptr<const TlsContext> context,
                                                ByteQueue& ciphertext_in, ByteQueue& ciphertext_out,
                                                std::string label) {
@@ -45,6 +28,11 @@ std::unique_ptr<TlsSession> TlsSession::create(std::shared_ptr<const TlsContext>
   }
   std::unique_ptr<TlsSession> session(
       new TlsSession(std::move(context), ssl, ciphertext_in, ciphertext_out, std::move(label)));
+  // A CiphertextPipe and a RecordChannel of the session's own, which only
+  // the session can hand out.
+  const CiphertextPipe& pipe = *session;
+  session->records_ = std::make_unique<OpenSslRecords>(
+      ssl, pipe, [raw = session.get()](int error) { return raw->describeSslFailure(error); });
   BIO* bio = newCiphertextBio(*session);
   if (bio == nullptr) {
     ERR_clear_error();
@@ -153,40 +141,6 @@ TlsResult TlsSession::read(std::span<std::byte> plaintext) {
       return result;
     }
   }
-  if (records_) {
-    return readRecords(plaintext);
-  }
-  ERR_clear_error();
-  std::size_t n = 0;
-  int size = static_cast<int>(std::min<std::size_t>(plaintext.size(), INT_MAX));
-  if (SSL_read_ex(ssl_, plaintext.data(), static_cast<std::size_t>(size), &n) == 1) {
-    return {TlsStatus::ok, n};
-  }
-  int error = SSL_get_error(ssl_, 0);
-  switch (error) {
-    case SSL_ERROR_WANT_READ:
-    case SSL_ERROR_WANT_WRITE:
-      return {TlsStatus::want_input, 0};
-    case SSL_ERROR_ZERO_RETURN:
-      peer_closed_ = true;
-      state_ = close_sent_ ? TlsState::closed : TlsState::closing;
-      return {TlsStatus::end_of_stream, 0};
-    case SSL_ERROR_SYSCALL:
-    case SSL_ERROR_SSL:
-      if (isUnexpectedEof()) {
-        ERR_clear_error();
-        peer_closed_ = true;
-        closed_without_notify_ = true;
-        state_ = close_sent_ ? TlsState::closed : TlsState::closing;
-        return {TlsStatus::end_of_stream, 0};
-      }
-      return failFromSsl(error);
-    default:
-      return failFromSsl(error);
-  }
-}
-
-TlsResult TlsSession::readRecords(std::span<std::byte> plaintext) {
   TlsResult result = records_->read(plaintext);
   if (result.status == TlsStatus::want_input && input_ended_) {
     // The transport ended, at a record boundary or inside a record: an
@@ -206,15 +160,8 @@ TlsResult TlsSession::readRecords(std::span<std::byte> plaintext) {
       fail(records_->failureReason());
       return result;
   }
-  fail("unexpected record layer state");
+  fail("unexpected record channel state");
   return {TlsStatus::failed, 0};
-}
-
-bool TlsSession::isUnexpectedEof() const {
-  unsigned long error = ERR_peek_error();
-  return ciphertextEnded() &&
-         (error == 0 || (ERR_GET_LIB(error) == ERR_LIB_SSL &&
-                         ERR_GET_REASON(error) == SSL_R_UNEXPECTED_EOF_WHILE_READING));
 }
 
 TlsResult TlsSession::write(std::span<const std::byte> plaintext) {
@@ -228,30 +175,11 @@ TlsResult TlsSession::write(std::span<const std::byte> plaintext) {
   if (plaintext.empty()) {
     return {TlsStatus::ok, 0};
   }
-  if (records_) {
-    TlsResult result = records_->write(plaintext);
-    if (result.status == TlsStatus::failed) {
-      fail(records_->failureReason());
-    }
-    return result;
+  TlsResult result = records_->write(plaintext);
+  if (result.status == TlsStatus::failed) {
+    fail(records_->failureReason());
   }
-  ERR_clear_error();
-  std::size_t n = 0;
-  if (SSL_write_ex(ssl_, plaintext.data(), plaintext.size(), &n) == 1) {
-    return {TlsStatus::ok, n};
-  }
-  int error = SSL_get_error(ssl_, 0);
-  switch (error) {
-    case SSL_ERROR_WANT_READ:  // handshake not finished yet
-    case SSL_ERROR_WANT_WRITE:
-      return {TlsStatus::want_input, 0};
-    case SSL_ERROR_ZERO_RETURN:
-    case SSL_ERROR_SYSCALL:
-    case SSL_ERROR_SSL:
-      return failFromSsl(error);
-    default:
-      return failFromSsl(error);
-  }
+  return result;
 }
 
 TlsResult TlsSession::shutdown() {
@@ -261,24 +189,10 @@ TlsResult TlsSession::shutdown() {
   if (close_sent_) {
     return {TlsStatus::ok, 0};
   }
-  if (records_) {
-    if (!records_->sendCloseNotify()) {
-      fail(records_->failureReason().empty() ? "cannot send close_notify"
-                                             : records_->failureReason());
-      return {TlsStatus::failed, 0};
-    }
-    close_sent_ = true;
-    state_ = peer_closed_ ? TlsState::closed : TlsState::closing;
-    return {TlsStatus::ok, 0};
-  }
-  ERR_clear_error();
-  // 0 means "sent, peer's not seen yet"; 1 means both done. Either way ours is out.
-  int rc = SSL_shutdown(ssl_);
-  if (rc < 0) {
-    int error = SSL_get_error(ssl_, rc);
-    if (error != SSL_ERROR_WANT_READ && error != SSL_ERROR_WANT_WRITE) {
-      return failFromSsl(error);
-    }
+  if (!records_->sendCloseNotify()) {
+    fail(records_->failureReason().empty() ? "cannot send close_notify"
+                                           : records_->failureReason());
+    return {TlsStatus::failed, 0};
   }
   close_sent_ = true;
   state_ = peer_closed_ ? TlsState::closed : TlsState::closing;
@@ -294,10 +208,14 @@ void TlsSession::fail(std::string reason) {
 }
 
 TlsResult TlsSession::failFromSsl(int ssl_error) {
+  fail(describeSslFailure(ssl_error));
+  return {TlsStatus::failed, 0};
+}
+
+std::string TlsSession::describeSslFailure(int ssl_error) const {
   if (!policy_failure_.empty()) {
     ERR_clear_error();  // the queue only says a callback refused
-    fail(policy_failure_);
-    return {TlsStatus::failed, 0};
+    return policy_failure_;
   }
   FailureContext context;
   context.side = side();
@@ -311,13 +229,13 @@ TlsResult TlsSession::failFromSsl(int ssl_error) {
   const std::size_t queued =
       in_->peek(std::span(first).subspan(first_input_size_)) + first_input_size_;
   context.first_bytes = std::span(first).first(queued);
-  fail(describeTlsFailure(context));
-  return {TlsStatus::failed, 0};
+  return describeTlsFailure(context);
 }
 
 void TlsSession::noteHandshakeDone() {
   state_ = TlsState::open;
   handshake_completed_ = true;
+  summary_ = summarizeHandshake(ssl_);
   context_->noteHandshake(resumed());
   if (side() == Side::connect && resumed() && SSL_version(ssl_) != TLS1_3_VERSION &&
       context_->config().session.resume) {
@@ -368,21 +286,12 @@ void TlsSession::handOverToRecordLayer() {
                   recordLayerDeclineName(*decline));
     return;
   }
-  cipher_name_ = SSL_CIPHER_get_name(suite);  // static storage in libssl
-  alpn_ = alpn();
-  servername_ = servername();
-  resumed_ = resumed();
-  if (X509* peer = SSL_get0_peer_certificate(ssl_)) {
-    peer_ = std::make_unique<PeerIdentity>(identityOf(peer));
-    // Kept for a PROXY v2 header that carries the client certificate.
-    peer_der_ = derOf(peer);
-  }
+  records_ = std::move(records);
   // OpenSSL drops a session from its cache when its SSL is freed before a
   // shutdown; this one stays resumable.
   SSL_set_shutdown(ssl_, SSL_SENT_SHUTDOWN);
   SSL_free(ssl_);
   ssl_ = nullptr;
-  records_ = std::move(records);
 }
 
 void TlsSession::onVerifyFailure(int depth, int error, std::string subject) {
@@ -399,65 +308,41 @@ void TlsSession::onPolicyFailure(std::string reason) {
 }
 
 std::string TlsSession::protocol() const {
-  if (records_) {
-    return "TLSv1.3";
-  }
-  return handshakeDone() ? SSL_get_version(ssl_) : std::string();
+  return summary_.protocol;
 }
 
 std::string TlsSession::cipher() const {
-  if (records_) {
-    return cipher_name_;
-  }
-  const SSL_CIPHER* c = SSL_get_current_cipher(ssl_);
-  return c != nullptr ? SSL_CIPHER_get_name(c) : std::string();
+  return summary_.cipher;
 }
 
 std::string TlsSession::alpn() const {
-  if (records_) {
-    return alpn_;
-  }
-  const unsigned char* data = nullptr;
-  unsigned int len = 0;
-  SSL_get0_alpn_selected(ssl_, &data, &len);
-  return {reinterpret_cast<const char*>(data), len};
+  return summary_.alpn;
 }
 
+// The accept side knows the client's SNI before the handshake is done, and a
+// failed handshake's log line names it.
 std::string TlsSession::servername() const {
-  if (records_) {
-    return servername_;
+  if (handshake_completed_) {
+    return summary_.servername;
   }
   const char* name = SSL_get_servername(ssl_, TLSEXT_NAMETYPE_host_name);
   return name != nullptr ? name : std::string();
 }
 
 bool TlsSession::resumed() const {
-  if (records_) {
-    return resumed_;
-  }
-  return SSL_session_reused(ssl_) == 1;
+  return summary_.resumed;
 }
 
 std::string TlsSession::peerSubject() const {
-  if (records_) {
-    return peer_ ? peer_->subject : std::string();
-  }
-  X509* peer = SSL_get0_peer_certificate(ssl_);
-  return peer != nullptr ? subjectOneLine(peer) : std::string();
+  return summary_.peer.subject;
 }
 
 std::string TlsSession::peerCertificateDer() const {
-  if (records_) {
-    return peer_der_;
-  }
-  return derOf(SSL_get0_peer_certificate(ssl_));
+  return summary_.peer_der;
 }
 
 PeerIdentity TlsSession::peerIdentity() const {
-  if (records_) {
-    return peer_ ? *peer_ : PeerIdentity();
-  }
-  return identityOf(SSL_get0_peer_certificate(ssl_));
+  return summary_.peer;
 }
 
 }  // namespace tlsgate

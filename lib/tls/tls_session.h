@@ -21,7 +21,9 @@
 #include <span>
 #include <string>
 
+#include "tls/handshake_summary.h"
 #include "tls/peer_identity.h"
+#include "tls/record_channel.h"
 #include "tls/tls_context.h"
 #include "tls/tls_result.h"
 #include "tls/tls_session_events.h"
@@ -40,7 +42,6 @@ struct VerifyFailure {
   std::string subject;
 };
 
-class RecordLayer;
 class TrafficSecrets;
 
 // TlsSession is the TlsSessionEvents and the CiphertextPipe of its own SSL;
@@ -84,12 +85,14 @@ class TlsSession final : private TlsSessionEvents, private CiphertextPipe {
   bool closedWithoutNotify() const { return closed_without_notify_; }
   // A TLS 1.3 server session hands its traffic to a RecordLayer once the
   // handshake is done, and frees the SSL object (see record_layer.h).
-  bool usesRecordLayer() const { return records_ != nullptr; }
+  bool usesRecordLayer() const { return ssl_ == nullptr; }
   const std::string& failureReason() const { return failure_reason_; }
   Side side() const { return context_->side(); }
   const TlsContext& context() const { return *context_; }
 
-  // The tls::status / tls::connection fields.
+  // The tls::status / tls::connection fields, from the handshake summary:
+  // empty until the handshake is done, except servername().
+  const HandshakeSummary& handshakeSummary() const { return summary_; }
   std::string protocol() const;  // "TLSv1.3"
   std::string cipher() const;
   std::string alpn() const;
@@ -118,13 +121,13 @@ class TlsSession final : private TlsSessionEvents, private CiphertextPipe {
   TlsSession(std::shared_ptr<const TlsContext> context, SSL* ssl, ByteQueue& in, ByteQueue& out,
              std::string label);
   TlsResult failFromSsl(int ssl_error);
-  bool isUnexpectedEof() const;
+  // The failure reason of a failed SSL call (failure_reason.h).
+  std::string describeSslFailure(int ssl_error) const;
   void noteHandshakeDone();
   void handOverToRecordLayer();
-  TlsResult readRecords(std::span<std::byte> plaintext);
 
   std::shared_ptr<const TlsContext> context_;
-  SSL* ssl_;
+  SSL* ssl_;  // null once the record layer has taken over
   ByteQueue* in_;
   ByteQueue* out_;
   std::string label_;
@@ -139,15 +142,9 @@ class TlsSession final : private TlsSessionEvents, private CiphertextPipe {
   std::string failure_reason_;
   // Set only between the first key log line and the end of the handshake.
   std::unique_ptr<TrafficSecrets> secrets_;
-  // After a hand-over: the record layer, and what the freed SSL would have
-  // answered about the handshake.
-  std::unique_ptr<RecordLayer> records_;
-  const char* cipher_name_ = "";
-  std::string alpn_;
-  std::string servername_;
-  std::unique_ptr<PeerIdentity> peer_;
-  std::string peer_der_;
-  bool resumed_ = false;
+  // OpenSslRecords on ssl_, or after a hand-over the RecordLayer.
+  std::unique_ptr<RecordChannel> records_;
+  HandshakeSummary summary_;
   // The first bytes the peer sent, for the failure reason (failure_reason.h).
   std::array<std::byte, 16> first_input_{};
   std::size_t first_input_size_ = 0;
