@@ -62,7 +62,7 @@ std::vector<std::shared_ptr<const Listener>> buildListeners(const Config& config
     listener->listen_address = resolveAddress(lc.accept.address, "accept.address");
     listener->listen_key = listener->listen_address.str();
     if (lc.accept.tls) {
-      listener->accept_tls = TlsContext::create(*lc.accept.tls, Side::accept);
+      listener->accept_tls = ServerTlsContext::create(*lc.accept.tls);
     }
     listener->connect = makeBackends(lc.connect);
     for (const RouteConfig& route : lc.routes) {

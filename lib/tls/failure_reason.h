@@ -5,7 +5,7 @@
 #include <span>
 #include <string>
 
-#include "tls/tls_context.h"
+#include "util/side.h"
 
 namespace tlsgate {
 

@@ -8,9 +8,10 @@
 #include <cstddef>
 #include <span>
 
+#include "tls/client_tls_context.h"
 #include "tls/peer_identity.h"
 #include "tls/secret_tap.h"
-#include "tls/tls_context.h"
+#include "tls/server_tls_context.h"
 #include "tls/tls_session_events.h"
 #include "x509/certificate_info.h"
 
@@ -102,7 +103,7 @@ int verifyPeerCertificate(X509_STORE_CTX* store, void* arg) {
 // Moves the connection to the SSL_CTX that serves the client's SNI (hitch's
 // and stunnel's sni selection).
 int selectCertificate(SSL* ssl, int* alert, void* arg) {
-  const auto* context = static_cast<const TlsContext*>(arg);
+  const auto* context = static_cast<const ServerTlsContext*>(arg);
   const char* name = SSL_get_servername(ssl, TLSEXT_NAMETYPE_host_name);
   if (name == nullptr) {
     return SSL_TLSEXT_ERR_OK;  // no SNI: the default certificate
@@ -144,7 +145,7 @@ int selectAlpn(SSL* /*ssl*/, const unsigned char** out, unsigned char* out_len,
 // Staples the configured OCSP response when the client asks for one and the
 // connection is served the certificate the response is about.
 int stapleOcspResponse(SSL* ssl, void* arg) {
-  const auto* context = static_cast<const TlsContext*>(arg);
+  const auto* context = static_cast<const ServerTlsContext*>(arg);
   const std::string& response = context->ocspResponse();
   if (response.empty() || SSL_get_certificate(ssl) != context->firstCertificate()) {
     return SSL_TLSEXT_ERR_NOACK;
@@ -162,7 +163,8 @@ int stapleOcspResponse(SSL* ssl, void* arg) {
 
 int ticketKeyCallback(SSL* ssl, unsigned char name[16], unsigned char iv[EVP_MAX_IV_LENGTH],
                       EVP_CIPHER_CTX* cipher, EVP_MAC_CTX* mac, int encrypt) {
-  const TlsContext* context = contextOf(ssl);
+  // Installed only on a ServerTlsContext's SSL_CTXs.
+  const auto* context = static_cast<const ServerTlsContext*>(contextOf(ssl));
   const TicketKeys* keys = context != nullptr ? context->ticketKeys() : nullptr;
   if (keys == nullptr) {
     return -1;
@@ -173,7 +175,8 @@ int ticketKeyCallback(SSL* ssl, unsigned char name[16], unsigned char iv[EVP_MAX
 // --- the connect side ---
 
 int keepClientSession(SSL* ssl, SSL_SESSION* session) {
-  const TlsContext* context = contextOf(ssl);
+  // Installed only on a ClientTlsContext's SSL_CTX.
+  const auto* context = static_cast<const ClientTlsContext*>(contextOf(ssl));
   if (context == nullptr) {
     return 0;
   }
@@ -283,23 +286,24 @@ void installPeerRules(SSL_CTX* ctx, const TlsContext& context) {
   SSL_CTX_set_cert_verify_callback(ctx, verifyPeerCertificate, const_cast<TlsContext*>(&context));
 }
 
-void installServernameCallback(SSL_CTX* ctx, const TlsContext& context) {
+void installServernameCallback(SSL_CTX* ctx, const ServerTlsContext& context) {
   // The bodies of SSL_CTX_set_tlsext_servername_callback/_arg, which are
   // macros with C casts.
   SSL_CTX_callback_ctrl(ctx, SSL_CTRL_SET_TLSEXT_SERVERNAME_CB,
                         reinterpret_cast<void (*)()>(selectCertificate));
-  SSL_CTX_ctrl(ctx, SSL_CTRL_SET_TLSEXT_SERVERNAME_ARG, 0, const_cast<TlsContext*>(&context));
+  SSL_CTX_ctrl(ctx, SSL_CTRL_SET_TLSEXT_SERVERNAME_ARG, 0, const_cast<ServerTlsContext*>(&context));
 }
 
 void installAlpnSelect(SSL_CTX* ctx, const std::string& wire) {
   SSL_CTX_set_alpn_select_cb(ctx, selectAlpn, const_cast<std::string*>(&wire));
 }
 
-void installOcspStapling(SSL_CTX* ctx, const TlsContext& context) {
+void installOcspStapling(SSL_CTX* ctx, const ServerTlsContext& context) {
   // The bodies of SSL_CTX_set_tlsext_status_cb/_arg, macros with C casts.
   SSL_CTX_callback_ctrl(ctx, SSL_CTRL_SET_TLSEXT_STATUS_REQ_CB,
                         reinterpret_cast<void (*)()>(stapleOcspResponse));
-  SSL_CTX_ctrl(ctx, SSL_CTRL_SET_TLSEXT_STATUS_REQ_CB_ARG, 0, const_cast<TlsContext*>(&context));
+  SSL_CTX_ctrl(ctx, SSL_CTRL_SET_TLSEXT_STATUS_REQ_CB_ARG, 0,
+               const_cast<ServerTlsContext*>(&context));
 }
 
 void installTicketKeyCallback(SSL_CTX* ctx) {

@@ -13,6 +13,8 @@
 namespace tlsgate {
 
 class CiphertextPipe;
+class ClientTlsContext;
+class ServerTlsContext;
 class TlsContext;
 class TlsSessionEvents;
 
@@ -41,17 +43,18 @@ void installVerifyCallback(SSL_CTX* ctx, int mode);
 void installPeerRules(SSL_CTX* ctx, const TlsContext& context);
 
 // Server side: moves a connection to the SSL_CTX that serves its SNI.
-void installServernameCallback(SSL_CTX* ctx, const TlsContext& context);
+void installServernameCallback(SSL_CTX* ctx, const ServerTlsContext& context);
 // Server side: picks an ALPN protocol from `wire` (length-prefixed, in our
 // order of preference), which must outlive `ctx`.
 void installAlpnSelect(SSL_CTX* ctx, const std::string& wire);
 // Server side: staples the context's OCSP response.
-void installOcspStapling(SSL_CTX* ctx, const TlsContext& context);
-// Server side: encrypts and decrypts session tickets with the context's
-// ticket keys.
+void installOcspStapling(SSL_CTX* ctx, const ServerTlsContext& context);
+// Server side: encrypts and decrypts session tickets with the ticket keys
+// of the ServerTlsContext attached to the SSL_CTX.
 void installTicketKeyCallback(SSL_CTX* ctx);
 
-// Client side: keeps every new session on the context, to resume it.
+// Client side: keeps every new session on the ClientTlsContext attached to
+// the SSL_CTX, to resume it.
 void installSessionKeeper(SSL_CTX* ctx);
 
 }  // namespace tlsgate

@@ -24,7 +24,6 @@
 
 #include "tls/record_channel.h"
 #include "tls/record_cipher.h"
-#include "tls/tls_context.h"
 #include "tls/tls_result.h"
 #include "util/byte_queue.h"
 #include "util/tls_record_size.h"

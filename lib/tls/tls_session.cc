@@ -14,6 +14,7 @@
 #include "tls/openssl_records.h"
 #include "tls/record_cipher.h"
 #include "tls/record_layer.h"
+#include "tls/server_tls_context.h"
 #include "tls/traffic_secrets.h"
 #include "x509/certificate_info.h"
 
@@ -46,25 +47,7 @@ TlsSession::TlsSession(std::shared_ptr<const TlsContext> context, SSL* ssl, Byte
                        ByteQueue& out, std::string label)
     : context_(std::move(context)), ssl_(ssl), in_(&in), out_(&out), label_(std::move(label)) {
   attachSession(ssl_, *this);
-  if (context_->side() == Side::accept) {
-    SSL_set_accept_state(ssl_);
-    return;
-  }
-  SSL_set_connect_state(ssl_);
-  if (SSL_SESSION* previous = context_->sessionToResume()) {
-    SSL_set_session(ssl_, previous);  // offered; the server decides whether it resumes
-    SSL_SESSION_free(previous);
-  }
-  if (!context_->servername().empty()) {
-    // SSL_set_tlsext_host_name() is a macro with a C cast; this is its body.
-    SSL_ctrl(ssl_, SSL_CTRL_SET_TLSEXT_HOSTNAME, TLSEXT_NAMETYPE_host_name,
-             const_cast<char*>(context_->servername().c_str()));
-  }
-  if (context_->verifiesPeer() && !context_->verifyName().empty()) {
-    // SSL_set1_host matches DNS names and IP addresses alike.
-    SSL_set1_host(ssl_, context_->verifyName().c_str());
-    SSL_set_hostflags(ssl_, X509_CHECK_FLAG_NO_PARTIAL_WILDCARDS);
-  }
+  context_->prepareSession(ssl_);
 }
 
 TlsSession::~TlsSession() {
@@ -236,13 +219,7 @@ void TlsSession::noteHandshakeDone() {
   state_ = TlsState::open;
   handshake_completed_ = true;
   summary_ = summarizeHandshake(ssl_);
-  context_->noteHandshake(resumed());
-  if (side() == Side::connect && resumed() && SSL_version(ssl_) != TLS1_3_VERSION &&
-      context_->config().session.resume) {
-    // A TLS 1.2 server may renew the ticket of a resumed session, and OpenSSL
-    // calls no new-session callback then: keep the renewed session ourselves.
-    context_->keepSession(SSL_get1_session(ssl_));
-  }
+  context_->onHandshakeDone(ssl_, summary_.resumed);
   if (spdlog::should_log(spdlog::level::debug)) {
     spdlog::debug("{} handshake done: {} {} alpn={} resumed={}", label_, protocol(), cipher(),
                   alpn().empty() ? "-" : alpn(), resumed() ? "yes" : "no");
@@ -281,7 +258,8 @@ void TlsSession::handOverToRecordLayer() {
     }
   }
   if (decline) {
-    context_->noteRecordLayerDeclined(*decline);
+    // Only an accept side's session gets here.
+    static_cast<const ServerTlsContext&>(*context_).noteRecordLayerDeclined(*decline);
     spdlog::debug("{} stays with OpenSSL after the handshake: {}", label_,
                   recordLayerDeclineName(*decline));
     return;

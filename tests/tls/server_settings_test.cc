@@ -7,6 +7,7 @@
 #include <string>
 #include <vector>
 
+#include "tls/server_tls_context.h"
 #include "tls/session_pair.h"
 #include "util/config_error.h"
 
@@ -132,7 +133,7 @@ TEST_F(ServerSettingsTest, OcspResponseIsStapledForTheFirstCertificateWhenAsked)
   const IssuedCertificate other = pki.issue("other", "other.example", {"other.example"});
   server.certificates.push_back(serverConfig(other).certificates.front());
   server.ocsp_staple.value = writeOcspResponse(pki);
-  auto server_context = TlsContext::create(server, Side::accept);
+  auto server_context = ServerTlsContext::create(server);
 
   const auto stapleLength = [&](const std::string& servername, bool ask) {
     auto client_context = TlsContext::create(clientConfig(pki.caPath(), servername), Side::connect);

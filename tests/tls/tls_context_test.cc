@@ -11,6 +11,7 @@
 #include <sstream>
 
 #include "support/test_pki.h"
+#include "tls/client_tls_context.h"
 #include "tls/session_pair.h"
 #include "util/config_error.h"
 #include "x509/certificate_info.h"
@@ -144,10 +145,10 @@ TEST_F(TlsContextTest, BadCipherStringsNameTheKey) {
 
 TEST_F(TlsContextTest, ClientUsesAddressHostAsServernameButNotAnIp) {
   TlsConfig config = clientConfig(pki.caPath(), "");
-  auto named = TlsContext::create(config, Side::connect, "backend.example");
+  auto named = ClientTlsContext::create(config, "backend.example");
   EXPECT_EQ(named->servername(), "backend.example");
   EXPECT_EQ(named->verifyName(), "backend.example");
-  auto by_ip = TlsContext::create(config, Side::connect, "127.0.0.1");
+  auto by_ip = ClientTlsContext::create(config, "127.0.0.1");
   EXPECT_EQ(by_ip->servername(), "");  // no SNI for an IP address
   EXPECT_EQ(by_ip->verifyName(), "127.0.0.1");
 }
