@@ -73,6 +73,10 @@ class RecordLayer final : public RecordChannel {
                                              ByteQueue& in, ByteQueue& out,
                                              PriorRecords before = {});
   ~RecordLayer() override;
+  RecordLayer(const RecordLayer&) = delete;
+  RecordLayer& operator=(const RecordLayer&) = delete;
+  RecordLayer(RecordLayer&&) = delete;
+  RecordLayer& operator=(RecordLayer&&) = delete;
 
   // Decrypts the next application data into `plaintext`, handling alerts and
   // KeyUpdate on the way. end_of_stream means close_notify arrived.

@@ -24,6 +24,10 @@ class TrafficSecrets final : public SecretTap {
  public:
   TrafficSecrets() = default;
   ~TrafficSecrets() override;
+  TrafficSecrets(const TrafficSecrets&) = delete;
+  TrafficSecrets& operator=(const TrafficSecrets&) = delete;
+  TrafficSecrets(TrafficSecrets&&) = delete;
+  TrafficSecrets& operator=(TrafficSecrets&&) = delete;
 
   // Keeps CLIENT_TRAFFIC_SECRET_0 and SERVER_TRAFFIC_SECRET_0; ignores every
   // other secret.
