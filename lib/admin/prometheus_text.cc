@@ -12,6 +12,8 @@
 #include <utility>
 #include <vector>
 
+#include "util/side.h"
+
 namespace tlsgate {
 namespace {
 
@@ -159,15 +161,16 @@ void writeReload(Exposition& out, const ReloadStatus& reload) {
 
 // ---------------------------------------------------------------- listeners
 
-struct Side {
-  std::string_view name;  // "accept" or "connect"
+// One TLS side of a listener, which labels its series with sideName().
+struct SideSeries {
+  Side side = Side::accept;
   const TlsSideTotals* totals = nullptr;
 };
 
 // One listener's counters and the TLS sides that get series.
 struct ListenerRows {
   const ListenerTotals* totals = nullptr;
-  std::vector<Side> sides;
+  std::vector<SideSeries> sides;
 };
 
 bool anyNonzero(const TlsSideTotals& side) {
@@ -196,10 +199,10 @@ std::vector<ListenerRows> listenerRows(const MetricsSnapshot& snapshot) {
     ListenerRows& row = rows.emplace_back();
     row.totals = &totals;
     if (accept_tls || anyNonzero(totals.accept)) {
-      row.sides.push_back({"accept", &totals.accept});
+      row.sides.push_back({Side::accept, &totals.accept});
     }
     if (connect_tls || anyNonzero(totals.connect)) {
-      row.sides.push_back({"connect", &totals.connect});
+      row.sides.push_back({Side::connect, &totals.connect});
     }
   }
   return rows;
@@ -229,13 +232,13 @@ uint64_t failureSum(const TlsSideTotals& side) {
 void writeHandshakes(Exposition& out, const std::vector<ListenerRows>& rows) {
   out.family("tlsgate_handshakes_total", "counter", "TLS handshakes that ended, by result.");
   for (const ListenerRows& row : rows) {
-    for (const Side& side : row.sides) {
+    for (const SideSeries& side : row.sides) {
       const std::string& listener = row.totals->name;
       out.sample("tlsgate_handshakes_total",
-                 {{"listener", listener}, {"side", side.name}, {"result", "ok"}},
+                 {{"listener", listener}, {"side", sideName(side.side)}, {"result", "ok"}},
                  side.totals->handshakes);
       out.sample("tlsgate_handshakes_total",
-                 {{"listener", listener}, {"side", side.name}, {"result", "failed"}},
+                 {{"listener", listener}, {"side", sideName(side.side)}, {"result", "failed"}},
                  failureSum(*side.totals));
     }
   }
@@ -244,11 +247,11 @@ void writeHandshakes(Exposition& out, const std::vector<ListenerRows>& rows) {
   out.family("tlsgate_handshake_failures_total", "counter",
              "TLS handshakes that failed, by the kind of reason the log gives.");
   for (const ListenerRows& row : rows) {
-    for (const Side& side : row.sides) {
+    for (const SideSeries& side : row.sides) {
       for (std::size_t i = 0; i < kFailureKindCount; ++i) {
         out.sample("tlsgate_handshake_failures_total",
                    {{"listener", row.totals->name},
-                    {"side", side.name},
+                    {"side", sideName(side.side)},
                     {"reason", failureKindName(static_cast<FailureKind>(i))}},
                    side.totals->failures.at(i));
       }
@@ -260,7 +263,7 @@ void writeDurations(Exposition& out, const std::vector<ListenerRows>& rows) {
   constexpr std::string_view kName = "tlsgate_handshake_duration_seconds";
   out.family(kName, "histogram", "How long completed TLS handshakes took.");
   for (const ListenerRows& row : rows) {
-    for (const Side& side : row.sides) {
+    for (const SideSeries& side : row.sides) {
       const std::string& listener = row.totals->name;
       const TlsSideTotals& totals = *side.totals;
       uint64_t cumulative = 0;
@@ -269,28 +272,31 @@ void writeDurations(Exposition& out, const std::vector<ListenerRows>& rows) {
         std::string bound;
         appendDouble(bound, DurationHistogram::kBounds.at(i));
         out.sample("tlsgate_handshake_duration_seconds_bucket",
-                   {{"listener", listener}, {"side", side.name}, {"le", bound}}, cumulative);
+                   {{"listener", listener}, {"side", sideName(side.side)}, {"le", bound}},
+                   cumulative);
       }
       cumulative += totals.duration_buckets.back();
       out.sample("tlsgate_handshake_duration_seconds_bucket",
-                 {{"listener", listener}, {"side", side.name}, {"le", "+Inf"}}, cumulative);
+                 {{"listener", listener}, {"side", sideName(side.side)}, {"le", "+Inf"}},
+                 cumulative);
       out.sample("tlsgate_handshake_duration_seconds_sum",
-                 {{"listener", listener}, {"side", side.name}},
+                 {{"listener", listener}, {"side", sideName(side.side)}},
                  static_cast<double>(totals.duration_sum_microseconds) / 1e6);
       // The +Inf bucket, not duration_count: the workers' counters are read
       // one by one, and the two must agree even when a handshake ended
       // between the reads.
       out.sample("tlsgate_handshake_duration_seconds_count",
-                 {{"listener", listener}, {"side", side.name}}, cumulative);
+                 {{"listener", listener}, {"side", sideName(side.side)}}, cumulative);
     }
   }
 
   out.family("tlsgate_session_resumptions_total", "counter",
              "Completed TLS handshakes that resumed an earlier session.");
   for (const ListenerRows& row : rows) {
-    for (const Side& side : row.sides) {
+    for (const SideSeries& side : row.sides) {
       out.sample("tlsgate_session_resumptions_total",
-                 {{"listener", row.totals->name}, {"side", side.name}}, side.totals->resumptions);
+                 {{"listener", row.totals->name}, {"side", sideName(side.side)}},
+                 side.totals->resumptions);
     }
   }
 }

@@ -3,9 +3,9 @@
 #include <spdlog/spdlog.h>
 
 #include <filesystem>
-#include <fstream>
-#include <iterator>
 #include <set>
+
+#include "util/file_contents.h"
 
 namespace tlsgate {
 
@@ -124,11 +124,11 @@ uint64_t FileWatcher::fingerprint(const std::string& path) {
       contents += '\n';
     }
   } else {
-    std::ifstream in(path, std::ios::binary);
-    if (!in) {
+    FileContents file = readWholeFile(path);
+    if (!file.ok()) {
       return 0;
     }
-    contents.assign(std::istreambuf_iterator<char>(in), std::istreambuf_iterator<char>());
+    contents = std::move(file.bytes);
   }
   // Never 0 for a readable file, so that "now readable" counts as a change.
   return std::hash<std::string>{}(contents) | 1;

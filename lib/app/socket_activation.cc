@@ -4,7 +4,8 @@
 #include <systemd/sd-daemon.h>
 
 #include <cstdlib>
-#include <cstring>
+
+#include "util/errno_text.h"
 
 namespace tlsgate {
 
@@ -13,7 +14,7 @@ std::vector<InheritedSocket> takeActivatedSockets() {
   const int count = sd_listen_fds_with_names(1, &names);
   std::vector<InheritedSocket> sockets;
   if (count < 0) {
-    spdlog::warn("socket activation: cannot take the passed sockets: {}", std::strerror(-count));
+    spdlog::warn("socket activation: cannot take the passed sockets: {}", errnoText(-count));
     return sockets;
   }
   for (int i = 0; i < count; ++i) {

@@ -5,12 +5,12 @@
 #include <unistd.h>
 
 #include <cerrno>
-#include <cstring>
 #include <filesystem>
 
 #include "admin/admin_token.h"
 #include "proxy/listener.h"
 #include "util/config_error.h"
+#include "util/errno_text.h"
 #include "x509/self_signed.h"
 
 namespace tlsgate {
@@ -19,7 +19,7 @@ namespace {
 std::string makeScratchDirectory() {
   std::string pattern = (std::filesystem::temp_directory_path() / "tlsgate-check-XXXXXX").string();
   if (::mkdtemp(pattern.data()) == nullptr) {
-    throw ConfigError(std::string("cannot create a scratch directory: ") + std::strerror(errno));
+    throw ConfigError(std::string("cannot create a scratch directory: ") + errnoText(errno));
   }
   return pattern;
 }

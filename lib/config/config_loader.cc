@@ -19,6 +19,8 @@
 #include "config/route_parser.h"
 #include "config/tls_config_parser.h"
 #include "util/config_error.h"
+#include "util/errno_text.h"
+#include "util/file_contents.h"
 
 namespace tlsgate {
 namespace {
@@ -305,31 +307,12 @@ Config parseDocument(const YAML::Node& document, const LoadContext& context) {
   return config;
 }
 
-struct FileCloser {
-  void operator()(std::FILE* file) const { std::fclose(file); }
-};
-
 std::string readConfigFile(const std::string& path) {
-  // std::error_code's message is strerror without its thread-safety trap.
-  auto fail = [&path]() -> ConfigError {
-    return ConfigError("cannot read config file " + path + ": " +
-                       std::generic_category().message(errno));
-  };
-  std::unique_ptr<std::FILE, FileCloser> file(std::fopen(path.c_str(), "rb"));
-  if (!file) {
-    throw fail();
+  FileContents file = readWholeFile(path);
+  if (!file.ok()) {
+    throw ConfigError("cannot read config file " + path + ": " + errnoText(file.error));
   }
-  std::string text;
-  std::array<char, 8192> chunk{};
-  std::size_t n = 0;
-  while ((n = std::fread(chunk.data(), 1, chunk.size(), file.get())) > 0) {
-    text.append(chunk.data(), n);
-  }
-  // fopen succeeds on a directory; the read is what reports EISDIR.
-  if (std::ferror(file.get()) != 0) {
-    throw fail();
-  }
-  return text;
+  return std::move(file.bytes);
 }
 
 std::filesystem::path directoryOf(const std::string& path) {

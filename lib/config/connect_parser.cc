@@ -195,7 +195,7 @@ ConnectConfig parseConnect(const ConfigNode& node, const AcceptConfig& accept,
     checkViaTargets(connect, address);
   }
   if (auto tls = node.find("tls")) {
-    connect.tls = parseTlsBlock(*tls, TlsSide::connect, tls_defaults);
+    connect.tls = parseTlsBlock(*tls, Side::connect, tls_defaults);
     checkBackendName(connect, *tls);
   }
   if (auto starttls = node.find("starttls")) {

@@ -18,7 +18,7 @@
 namespace tlsgate {
 namespace {
 
-// Which side of a listener a tls key belongs to.
+// Which side of a listener a tls key belongs to: a Side, or both of them.
 enum class KeySide { both, accept, connect };
 
 constexpr std::array<std::string_view, 23> kAllTlsKeys = {
@@ -71,20 +71,20 @@ KeySide sideOf(std::string_view key) {
   return contains(kAcceptTlsKeys, key) ? KeySide::accept : KeySide::connect;
 }
 
-bool appliesTo(std::string_view key, TlsSide side) {
+bool appliesTo(std::string_view key, Side side) {
   const KeySide key_side = sideOf(key);
-  return key_side == KeySide::both || (key_side == KeySide::accept) == (side == TlsSide::accept);
+  return key_side == KeySide::both || (key_side == KeySide::accept) == (side == Side::accept);
 }
 
-KeySchema schemaFor(TlsSide side) {
-  if (side == TlsSide::accept) {
+KeySchema schemaFor(Side side) {
+  if (side == Side::accept) {
     return KeySchema{kAcceptTlsKeys};
   }
   return KeySchema{kConnectTlsKeys};
 }
 
-std::string wrongSideReason(std::string_view key, TlsSide side) {
-  if (side == TlsSide::connect) {
+std::string wrongSideReason(std::string_view key, Side side) {
+  if (side == Side::connect) {
     return "belongs on the accept side (accept.tls), not on the connect side";
   }
   if (contains(kClientCertificateKeys, key)) {
@@ -102,7 +102,7 @@ const ConfigNode* findEntry(const TlsEntries& entries, std::string_view key) {
 }
 
 // The block's own entries, each checked against the block's side.
-TlsEntries blockEntries(const ConfigNode& block, TlsSide side) {
+TlsEntries blockEntries(const ConfigNode& block, Side side) {
   TlsEntries out;
   const KeySchema schema = schemaFor(side);
   for (ConfigNode::Entry& entry : block.entries()) {
@@ -123,7 +123,7 @@ bool setsClientCertificate(const TlsEntries& entries) {
 }
 
 // Adds the defaults that apply to `side` and that the block does not set.
-void inheritDefaults(TlsEntries& entries, const ConfigNode& defaults, TlsSide side) {
+void inheritDefaults(TlsEntries& entries, const ConfigNode& defaults, Side side) {
   const bool block_has_client_certificate = setsClientCertificate(entries);
   for (ConfigNode::Entry& entry : defaults.entries()) {
     if (!appliesTo(entry.key, side)) {
@@ -336,8 +336,8 @@ SniConfig parseSni(const ConfigNode& node) {
 
 // In a block, the session keys of the other side are errors. Inherited from
 // tls_defaults, they are skipped, like the side-specific tls keys.
-void checkSessionKeys(const ConfigNode& node, TlsSide side) {
-  const bool accept = side == TlsSide::accept;
+void checkSessionKeys(const ConfigNode& node, Side side) {
+  const bool accept = side == Side::accept;
   for (const ConfigNode::Entry& entry : node.entries()) {
     const bool mine =
         accept ? contains(kAcceptSessionKeys, entry.key) : contains(kConnectSessionKeys, entry.key);
@@ -365,15 +365,15 @@ Duration parseSessionTimeout(const ConfigNode& node) {
 }
 
 // `side` is empty for tls_defaults, where the keys of both sides may appear.
-SessionConfig parseSession(const ConfigNode& node, std::optional<TlsSide> side) {
+SessionConfig parseSession(const ConfigNode& node, std::optional<Side> side) {
   if (side) {
     checkSessionKeys(node, *side);
   } else {
     node.checkKeys(KeySchema{kAllSessionKeys});
   }
   SessionConfig out;
-  const bool accept = !side || *side == TlsSide::accept;
-  const bool connect = !side || *side == TlsSide::connect;
+  const bool accept = !side || *side == Side::accept;
+  const bool connect = !side || *side == Side::connect;
   if (auto tickets = node.find("tickets"); tickets && accept) {
     out.tickets = tickets->asBool();
   }
@@ -571,7 +571,7 @@ void checkConnectSide(const TlsConfig& tls, const TlsEntries& entries) {
           "name checks too)");
 }
 
-TlsConfig buildTlsConfig(const TlsEntries& entries, TlsSide side, bool session_inherited) {
+TlsConfig buildTlsConfig(const TlsEntries& entries, Side side, bool session_inherited) {
   TlsConfig tls;
   for (const auto& [key, value] : entries) {
     applySimpleKey(key, value, tls);
@@ -579,13 +579,13 @@ TlsConfig buildTlsConfig(const TlsEntries& entries, TlsSide side, bool session_i
   if (const ConfigNode* session = findEntry(entries, "session")) {
     // From tls_defaults, the other side's session keys are skipped, not errors.
     tls.session =
-        parseSession(*session, session_inherited ? std::nullopt : std::optional<TlsSide>(side));
+        parseSession(*session, session_inherited ? std::nullopt : std::optional<Side>(side));
   }
   // After security_level, which decides whether legacy versions are allowed.
   if (const ConfigNode* protocols = findEntry(entries, "protocols")) {
     tls.protocols = parseProtocols(*protocols, tls.security_level);
   }
-  if (side == TlsSide::connect) {
+  if (side == Side::connect) {
     tls.client_certificate = parseClientCertificate(entries);
   }
   return tls;
@@ -614,7 +614,7 @@ void checkTlsDefaults(const ConfigNode& defaults) {
   parseClientCertificate(entries);
 }
 
-TlsConfig parseTlsBlock(const ConfigNode& block, TlsSide side,
+TlsConfig parseTlsBlock(const ConfigNode& block, Side side,
                         const std::optional<ConfigNode>& defaults) {
   block.expectMap();
   TlsEntries entries = blockEntries(block, side);
@@ -624,7 +624,7 @@ TlsConfig parseTlsBlock(const ConfigNode& block, TlsSide side,
   }
   TlsConfig tls = buildTlsConfig(entries, side, session_inherited);
   tls.mark = block.mark();
-  if (side == TlsSide::accept) {
+  if (side == Side::accept) {
     checkAcceptSide(tls, block, entries);
   } else {
     checkConnectSide(tls, entries);

@@ -11,17 +11,16 @@
 
 #include "config/config.h"
 #include "config/config_node.h"
+#include "util/side.h"
 
 namespace tlsgate {
-
-enum class TlsSide { accept, connect };
 
 // Checks global.tls_defaults on its own, so a mistake there is reported even
 // when no tls block inherits it.
 void checkTlsDefaults(const ConfigNode& defaults);
 
 // Parses the tls: block of one side of a listener.
-TlsConfig parseTlsBlock(const ConfigNode& block, TlsSide side,
+TlsConfig parseTlsBlock(const ConfigNode& block, Side side,
                         const std::optional<ConfigNode>& defaults);
 
 }  // namespace tlsgate

@@ -16,8 +16,7 @@ constexpr std::uint8_t kHandshakeRecord = 0x16;
 constexpr std::uint8_t kClientHello = 0x01;
 constexpr std::size_t kRecordHeaderBytes = 5;
 constexpr std::size_t kHandshakeHeaderBytes = 4;
-// RFC 8446 section 5.1: a plaintext record holds at most 2^14 bytes.
-constexpr std::size_t kMaxRecordBytes = 16384;
+constexpr std::size_t kMaxRecordBytes = kMaxTlsPlaintext;
 constexpr std::size_t kMaxSessionIdBytes = 32;
 constexpr std::uint16_t kExtensionServerName = 0;
 constexpr std::uint16_t kExtensionAlpn = 16;
@@ -206,7 +205,8 @@ StepResult ClientHelloReader::read(std::span<const std::uint8_t> bytes) {
     }
     if (length > kMaxRecordBytes) {
       return StepResult::fail("the TLS record at byte " + std::to_string(offset) + " claims " +
-                              std::to_string(length) + " bytes, over the 16384 TLS allows");
+                              std::to_string(length) + " bytes, over the " +
+                              std::to_string(kMaxRecordBytes) + " TLS allows");
     }
     const std::size_t payload_offset = offset + kRecordHeaderBytes;
     const std::size_t record_end = payload_offset + length;

@@ -12,6 +12,7 @@
 
 #include "protocol/step_result.h"
 #include "util/byte_queue.h"
+#include "util/tls_record_size.h"
 
 namespace tlsgate {
 
@@ -27,7 +28,8 @@ struct ClientHelloInfo {
 class ClientHelloReader {
  public:
   // The default fits the largest ClientHello one full TLS record can hold.
-  explicit ClientHelloReader(std::size_t max_bytes = 16384 + 5) : max_bytes_(max_bytes) {}
+  explicit ClientHelloReader(std::size_t max_bytes = kMaxTlsPlaintext + 5)
+      : max_bytes_(max_bytes) {}
 
   // Looks at the head of `in` without consuming anything: the bytes go on
   // to the backend untouched. need_input until a whole ClientHello

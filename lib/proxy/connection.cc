@@ -32,7 +32,7 @@ TlsSideSnapshot tlsSideSnapshot(const TlsSession& session) {
                                        identity.not_after, identity.sha256};
   }
   // A finished handshake has verified whatever it was asked to verify.
-  if (session.role() == TlsRole::server) {
+  if (session.side() == Side::accept) {
     out.verification = identity.present() ? "ok" : "none";
   } else {
     out.verification = session.context().verifiesPeer() ? "ok" : "not verified (verify: false)";

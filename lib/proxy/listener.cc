@@ -14,7 +14,7 @@ BackendTarget makeTarget(const Address& address, const std::optional<TlsConfig>&
   target.text = formatAddress(address);
   target.numeric = numericAddress(address);
   if (tls) {
-    target.tls = TlsContext::create(*tls, TlsRole::client, address.host);
+    target.tls = TlsContext::create(*tls, Side::connect, address.host);
   }
   return target;
 }
@@ -62,7 +62,7 @@ std::vector<std::shared_ptr<const Listener>> buildListeners(const Config& config
     listener->listen_address = resolveAddress(lc.accept.address, "accept.address");
     listener->listen_key = listener->listen_address.str();
     if (lc.accept.tls) {
-      listener->accept_tls = TlsContext::create(*lc.accept.tls, TlsRole::server);
+      listener->accept_tls = ServerTlsContext::create(*lc.accept.tls);
     }
     listener->connect = makeBackends(lc.connect);
     for (const RouteConfig& route : lc.routes) {

@@ -13,6 +13,7 @@
 #include "config/config.h"
 #include "proxy/socket_address.h"
 #include "routing/backend_pool.h"
+#include "tls/server_tls_context.h"
 #include "tls/tls_context.h"
 
 namespace tlsgate {
@@ -41,9 +42,9 @@ struct Listener {
   ListenerConfig config;
   uint64_t generation = 1;  // the config this listener belongs to
   SocketAddress listen_address;
-  std::string listen_key;                        // identifies the listening socket across reloads
-  std::shared_ptr<const TlsContext> accept_tls;  // null: plaintext accept side
-  std::unique_ptr<const BackendSet> connect;     // the listener's own connect side
+  std::string listen_key;  // identifies the listening socket across reloads
+  std::shared_ptr<const ServerTlsContext> accept_tls;     // null: plaintext accept side
+  std::unique_ptr<const BackendSet> connect;              // the listener's own connect side
   std::vector<std::unique_ptr<const BackendSet>> routes;  // one per config.routes entry
 
   // The first backend's address, for logs and /status.

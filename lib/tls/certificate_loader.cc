@@ -10,22 +10,16 @@
 #include <cerrno>
 #include <cstdio>
 #include <cstdlib>
-#include <cstring>
-#include <fstream>
 
 #include "util/config_error.h"
+#include "util/errno_text.h"
+#include "util/file_contents.h"
 #include "x509/certificate_info.h"
 #include "x509/certificate_names.h"
+#include "x509/openssl_error.h"
 
 namespace tlsgate {
 namespace {
-
-std::string opensslError() {
-  const unsigned long code = ERR_get_error();  // NOLINT(google-runtime-int)
-  ERR_clear_error();
-  const char* reason = code != 0 ? ERR_reason_error_string(code) : nullptr;
-  return reason != nullptr ? reason : "unknown OpenSSL error";
-}
 
 std::string readPassword(const PasswordSource& source, const LocatedPath& key) {
   if (source.env) {
@@ -39,13 +33,14 @@ std::string readPassword(const PasswordSource& source, const LocatedPath& key) {
   if (!source.file) {
     throw ConfigError(key.mark, "password", "no password source");
   }
-  std::ifstream in(source.file->value);
-  if (!in) {
+  FileContents file = readWholeFile(source.file->value);
+  if (!file.ok()) {
     throw ConfigError(source.file->mark, "password.file",
-                      "cannot read " + source.file->value + ": " + std::strerror(errno));
+                      "cannot read " + source.file->value + ": " + errnoText(file.error));
   }
-  std::string line;
-  std::getline(in, line);
+  // The first line is the password.
+  std::string line = file.bytes.substr(0, file.bytes.find('\n'));
+  OPENSSL_cleanse(file.bytes.data(), file.bytes.size());
   while (!line.empty() && (line.back() == '\r' || line.back() == '\n')) {
     line.pop_back();
   }
@@ -58,7 +53,7 @@ EVP_PKEY* loadPrivateKey(const LocatedPath& path, const std::optional<PasswordSo
   OSSL_DECODER_CTX* decoder = OSSL_DECODER_CTX_new_for_pkey(
       &pkey, nullptr, nullptr, nullptr, OSSL_KEYMGMT_SELECT_PRIVATE_KEY, nullptr, nullptr);
   if (decoder == nullptr) {
-    throw ConfigError(path.mark, "key", "cannot set up a key decoder: " + opensslError());
+    throw ConfigError(path.mark, "key", "cannot set up a key decoder: " + takeOpensslError());
   }
   if (password) {
     OSSL_DECODER_CTX_set_passphrase(decoder, reinterpret_cast<const unsigned char*>(pass.data()),
@@ -68,7 +63,7 @@ EVP_PKEY* loadPrivateKey(const LocatedPath& path, const std::optional<PasswordSo
   if (file == nullptr) {
     int err = errno;
     OSSL_DECODER_CTX_free(decoder);
-    throw ConfigError(path.mark, "key", "cannot read " + path.value + ": " + std::strerror(err));
+    throw ConfigError(path.mark, "key", "cannot read " + path.value + ": " + errnoText(err));
   }
   BIO* bio = BIO_new_fp(file, BIO_CLOSE);
   int ok = OSSL_DECODER_from_bio(decoder, bio);
@@ -161,7 +156,7 @@ void installCertificate(SSL_CTX* ctx, const LoadedCertificate& certificate) {
     const std::string& key_path = config.key.value.empty() ? config.cert.value : config.key.value;
     throw ConfigError(config.cert.mark, "cert",
                       "certificate " + config.cert.value + " and key " + key_path +
-                          " do not go together: " + opensslError());
+                          " do not go together: " + takeOpensslError());
   }
 }
 

@@ -26,9 +26,9 @@ bool isRecordDecryptionError(unsigned long error, const FailureContext& context)
 
 // An HTTP request line starts with a method, a token of capital letters
 // (GET, OPTIONS, PRI, MKCALENDAR...), and a space; a response with "HTTP/".
-bool looksLikeHttp(std::span<const std::byte> bytes, TlsRole role) {
+bool looksLikeHttp(std::span<const std::byte> bytes, Side side) {
   const std::string_view text(reinterpret_cast<const char*>(bytes.data()), bytes.size());
-  if (role == TlsRole::client) {
+  if (side == Side::connect) {
     return text.starts_with("HTTP/");
   }
   const std::size_t space = text.find(' ');
@@ -55,12 +55,12 @@ std::string oversizedRecord(const FailureContext& context) {
 }
 
 std::string describeReason(int reason, const FailureContext& context) {
-  const bool server = context.role == TlsRole::server;
+  const bool server = context.side == Side::accept;
   const char* http =
       server ? "HTTP sent to a TLS port" : "server answered with plaintext HTTP, not TLS";
   switch (reason) {
     case SSL_R_WRONG_VERSION_NUMBER:
-      if (!context.handshake_done && looksLikeHttp(context.first_bytes, context.role)) {
+      if (!context.handshake_done && looksLikeHttp(context.first_bytes, context.side)) {
         return http;
       }
       return server ? "peer spoke plaintext to a TLS port"
@@ -73,7 +73,7 @@ std::string describeReason(int reason, const FailureContext& context) {
     case SSL_R_DATA_LENGTH_TOO_LONG:
       // OpenSSL says this for "GET /..." read as a header and for a real
       // header with a length above 2^14 + 2048 alike; the bytes tell which.
-      if (!context.handshake_done && looksLikeHttp(context.first_bytes, context.role)) {
+      if (!context.handshake_done && looksLikeHttp(context.first_bytes, context.side)) {
         return http;
       }
       return oversizedRecord(context);
@@ -115,14 +115,14 @@ std::string describeReason(int reason, const FailureContext& context) {
       break;
   }
   if (reason > SSL_AD_REASON_OFFSET && reason < SSL_AD_REASON_OFFSET + 256) {
-    return describePeerAlert(reason - SSL_AD_REASON_OFFSET, context.role);
+    return describePeerAlert(reason - SSL_AD_REASON_OFFSET, context.side);
   }
   return {};
 }
 
 }  // namespace
 
-std::string describePeerAlert(int alert, TlsRole role) {
+std::string describePeerAlert(int alert, Side side) {
   switch (alert) {
     case SSL_AD_UNKNOWN_CA:
       return "peer rejected our certificate: unknown CA (give the peer our CA, or use a "
@@ -145,7 +145,7 @@ std::string describePeerAlert(int alert, TlsRole role) {
     case SSL_AD_NO_APPLICATION_PROTOCOL:
       return "peer accepted none of our ALPN protocols (check alpn)";
     case SSL_AD_CERTIFICATE_REQUIRED:
-      return role == TlsRole::client
+      return side == Side::connect
                  ? "server requires a client certificate (set cert and key on the connect side)"
                  : "peer requires a certificate we did not send";
     default:

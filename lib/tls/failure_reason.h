@@ -5,14 +5,14 @@
 #include <span>
 #include <string>
 
-#include "tls/tls_context.h"
+#include "util/side.h"
 
 namespace tlsgate {
 
 struct VerifyFailure;
 
 struct FailureContext {
-  TlsRole role = TlsRole::server;
+  Side side = Side::accept;
   int ssl_error = 0;  // SSL_get_error()
   bool handshake_done = false;
   bool input_ended = false;  // the transport saw end of stream
@@ -29,7 +29,7 @@ std::string describeTlsFailure(const FailureContext& context);
 // What an alert the peer sent means, e.g. "peer rejected our certificate:
 // unknown CA". (OpenSSL's error queue holds alerts as SSL_AD_REASON_OFFSET
 // plus the alert number.)
-std::string describePeerAlert(int alert, TlsRole role);
+std::string describePeerAlert(int alert, Side side);
 
 // "certificate verify failed at depth 0 (CN=example.com): certificate has expired"
 std::string describeVerifyFailure(const VerifyFailure& failure);

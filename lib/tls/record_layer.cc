@@ -289,7 +289,7 @@ std::optional<TlsResult> RecordLayer::handleAlert(std::span<const std::byte> bod
     return std::nullopt;
   }
   close_sent_ = true;  // no alert answers an alert
-  failure_reason_ = describePeerAlert(description, TlsRole::server);
+  failure_reason_ = describePeerAlert(description, Side::accept);
   return TlsResult{TlsStatus::failed, 0};
 }
 

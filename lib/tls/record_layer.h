@@ -22,10 +22,11 @@
 #include <span>
 #include <string>
 
+#include "tls/record_channel.h"
 #include "tls/record_cipher.h"
-#include "tls/tls_context.h"
 #include "tls/tls_result.h"
 #include "util/byte_queue.h"
+#include "util/tls_record_size.h"
 
 namespace tlsgate {
 
@@ -38,10 +39,10 @@ struct PriorRecords {
   std::uint64_t written = 0;
 };
 
-class RecordLayer {
+class RecordLayer final : public RecordChannel {
  public:
-  static constexpr std::size_t kMaxPlaintext = std::size_t{1} << 14;
-  static constexpr std::size_t kMaxCiphertext = kMaxPlaintext + 256;
+  static constexpr std::size_t kMaxPlaintext = kMaxTlsPlaintext;
+  static constexpr std::size_t kMaxCiphertext = kMaxTlsCiphertext;
   // The most a record's protected content can take once decrypted: read()
   // decrypts straight into a buffer this large.
   static constexpr std::size_t kReadRoom = kMaxCiphertext - RecordCipher::kTagSize;
@@ -71,7 +72,7 @@ class RecordLayer {
   static std::unique_ptr<RecordLayer> create(const SSL_CIPHER* suite, const TrafficSecrets& secrets,
                                              ByteQueue& in, ByteQueue& out,
                                              PriorRecords before = {});
-  ~RecordLayer();
+  ~RecordLayer() override;
   RecordLayer(const RecordLayer&) = delete;
   RecordLayer& operator=(const RecordLayer&) = delete;
   RecordLayer(RecordLayer&&) = delete;
@@ -79,17 +80,17 @@ class RecordLayer {
 
   // Decrypts the next application data into `plaintext`, handling alerts and
   // KeyUpdate on the way. end_of_stream means close_notify arrived.
-  TlsResult read(std::span<std::byte> plaintext);
+  TlsResult read(std::span<std::byte> plaintext) override;
   // The transport ended where read() wanted more input: end_of_stream, or a
   // failure when it cut a handshake message short.
-  TlsResult inputEnded();
+  TlsResult inputEnded() override;
   // Encrypts all of `plaintext` into the output queue, after the KeyUpdate
   // the peer asked for, if it is still owed.
-  TlsResult write(std::span<const std::byte> plaintext);
+  TlsResult write(std::span<const std::byte> plaintext) override;
   // Sends close_notify (after an owed KeyUpdate).
-  bool sendCloseNotify();
+  bool sendCloseNotify() override;
   // Why read() or write() failed.
-  const std::string& failureReason() const { return failure_reason_; }
+  const std::string& failureReason() const override { return failure_reason_; }
 
  private:
   RecordLayer(ByteQueue& in, ByteQueue& out) : in_(&in), out_(&out) {}

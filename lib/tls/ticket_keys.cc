@@ -5,12 +5,11 @@
 #include <openssl/rand.h>
 
 #include <algorithm>
-#include <cerrno>
 #include <cstring>
-#include <fstream>
-#include <sstream>
 
 #include "util/config_error.h"
+#include "util/errno_text.h"
+#include "util/file_contents.h"
 
 namespace tlsgate {
 namespace {
@@ -88,14 +87,12 @@ ParseResult<TicketKeys> TicketKeys::parse(std::string_view text) {
 }
 
 TicketKeys TicketKeys::load(const LocatedPath& path) {
-  std::ifstream in(path.value);
-  if (!in) {
+  FileContents file = readWholeFile(path.value);
+  if (!file.ok()) {
     throw ConfigError(path.mark, "session.ticket_keys",
-                      "cannot read " + path.value + ": " + std::strerror(errno));
+                      "cannot read " + path.value + ": " + errnoText(file.error));
   }
-  std::stringstream text;
-  text << in.rdbuf();
-  std::string contents = text.str();
+  std::string& contents = file.bytes;
   ParseResult<TicketKeys> parsed = parse(contents);
   OPENSSL_cleanse(contents.data(), contents.size());
   if (!parsed.isOk()) {

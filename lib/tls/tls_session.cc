@@ -1,6 +1,5 @@
 #include "tls/tls_session.h"
 
-#include <openssl/bio.h>
 #include <openssl/err.h>
 #include <openssl/x509.h>
 #include <spdlog/spdlog.h>
@@ -11,88 +10,15 @@
 #include <utility>
 
 #include "tls/failure_reason.h"
+#include "tls/openssl_callbacks.h"
+#include "tls/openssl_records.h"
 #include "tls/record_cipher.h"
 #include "tls/record_layer.h"
+#include "tls/server_tls_context.h"
 #include "tls/traffic_secrets.h"
 #include "x509/certificate_info.h"
 
 namespace tlsgate {
-namespace {
-
-std::string derOf(X509* cert) {
-  if (cert == nullptr) {
-    return {};
-  }
-  const int length = i2d_X509(cert, nullptr);
-  if (length <= 0) {
-    return {};
-  }
-  std::string der(static_cast<std::size_t>(length), '\0');
-  auto* out = reinterpret_cast<unsigned char*>(der.data());
-  i2d_X509(cert, &out);
-  return der;
-}
-
-TlsSession* sessionOf(BIO* bio) {
-  return static_cast<TlsSession*>(BIO_get_data(bio));
-}
-
-int queueBioRead(BIO* bio, char* out, std::size_t size, std::size_t* read_bytes) {
-  BIO_clear_retry_flags(bio);
-  TlsSession* session = sessionOf(bio);
-  std::size_t n = session->bioRead({reinterpret_cast<std::byte*>(out), size});
-  *read_bytes = n;
-  if (n > 0) {
-    return 1;
-  }
-  if (!session->bioInputEnded()) {
-    BIO_set_retry_read(bio);
-  }
-  return 0;
-}
-
-int queueBioWrite(BIO* bio, const char* in, std::size_t size, std::size_t* written) {
-  BIO_clear_retry_flags(bio);
-  sessionOf(bio)->bioWrite({reinterpret_cast<const std::byte*>(in), size});
-  *written = size;
-  return 1;
-}
-
-long queueBioCtrl(BIO* bio, int command, long /*num*/,
-                  void* /*ptr*/) {  // NOLINT(google-runtime-int)
-  switch (command) {
-    case BIO_CTRL_FLUSH:
-      return 1;
-    case BIO_CTRL_PENDING:
-      return static_cast<long>(sessionOf(bio)->bioPending());  // NOLINT(google-runtime-int)
-    case BIO_CTRL_WPENDING:
-      return 0;
-    case BIO_CTRL_EOF:
-      return sessionOf(bio)->bioInputEnded() ? 1 : 0;
-    default:
-      return 0;
-  }
-}
-
-int queueBioCreate(BIO* bio) {
-  BIO_set_init(bio, 1);
-  return 1;
-}
-
-const BIO_METHOD* queueBioMethod() {
-  static const BIO_METHOD* method = [] {
-    BIO_METHOD* m = BIO_meth_new(BIO_get_new_index() | BIO_TYPE_SOURCE_SINK, "tlsgate queue");
-    BIO_meth_set_read_ex(m, queueBioRead);
-    BIO_meth_set_write_ex(m, queueBioWrite);
-    BIO_meth_set_ctrl(m, queueBioCtrl);
-    BIO_meth_set_create(m, queueBioCreate);
-    return m;
-  }();
-  return method;
-}
-
-}  // namespace
-
 std::unique_ptr<TlsSession> TlsSession::create(std::shared_ptr<const TlsContext> context,
                                                ByteQueue& ciphertext_in, ByteQueue& ciphertext_out,
                                                std::string label) {
@@ -101,15 +27,18 @@ std::unique_ptr<TlsSession> TlsSession::create(std::shared_ptr<const TlsContext>
     ERR_clear_error();
     return nullptr;
   }
-  BIO* bio = BIO_new(queueBioMethod());
-  if (bio == nullptr) {
-    SSL_free(ssl);
-    ERR_clear_error();
-    return nullptr;
-  }
   std::unique_ptr<TlsSession> session(
       new TlsSession(std::move(context), ssl, ciphertext_in, ciphertext_out, std::move(label)));
-  BIO_set_data(bio, session.get());
+  // A CiphertextPipe and a RecordChannel of the session's own, which only
+  // the session can hand out.
+  const CiphertextPipe& pipe = *session;
+  session->records_ = std::make_unique<OpenSslRecords>(
+      ssl, pipe, [raw = session.get()](int error) { return raw->describeSslFailure(error); });
+  BIO* bio = newCiphertextBio(*session);
+  if (bio == nullptr) {
+    ERR_clear_error();
+    return nullptr;  // the session frees the SSL
+  }
   SSL_set_bio(ssl, bio, bio);  // one BIO both ways; the SSL owns it
   return session;
 }
@@ -117,43 +46,27 @@ std::unique_ptr<TlsSession> TlsSession::create(std::shared_ptr<const TlsContext>
 TlsSession::TlsSession(std::shared_ptr<const TlsContext> context, SSL* ssl, ByteQueue& in,
                        ByteQueue& out, std::string label)
     : context_(std::move(context)), ssl_(ssl), in_(&in), out_(&out), label_(std::move(label)) {
-  SSL_set_ex_data(ssl_, TlsContext::sessionIndex(), this);
-  if (context_->role() == TlsRole::server) {
-    SSL_set_accept_state(ssl_);
-    return;
-  }
-  SSL_set_connect_state(ssl_);
-  if (SSL_SESSION* previous = context_->sessionToResume()) {
-    SSL_set_session(ssl_, previous);  // offered; the server decides whether it resumes
-    SSL_SESSION_free(previous);
-  }
-  if (!context_->servername().empty()) {
-    // SSL_set_tlsext_host_name() is a macro with a C cast; this is its body.
-    SSL_ctrl(ssl_, SSL_CTRL_SET_TLSEXT_HOSTNAME, TLSEXT_NAMETYPE_host_name,
-             const_cast<char*>(context_->servername().c_str()));
-  }
-  if (context_->verifiesPeer() && !context_->verifyName().empty()) {
-    // SSL_set1_host matches DNS names and IP addresses alike.
-    SSL_set1_host(ssl_, context_->verifyName().c_str());
-    SSL_set_hostflags(ssl_, X509_CHECK_FLAG_NO_PARTIAL_WILDCARDS);
-  }
+  attachSession(ssl_, *this);
+  context_->prepareSession(ssl_);
 }
 
 TlsSession::~TlsSession() {
   SSL_free(ssl_);
 }
 
-void TlsSession::noteKeylogLine(const char* line) {
-  if (role() != TlsRole::server || handshake_completed_) {
+// Only a TLS 1.3 server session hands over to the record layer, and only
+// the handshake's secrets are of use to it.
+void TlsSession::onSecret(const DerivedSecret& secret) {
+  if (side() != Side::accept || handshake_completed_) {
     return;
   }
   if (!secrets_) {
     secrets_ = std::make_unique<TrafficSecrets>();
   }
-  secrets_->noteKeylogLine(line);
+  secrets_->onSecret(secret);
 }
 
-std::size_t TlsSession::bioRead(std::span<std::byte> out) {
+std::size_t TlsSession::readCiphertext(std::span<std::byte> out) {
   const std::size_t n = in_->read(out);
   if (first_input_size_ < first_input_.size()) {
     const std::size_t kept = std::min(n, first_input_.size() - first_input_size_);
@@ -163,7 +76,7 @@ std::size_t TlsSession::bioRead(std::span<std::byte> out) {
   return n;
 }
 
-void TlsSession::bioWrite(std::span<const std::byte> in) {
+void TlsSession::writeCiphertext(std::span<const std::byte> in) {
   out_->append(in);
   if (secrets_) {
     secrets_->noteServerOutput(in);
@@ -211,40 +124,6 @@ TlsResult TlsSession::read(std::span<std::byte> plaintext) {
       return result;
     }
   }
-  if (records_) {
-    return readRecords(plaintext);
-  }
-  ERR_clear_error();
-  std::size_t n = 0;
-  int size = static_cast<int>(std::min<std::size_t>(plaintext.size(), INT_MAX));
-  if (SSL_read_ex(ssl_, plaintext.data(), static_cast<std::size_t>(size), &n) == 1) {
-    return {TlsStatus::ok, n};
-  }
-  int error = SSL_get_error(ssl_, 0);
-  switch (error) {
-    case SSL_ERROR_WANT_READ:
-    case SSL_ERROR_WANT_WRITE:
-      return {TlsStatus::want_input, 0};
-    case SSL_ERROR_ZERO_RETURN:
-      peer_closed_ = true;
-      state_ = close_sent_ ? TlsState::closed : TlsState::closing;
-      return {TlsStatus::end_of_stream, 0};
-    case SSL_ERROR_SYSCALL:
-    case SSL_ERROR_SSL:
-      if (isUnexpectedEof()) {
-        ERR_clear_error();
-        peer_closed_ = true;
-        closed_without_notify_ = true;
-        state_ = close_sent_ ? TlsState::closed : TlsState::closing;
-        return {TlsStatus::end_of_stream, 0};
-      }
-      return failFromSsl(error);
-    default:
-      return failFromSsl(error);
-  }
-}
-
-TlsResult TlsSession::readRecords(std::span<std::byte> plaintext) {
   TlsResult result = records_->read(plaintext);
   if (result.status == TlsStatus::want_input && input_ended_) {
     // The transport ended, at a record boundary or inside a record: an
@@ -264,15 +143,8 @@ TlsResult TlsSession::readRecords(std::span<std::byte> plaintext) {
       fail(records_->failureReason());
       return result;
   }
-  fail("unexpected record layer state");
+  fail("unexpected record channel state");
   return {TlsStatus::failed, 0};
-}
-
-bool TlsSession::isUnexpectedEof() const {
-  unsigned long error = ERR_peek_error();
-  return bioInputEnded() &&
-         (error == 0 || (ERR_GET_LIB(error) == ERR_LIB_SSL &&
-                         ERR_GET_REASON(error) == SSL_R_UNEXPECTED_EOF_WHILE_READING));
 }
 
 TlsResult TlsSession::write(std::span<const std::byte> plaintext) {
@@ -286,30 +158,11 @@ TlsResult TlsSession::write(std::span<const std::byte> plaintext) {
   if (plaintext.empty()) {
     return {TlsStatus::ok, 0};
   }
-  if (records_) {
-    TlsResult result = records_->write(plaintext);
-    if (result.status == TlsStatus::failed) {
-      fail(records_->failureReason());
-    }
-    return result;
+  TlsResult result = records_->write(plaintext);
+  if (result.status == TlsStatus::failed) {
+    fail(records_->failureReason());
   }
-  ERR_clear_error();
-  std::size_t n = 0;
-  if (SSL_write_ex(ssl_, plaintext.data(), plaintext.size(), &n) == 1) {
-    return {TlsStatus::ok, n};
-  }
-  int error = SSL_get_error(ssl_, 0);
-  switch (error) {
-    case SSL_ERROR_WANT_READ:  // handshake not finished yet
-    case SSL_ERROR_WANT_WRITE:
-      return {TlsStatus::want_input, 0};
-    case SSL_ERROR_ZERO_RETURN:
-    case SSL_ERROR_SYSCALL:
-    case SSL_ERROR_SSL:
-      return failFromSsl(error);
-    default:
-      return failFromSsl(error);
-  }
+  return result;
 }
 
 TlsResult TlsSession::shutdown() {
@@ -319,24 +172,10 @@ TlsResult TlsSession::shutdown() {
   if (close_sent_) {
     return {TlsStatus::ok, 0};
   }
-  if (records_) {
-    if (!records_->sendCloseNotify()) {
-      fail(records_->failureReason().empty() ? "cannot send close_notify"
-                                             : records_->failureReason());
-      return {TlsStatus::failed, 0};
-    }
-    close_sent_ = true;
-    state_ = peer_closed_ ? TlsState::closed : TlsState::closing;
-    return {TlsStatus::ok, 0};
-  }
-  ERR_clear_error();
-  // 0 means "sent, peer's not seen yet"; 1 means both done. Either way ours is out.
-  int rc = SSL_shutdown(ssl_);
-  if (rc < 0) {
-    int error = SSL_get_error(ssl_, rc);
-    if (error != SSL_ERROR_WANT_READ && error != SSL_ERROR_WANT_WRITE) {
-      return failFromSsl(error);
-    }
+  if (!records_->sendCloseNotify()) {
+    fail(records_->failureReason().empty() ? "cannot send close_notify"
+                                           : records_->failureReason());
+    return {TlsStatus::failed, 0};
   }
   close_sent_ = true;
   state_ = peer_closed_ ? TlsState::closed : TlsState::closing;
@@ -352,13 +191,17 @@ void TlsSession::fail(std::string reason) {
 }
 
 TlsResult TlsSession::failFromSsl(int ssl_error) {
+  fail(describeSslFailure(ssl_error));
+  return {TlsStatus::failed, 0};
+}
+
+std::string TlsSession::describeSslFailure(int ssl_error) const {
   if (!policy_failure_.empty()) {
     ERR_clear_error();  // the queue only says a callback refused
-    fail(policy_failure_);
-    return {TlsStatus::failed, 0};
+    return policy_failure_;
   }
   FailureContext context;
-  context.role = role();
+  context.side = side();
   context.ssl_error = ssl_error;
   context.handshake_done = handshake_completed_;
   context.input_ended = input_ended_;
@@ -369,25 +212,19 @@ TlsResult TlsSession::failFromSsl(int ssl_error) {
   const std::size_t queued =
       in_->peek(std::span(first).subspan(first_input_size_)) + first_input_size_;
   context.first_bytes = std::span(first).first(queued);
-  fail(describeTlsFailure(context));
-  return {TlsStatus::failed, 0};
+  return describeTlsFailure(context);
 }
 
 void TlsSession::noteHandshakeDone() {
   state_ = TlsState::open;
   handshake_completed_ = true;
-  context_->noteHandshake(resumed());
-  if (role() == TlsRole::client && resumed() && SSL_version(ssl_) != TLS1_3_VERSION &&
-      context_->config().session.resume) {
-    // A TLS 1.2 server may renew the ticket of a resumed session, and OpenSSL
-    // calls no new-session callback then: keep the renewed session ourselves.
-    context_->keepSession(SSL_get1_session(ssl_));
-  }
+  summary_ = summarizeHandshake(ssl_);
+  context_->onHandshakeDone(ssl_, summary_.resumed);
   if (spdlog::should_log(spdlog::level::debug)) {
     spdlog::debug("{} handshake done: {} {} alpn={} resumed={}", label_, protocol(), cipher(),
                   alpn().empty() ? "-" : alpn(), resumed() ? "yes" : "no");
   }
-  if (role() == TlsRole::server && SSL_version(ssl_) == TLS1_3_VERSION) {
+  if (side() == Side::accept && SSL_version(ssl_) == TLS1_3_VERSION) {
     handOverToRecordLayer();
   }
   secrets_.reset();
@@ -421,101 +258,69 @@ void TlsSession::handOverToRecordLayer() {
     }
   }
   if (decline) {
-    context_->noteRecordLayerDeclined(*decline);
+    // Only an accept side's session gets here.
+    static_cast<const ServerTlsContext&>(*context_).noteRecordLayerDeclined(*decline);
     spdlog::debug("{} stays with OpenSSL after the handshake: {}", label_,
                   recordLayerDeclineName(*decline));
     return;
   }
-  cipher_name_ = SSL_CIPHER_get_name(suite);  // static storage in libssl
-  alpn_ = alpn();
-  servername_ = servername();
-  resumed_ = resumed();
-  if (X509* peer = SSL_get0_peer_certificate(ssl_)) {
-    peer_ = std::make_unique<PeerIdentity>(identityOf(peer));
-    // Kept for a PROXY v2 header that carries the client certificate.
-    peer_der_ = derOf(peer);
-  }
+  records_ = std::move(records);
   // OpenSSL drops a session from its cache when its SSL is freed before a
   // shutdown; this one stays resumable.
   SSL_set_shutdown(ssl_, SSL_SENT_SHUTDOWN);
   SSL_free(ssl_);
   ssl_ = nullptr;
-  records_ = std::move(records);
 }
 
-void TlsSession::recordVerifyFailure(int depth, int error, std::string subject) {
+void TlsSession::onVerifyFailure(int depth, int error, std::string subject) {
   if (verify_failure_.error != 0) {
     return;  // keep the first
   }
   verify_failure_ = {depth, error, std::move(subject)};
 }
 
-void TlsSession::recordPolicyFailure(std::string reason) {
+void TlsSession::onPolicyFailure(std::string reason) {
   if (policy_failure_.empty()) {
     policy_failure_ = std::move(reason);
   }
 }
 
 std::string TlsSession::protocol() const {
-  if (records_) {
-    return "TLSv1.3";
-  }
-  return handshakeDone() ? SSL_get_version(ssl_) : std::string();
+  return summary_.protocol;
 }
 
 std::string TlsSession::cipher() const {
-  if (records_) {
-    return cipher_name_;
-  }
-  const SSL_CIPHER* c = SSL_get_current_cipher(ssl_);
-  return c != nullptr ? SSL_CIPHER_get_name(c) : std::string();
+  return summary_.cipher;
 }
 
 std::string TlsSession::alpn() const {
-  if (records_) {
-    return alpn_;
-  }
-  const unsigned char* data = nullptr;
-  unsigned int len = 0;
-  SSL_get0_alpn_selected(ssl_, &data, &len);
-  return {reinterpret_cast<const char*>(data), len};
+  return summary_.alpn;
 }
 
+// The accept side knows the client's SNI before the handshake is done, and a
+// failed handshake's log line names it.
 std::string TlsSession::servername() const {
-  if (records_) {
-    return servername_;
+  if (handshake_completed_) {
+    return summary_.servername;
   }
   const char* name = SSL_get_servername(ssl_, TLSEXT_NAMETYPE_host_name);
   return name != nullptr ? name : std::string();
 }
 
 bool TlsSession::resumed() const {
-  if (records_) {
-    return resumed_;
-  }
-  return SSL_session_reused(ssl_) == 1;
+  return summary_.resumed;
 }
 
 std::string TlsSession::peerSubject() const {
-  if (records_) {
-    return peer_ ? peer_->subject : std::string();
-  }
-  X509* peer = SSL_get0_peer_certificate(ssl_);
-  return peer != nullptr ? subjectOneLine(peer) : std::string();
+  return summary_.peer.subject;
 }
 
 std::string TlsSession::peerCertificateDer() const {
-  if (records_) {
-    return peer_der_;
-  }
-  return derOf(SSL_get0_peer_certificate(ssl_));
+  return summary_.peer_der;
 }
 
 PeerIdentity TlsSession::peerIdentity() const {
-  if (records_) {
-    return peer_ ? *peer_ : PeerIdentity();
-  }
-  return identityOf(SSL_get0_peer_certificate(ssl_));
+  return summary_.peer;
 }
 
 }  // namespace tlsgate

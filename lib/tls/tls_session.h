@@ -21,10 +21,14 @@
 #include <span>
 #include <string>
 
+#include "tls/handshake_summary.h"
 #include "tls/peer_identity.h"
+#include "tls/record_channel.h"
 #include "tls/tls_context.h"
 #include "tls/tls_result.h"
+#include "tls/tls_session_events.h"
 #include "util/byte_queue.h"
+#include "util/tls_record_size.h"
 
 namespace tlsgate {
 
@@ -38,24 +42,26 @@ struct VerifyFailure {
   std::string subject;
 };
 
-class RecordLayer;
 class TrafficSecrets;
 
-class TlsSession {
+// TlsSession is the TlsSessionEvents and the CiphertextPipe of its own SSL;
+// only the callbacks see those sides of it.
+class TlsSession final : private TlsSessionEvents, private CiphertextPipe {
  public:
   // read() decrypts straight into `plaintext`, without a copy, when it has
-  // room for a whole record.
-  static constexpr std::size_t kReadRoom = 16384 + 256;
+  // room for a whole record (OpenSSL's read buffer takes a whole protected
+  // record's body).
+  static constexpr std::size_t kReadRoom = kMaxTlsCiphertext;
 
   // `label` prefixes the handshake trace at debug level (e.g. "conn=7 accept").
   static std::unique_ptr<TlsSession> create(std::shared_ptr<const TlsContext> context,
                                             ByteQueue& ciphertext_in, ByteQueue& ciphertext_out,
                                             std::string label = {});
-  ~TlsSession();
   TlsSession(const TlsSession&) = delete;
   TlsSession& operator=(const TlsSession&) = delete;
   TlsSession(TlsSession&&) = delete;
   TlsSession& operator=(TlsSession&&) = delete;
+  ~TlsSession() override;
 
   // Advances the handshake. ok once it is complete.
   TlsResult handshake();
@@ -79,12 +85,14 @@ class TlsSession {
   bool closedWithoutNotify() const { return closed_without_notify_; }
   // A TLS 1.3 server session hands its traffic to a RecordLayer once the
   // handshake is done, and frees the SSL object (see record_layer.h).
-  bool usesRecordLayer() const { return records_ != nullptr; }
+  bool usesRecordLayer() const { return ssl_ == nullptr; }
   const std::string& failureReason() const { return failure_reason_; }
-  TlsRole role() const { return context_->role(); }
+  Side side() const { return context_->side(); }
   const TlsContext& context() const { return *context_; }
 
-  // The tls::status / tls::connection fields.
+  // The tls::status / tls::connection fields, from the handshake summary:
+  // empty until the handshake is done, except servername().
+  const HandshakeSummary& handshakeSummary() const { return summary_; }
   std::string protocol() const;  // "TLSv1.3"
   std::string cipher() const;
   std::string alpn() const;
@@ -96,29 +104,30 @@ class TlsSession {
   // The peer's certificate in DER; empty without one.
   std::string peerCertificateDer() const;
 
-  // Used by the callbacks in tls_session.cc and tls_context.cc.
-  void recordVerifyFailure(int depth, int error, std::string subject);
-  // A tlsgate policy (SNI, client-certificate rules) refused the peer. The
-  // first reason recorded becomes the failure reason.
-  void recordPolicyFailure(std::string reason);
   const std::string& label() const { return label_; }
-  std::size_t bioRead(std::span<std::byte> out);
-  void bioWrite(std::span<const std::byte> in);
-  bool bioInputEnded() const { return input_ended_ && in_->empty(); }
-  std::size_t bioPending() const { return in_->size(); }
-  void noteKeylogLine(const char* line);
 
  private:
+  // TlsSessionEvents
+  void onSecret(const DerivedSecret& secret) override;
+  void onVerifyFailure(int depth, int error, std::string subject) override;
+  void onPolicyFailure(std::string reason) override;
+  const std::string& traceLabel() const override { return label_; }
+  // CiphertextPipe
+  std::size_t readCiphertext(std::span<std::byte> out) override;
+  void writeCiphertext(std::span<const std::byte> in) override;
+  bool ciphertextEnded() const override { return input_ended_ && in_->empty(); }
+  std::size_t ciphertextPending() const override { return in_->size(); }
+
   TlsSession(std::shared_ptr<const TlsContext> context, SSL* ssl, ByteQueue& in, ByteQueue& out,
              std::string label);
   TlsResult failFromSsl(int ssl_error);
-  bool isUnexpectedEof() const;
+  // The failure reason of a failed SSL call (failure_reason.h).
+  std::string describeSslFailure(int ssl_error) const;
   void noteHandshakeDone();
   void handOverToRecordLayer();
-  TlsResult readRecords(std::span<std::byte> plaintext);
 
   std::shared_ptr<const TlsContext> context_;
-  SSL* ssl_;
+  SSL* ssl_;  // null once the record layer has taken over
   ByteQueue* in_;
   ByteQueue* out_;
   std::string label_;
@@ -133,15 +142,9 @@ class TlsSession {
   std::string failure_reason_;
   // Set only between the first key log line and the end of the handshake.
   std::unique_ptr<TrafficSecrets> secrets_;
-  // After a hand-over: the record layer, and what the freed SSL would have
-  // answered about the handshake.
-  std::unique_ptr<RecordLayer> records_;
-  const char* cipher_name_ = "";
-  std::string alpn_;
-  std::string servername_;
-  std::unique_ptr<PeerIdentity> peer_;
-  std::string peer_der_;
-  bool resumed_ = false;
+  // OpenSslRecords on ssl_, or after a hand-over the RecordLayer.
+  std::unique_ptr<RecordChannel> records_;
+  HandshakeSummary summary_;
   // The first bytes the peer sent, for the failure reason (failure_reason.h).
   std::array<std::byte, 16> first_input_{};
   std::size_t first_input_size_ = 0;

@@ -44,18 +44,17 @@ TrafficSecrets::~TrafficSecrets() {
   OPENSSL_cleanse(server_.data(), server_.size());
 }
 
-void TrafficSecrets::noteKeylogLine(std::string_view line) {
-  std::size_t label_end = line.find(' ');
-  std::size_t random_end = line.find(' ', label_end + 1);
-  if (label_end == std::string_view::npos || random_end == std::string_view::npos) {
-    return;
+void TrafficSecrets::onSecret(const DerivedSecret& secret) {
+  if (secret.label == "CLIENT_TRAFFIC_SECRET_0") {
+    client_size_ = decodeHex(secret.secret, client_);
+  } else if (secret.label == "SERVER_TRAFFIC_SECRET_0") {
+    server_size_ = decodeHex(secret.secret, server_);
   }
-  std::string_view label = line.substr(0, label_end);
-  std::string_view secret = line.substr(random_end + 1);
-  if (label == "CLIENT_TRAFFIC_SECRET_0") {
-    client_size_ = decodeHex(secret, client_);
-  } else if (label == "SERVER_TRAFFIC_SECRET_0") {
-    server_size_ = decodeHex(secret, server_);
+}
+
+void TrafficSecrets::noteKeylogLine(std::string_view line) {
+  if (std::optional<DerivedSecret> secret = parseKeylogLine(line)) {
+    onSecret(*secret);
   }
 }
 

@@ -1,11 +1,11 @@
 // The TLS 1.3 application traffic secrets of one handshake, and how many
 // records OpenSSL has already protected with the server's.
 //
-// OpenSSL 3.0 has no call that returns them; it hands every secret it derives
-// to the key log callback, as an NSS key log line. tlsgate takes the two
-// application secrets from there, as nginx's OpenSSL compatibility layer for
-// QUIC does, so that RecordLayer can carry the connection on after the SSL
-// object is gone. The lines reach a key log file only when one is configured.
+// OpenSSL 3.0 has no call that returns them. TrafficSecrets listens on the
+// secret tap (secret_tap.h) instead, as nginx's OpenSSL compatibility layer
+// for QUIC listens on the key log callback, and keeps the two application
+// secrets, so that RecordLayer can carry the connection on after the SSL
+// object is gone.
 #pragma once
 
 #include <openssl/evp.h>
@@ -16,19 +16,23 @@
 #include <span>
 #include <string_view>
 
+#include "tls/secret_tap.h"
+
 namespace tlsgate {
 
-class TrafficSecrets {
+class TrafficSecrets final : public SecretTap {
  public:
   TrafficSecrets() = default;
-  ~TrafficSecrets();
+  ~TrafficSecrets() override;
   TrafficSecrets(const TrafficSecrets&) = delete;
   TrafficSecrets& operator=(const TrafficSecrets&) = delete;
   TrafficSecrets(TrafficSecrets&&) = delete;
   TrafficSecrets& operator=(TrafficSecrets&&) = delete;
 
-  // Keeps CLIENT_TRAFFIC_SECRET_0 and SERVER_TRAFFIC_SECRET_0 from a key log
-  // line ("LABEL <client random> <secret>", hex); ignores every other line.
+  // Keeps CLIENT_TRAFFIC_SECRET_0 and SERVER_TRAFFIC_SECRET_0; ignores every
+  // other secret.
+  void onSecret(const DerivedSecret& secret) override;
+  // The same, from a whole key log line ("LABEL <client random> <secret>").
   void noteKeylogLine(std::string_view line);
 
   // Counts the records in what the server writes once its application

@@ -14,37 +14,22 @@
 #include <utility>
 
 #include "util/config_error.h"
+#include "util/errno_text.h"
+#include "util/file_contents.h"
+#include "x509/openssl_error.h"
 
 namespace tlsgate {
 namespace {
 
-struct FileCloser {
-  void operator()(std::FILE* file) const { std::fclose(file); }
-};
-using FilePtr = std::unique_ptr<std::FILE, FileCloser>;
-
-// std::error_code's message is strerror without its thread-safety trap.
-std::string errnoText(int error) {
-  return std::error_code(error, std::generic_category()).message();
-}
-
 // Reads the whole file, so that PEM and DER parsing can both look at the same
 // bytes without reopening it.
 std::string readFile(const std::string& path) {
-  FilePtr file(std::fopen(path.c_str(), "rb"));
-  if (!file) {
-    throw ConfigError("cannot open certificate file " + path + ": " + errnoText(errno));
+  FileContents file = readWholeFile(path);
+  if (!file.ok()) {
+    throw ConfigError(std::string(file.opened ? "cannot read" : "cannot open") +
+                      " certificate file " + path + ": " + errnoText(file.error));
   }
-  std::string contents;
-  char chunk[16384];
-  size_t count = 0;
-  while ((count = std::fread(chunk, 1, sizeof chunk, file.get())) > 0) {
-    contents.append(chunk, count);
-  }
-  if (std::ferror(file.get())) {
-    throw ConfigError("cannot read certificate file " + path + ": " + errnoText(errno));
-  }
-  return contents;
+  return std::move(file.bytes);
 }
 
 // Never prompts on the terminal: certificates are not encrypted, and other
@@ -58,11 +43,6 @@ bool isEndOfPem(unsigned long error) {
          (ERR_GET_LIB(error) == ERR_LIB_PEM && ERR_GET_REASON(error) == PEM_R_NO_START_LINE);
 }
 
-std::string lastOpensslReason() {
-  const char* reason = ERR_reason_error_string(ERR_peek_last_error());
-  return reason != nullptr ? reason : "unknown error";
-}
-
 std::vector<X509Ptr> parsePem(const std::string& path, const std::string& contents) {
   BioPtr bio(BIO_new_mem_buf(contents.data(), static_cast<int>(contents.size())));
   std::vector<X509Ptr> certs;
@@ -73,7 +53,7 @@ std::vector<X509Ptr> parsePem(const std::string& path, const std::string& conten
   // A block that starts like a certificate but does not decode is an error,
   // not the end of the chain: silently dropping it would serve a short chain.
   if (!isEndOfPem(ERR_peek_last_error())) {
-    std::string reason = lastOpensslReason();
+    std::string reason = opensslReason(ERR_peek_last_error());
     ERR_clear_error();
     throw ConfigError(path + ": certificate " + std::to_string(certs.size() + 1) +
                       " is malformed: " + reason);

@@ -14,6 +14,8 @@
 #include <system_error>
 
 #include "util/config_error.h"
+#include "util/errno_text.h"
+#include "x509/openssl_error.h"
 #include "x509/openssl_ptr.h"
 
 namespace tlsgate {
@@ -23,11 +25,6 @@ constexpr mode_t kKeyFileMode = 0600;
 constexpr mode_t kCertFileMode = 0644;
 constexpr long kClockSkewSeconds = 3600;
 constexpr int kValidityDays = 365;
-
-// std::error_code's message is strerror without its thread-safety trap.
-std::string errnoText(int error) {
-  return std::error_code(error, std::generic_category()).message();
-}
 
 // Private key PEM text, wiped from memory when it goes away.
 struct SecretText {
@@ -41,10 +38,9 @@ struct SecretText {
 };
 
 [[noreturn]] void throwOpensslError(const std::string& step) {
-  const char* reason = ERR_reason_error_string(ERR_peek_last_error());
+  const std::string reason = opensslReason(ERR_peek_last_error());
   ERR_clear_error();
-  throw ConfigError("cannot generate a self-signed certificate: " + step + ": " +
-                    (reason != nullptr ? reason : "unknown error"));
+  throw ConfigError("cannot generate a self-signed certificate: " + step + ": " + reason);
 }
 
 bool fileExists(const std::string& path) {

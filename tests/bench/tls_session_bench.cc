@@ -170,8 +170,8 @@ void apply(Tweak tweak, SSL_CTX* server, SSL_CTX* client) {
 // as a listener shares its context across connections.
 struct Contexts {
   explicit Contexts(const Fixture& f, Tweak tweak = Tweak::none)
-      : server(TlsContext::create(f.server, TlsRole::server)),
-        client(TlsContext::create(f.client, TlsRole::client)) {
+      : server(TlsContext::create(f.server, Side::accept)),
+        client(TlsContext::create(f.client, Side::connect)) {
     apply(tweak, server->native(), client->native());
   }
   std::shared_ptr<TlsContext> server;

@@ -50,7 +50,7 @@ std::shared_ptr<const TlsContext> makeServer(const std::string& suites) {
   config.protocols = {TlsProtocol::tls1_3};
   config.ciphersuites = suites;
   config.session.cache_size = 0;
-  return TlsContext::create(config, TlsRole::server);
+  return TlsContext::create(config, Side::accept);
 }
 
 std::shared_ptr<const TlsContext> makeClient() {
@@ -60,7 +60,7 @@ std::shared_ptr<const TlsContext> makeClient() {
   config.protocols = {TlsProtocol::tls1_3};
   config.ciphersuites = "TLS_AES_128_GCM_SHA256:TLS_AES_128_CCM_SHA256";
   config.session.resume = false;  // every input starts with a full handshake
-  return TlsContext::create(config, TlsRole::client);
+  return TlsContext::create(config, Side::connect);
 }
 
 void move(ByteQueue& from, ByteQueue& to) {

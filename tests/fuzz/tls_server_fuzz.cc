@@ -52,7 +52,7 @@ std::shared_ptr<const TlsContext> makeServer(int kind) {
       config.cafile.value = fuzz::fuzzPki().pki.caPath();
       break;
   }
-  return TlsContext::create(config, TlsRole::server);
+  return TlsContext::create(config, Side::accept);
 }
 
 const std::shared_ptr<const TlsContext>& server(int kind) {

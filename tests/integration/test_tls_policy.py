@@ -264,6 +264,9 @@ class TlsPolicyTest(IntegrationTest):
                 with EchoServer() as backend, self.daemon(self.terminate_config(backend.port)) as gate:
                     out = self.echo_once("localhost", flag, "-sess_out", session)
                     self.assertRegex(out, r"(?m)^New, ", out)
+                    # The first connection's line may come after s_client
+                    # exits: wait for it, so the next one found is the second.
+                    gate.wait_for_log(r"\boutcome=ok\b")
                     mark = gate.mark()
                     out = self.echo_once("localhost", flag, "-sess_in", session)
                     self.assertRegex(out, r"(?m)^Reused, ", out)
@@ -278,6 +281,7 @@ class TlsPolicyTest(IntegrationTest):
         with EchoServer() as backend, self.daemon(self.terminate_config(backend.port)) as gate:
             out = self.echo_once("localhost", "-sess_out", session)
             self.assertRegex(out, r"(?m)^New, ", out)
+            gate.wait_for_log(r"\boutcome=ok\b")
             for _ in range(12):
                 mark = gate.mark()
                 out = self.echo_once("localhost", "-sess_in", session)

@@ -17,19 +17,19 @@ namespace tlsgate {
 namespace {
 
 // The sentence failure_reason.cc writes for an OpenSSL reason code.
-std::string explain(int reason, TlsRole role, bool handshake_done = false) {
+std::string explain(int reason, Side side, bool handshake_done = false) {
   OPENSSL_init_ssl(OPENSSL_INIT_LOAD_SSL_STRINGS | OPENSSL_INIT_LOAD_CRYPTO_STRINGS, nullptr);
   ERR_clear_error();
   ERR_raise(ERR_LIB_SSL, reason);
   FailureContext context;
-  context.role = role;
+  context.side = side;
   context.ssl_error = SSL_ERROR_SSL;
   context.handshake_done = handshake_done;
   return describeTlsFailure(context);
 }
 
-std::string alert(int alert, TlsRole role = TlsRole::server) {
-  return explain(SSL_AD_REASON_OFFSET + alert, role);
+std::string alert(int alert, Side side = Side::accept) {
+  return explain(SSL_AD_REASON_OFFSET + alert, side);
 }
 
 struct Case {
@@ -45,8 +45,8 @@ void expectKinds(const std::vector<Case>& cases) {
 }
 
 TEST(FailureKindTest, SortsWhatOpenSslReasonsBecome) {
-  constexpr TlsRole kServer = TlsRole::server;
-  constexpr TlsRole kClient = TlsRole::client;
+  constexpr Side kServer = Side::accept;
+  constexpr Side kClient = Side::connect;
   expectKinds({
       {explain(SSL_R_WRONG_VERSION_NUMBER, kServer), FailureKind::plaintext_to_tls_port},
       {explain(SSL_R_WRONG_VERSION_NUMBER, kClient), FailureKind::plaintext_to_tls_port},
@@ -80,7 +80,7 @@ TEST(FailureKindTest, SortsWhatOpenSslReasonsBecome) {
 
 TEST(FailureKindTest, SortsWhatPeerAlertsBecome) {
   expectKinds({
-      {alert(SSL_AD_UNKNOWN_CA, TlsRole::client), FailureKind::peer_rejected_certificate},
+      {alert(SSL_AD_UNKNOWN_CA, Side::connect), FailureKind::peer_rejected_certificate},
       {alert(SSL_AD_BAD_CERTIFICATE), FailureKind::peer_rejected_certificate},
       {alert(SSL_AD_UNSUPPORTED_CERTIFICATE), FailureKind::peer_rejected_certificate},
       {alert(SSL_AD_CERTIFICATE_UNKNOWN), FailureKind::peer_rejected_certificate},
@@ -88,10 +88,10 @@ TEST(FailureKindTest, SortsWhatPeerAlertsBecome) {
       {alert(SSL_AD_PROTOCOL_VERSION), FailureKind::protocol_version},
       {alert(SSL_AD_HANDSHAKE_FAILURE), FailureKind::no_shared_cipher},
       {alert(SSL_AD_INSUFFICIENT_SECURITY), FailureKind::no_shared_cipher},
-      {alert(SSL_AD_UNRECOGNIZED_NAME, TlsRole::client), FailureKind::unknown_sni},
-      {alert(SSL_AD_NO_APPLICATION_PROTOCOL, TlsRole::client), FailureKind::alpn},
-      {alert(SSL_AD_CERTIFICATE_REQUIRED, TlsRole::client), FailureKind::no_client_certificate},
-      {alert(SSL_AD_CERTIFICATE_REQUIRED, TlsRole::server), FailureKind::no_client_certificate},
+      {alert(SSL_AD_UNRECOGNIZED_NAME, Side::connect), FailureKind::unknown_sni},
+      {alert(SSL_AD_NO_APPLICATION_PROTOCOL, Side::connect), FailureKind::alpn},
+      {alert(SSL_AD_CERTIFICATE_REQUIRED, Side::connect), FailureKind::no_client_certificate},
+      {alert(SSL_AD_CERTIFICATE_REQUIRED, Side::accept), FailureKind::no_client_certificate},
       {alert(SSL_AD_DECODE_ERROR), FailureKind::peer_alert},
       {alert(SSL_AD_INTERNAL_ERROR), FailureKind::peer_alert},
   });

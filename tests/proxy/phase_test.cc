@@ -41,7 +41,7 @@ class TlsHandshakePhaseTest : public ::testing::Test {
     TlsConfig config = serverConfig(certificate_);
     config.alpn = {"h2", "http/1.1"};
     return std::make_unique<TlsHandshakePhase>(PhaseId::handshake,
-                                               TlsContext::create(config, TlsRole::server));
+                                               TlsContext::create(config, Side::accept));
   }
 
   TestPki pki;
@@ -54,7 +54,7 @@ TEST_F(TlsHandshakePhaseTest, CompletesAgainstARealClientAndRecordsSniAndAlpn) {
   acceptClient();
   TlsConfig client_config = clientConfig(pki.caPath(), "gate.test");
   client_config.alpn = {"http/1.1"};
-  TlsClientThread client(peer.get(), TlsContext::create(client_config, TlsRole::client));
+  TlsClientThread client(peer.get(), TlsContext::create(client_config, Side::connect));
 
   harness.start(acceptPhase());
   std::optional<PhaseStatus> outcome = harness.runPhase();

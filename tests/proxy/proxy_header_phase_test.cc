@@ -213,9 +213,9 @@ class ProxyHeaderOutPhaseTest : public ::testing::Test {
       server_config.client_certs.cafile.value = pki.caPath();
       client_config.client_certificate = certificate(*client_certificate);
     }
-    TlsClientThread peer(client.get(), TlsContext::create(client_config, TlsRole::client));
+    TlsClientThread peer(client.get(), TlsContext::create(client_config, Side::connect));
     harness.start(std::make_unique<TlsHandshakePhase>(
-        PhaseId::handshake, TlsContext::create(server_config, TlsRole::server)));
+        PhaseId::handshake, TlsContext::create(server_config, Side::accept)));
     std::optional<PhaseStatus> outcome = harness.runPhase();
     ::shutdown(client.get(), SHUT_RDWR);  // a client still waiting gives up now
     peer.join();

@@ -91,7 +91,7 @@ TEST_F(ClientCertsTest, RevokedCertificateIsRefused) {
 TEST_F(ClientCertsTest, UnreadableCrlIsAStartupError) {
   server.client_certs.crl = {pki.writeFile("bad.crl", "not a crl\n"), SourceMark{"t.yaml", 4, 12}};
   try {
-    TlsContext::create(server, TlsRole::server);
+    TlsContext::create(server, Side::accept);
     FAIL() << "no error";
   } catch (const ConfigError& e) {
     EXPECT_NE(std::string(e.what()).find("t.yaml:4:12: client_certs.crl: cannot load a CRL"),

@@ -15,7 +15,7 @@
 namespace tlsgate {
 namespace {
 
-std::string explain(int reason, TlsRole role, bool handshake_done = false,
+std::string explain(int reason, Side side, bool handshake_done = false,
                     std::string_view first_bytes = {}) {
   // The daemon loads OpenSSL's error strings when it creates its first
   // context; a test that runs alone has to ask.
@@ -23,7 +23,7 @@ std::string explain(int reason, TlsRole role, bool handshake_done = false,
   ERR_clear_error();
   ERR_raise(ERR_LIB_SSL, reason);
   FailureContext context;
-  context.role = role;
+  context.side = side;
   context.ssl_error = SSL_ERROR_SSL;
   context.handshake_done = handshake_done;
   context.first_bytes = std::as_bytes(std::span(first_bytes));
@@ -31,29 +31,29 @@ std::string explain(int reason, TlsRole role, bool handshake_done = false,
 }
 
 TEST(FailureReasonTest, TranslatesOpenSslReasonsIntoActions) {
-  EXPECT_EQ(explain(SSL_R_WRONG_VERSION_NUMBER, TlsRole::server),
+  EXPECT_EQ(explain(SSL_R_WRONG_VERSION_NUMBER, Side::accept),
             "peer spoke plaintext to a TLS port");
-  EXPECT_EQ(explain(SSL_R_HTTP_REQUEST, TlsRole::server), "HTTP sent to a TLS port");
-  EXPECT_EQ(explain(SSL_R_UNEXPECTED_EOF_WHILE_READING, TlsRole::server, true),
+  EXPECT_EQ(explain(SSL_R_HTTP_REQUEST, Side::accept), "HTTP sent to a TLS port");
+  EXPECT_EQ(explain(SSL_R_UNEXPECTED_EOF_WHILE_READING, Side::accept, true),
             "peer closed without close_notify");
-  EXPECT_EQ(explain(SSL_R_WRONG_VERSION_NUMBER, TlsRole::client),
+  EXPECT_EQ(explain(SSL_R_WRONG_VERSION_NUMBER, Side::connect),
             "server did not answer with TLS (is it a plaintext port?)");
 }
 
 TEST(FailureReasonTest, TellsHttpFromAnOversizedRecordByTheBytes) {
   using namespace std::string_view_literals;
-  EXPECT_EQ(explain(SSL_R_PACKET_LENGTH_TOO_LONG, TlsRole::server, false, "GET / HTTP/1.1\r\n"),
+  EXPECT_EQ(explain(SSL_R_PACKET_LENGTH_TOO_LONG, Side::accept, false, "GET / HTTP/1.1\r\n"),
             "HTTP sent to a TLS port");
-  EXPECT_EQ(explain(SSL_R_PACKET_LENGTH_TOO_LONG, TlsRole::server, false, "\x16\x03\x01\xff\xff"sv),
+  EXPECT_EQ(explain(SSL_R_PACKET_LENGTH_TOO_LONG, Side::accept, false, "\x16\x03\x01\xff\xff"sv),
             "peer sent a TLS record larger than TLS allows (65535 bytes)");
-  EXPECT_EQ(explain(SSL_R_PACKET_LENGTH_TOO_LONG, TlsRole::server, true),
+  EXPECT_EQ(explain(SSL_R_PACKET_LENGTH_TOO_LONG, Side::accept, true),
             "peer sent a TLS record larger than TLS allows");
   // Methods OpenSSL does not know reach it as a wrong version number.
-  EXPECT_EQ(explain(SSL_R_WRONG_VERSION_NUMBER, TlsRole::server, false, "OPTIONS * HTTP/1.1"),
+  EXPECT_EQ(explain(SSL_R_WRONG_VERSION_NUMBER, Side::accept, false, "OPTIONS * HTTP/1.1"),
             "HTTP sent to a TLS port");
-  EXPECT_EQ(explain(SSL_R_WRONG_VERSION_NUMBER, TlsRole::server, false, "SSH-2.0-OpenSSH_9.2"),
+  EXPECT_EQ(explain(SSL_R_WRONG_VERSION_NUMBER, Side::accept, false, "SSH-2.0-OpenSSH_9.2"),
             "peer spoke plaintext to a TLS port");
-  EXPECT_EQ(explain(SSL_R_WRONG_VERSION_NUMBER, TlsRole::client, false, "HTTP/1.1 400 Bad"),
+  EXPECT_EQ(explain(SSL_R_WRONG_VERSION_NUMBER, Side::connect, false, "HTTP/1.1 400 Bad"),
             "server answered with plaintext HTTP, not TLS");
 }
 
@@ -69,14 +69,14 @@ TEST(FailureReasonTest, ProviderDecryptErrorsReadAsACorruptRecord) {
 }
 
 TEST(FailureReasonTest, ExplainsReceivedAlerts) {
-  EXPECT_NE(explain(SSL_AD_REASON_OFFSET + SSL_AD_UNKNOWN_CA, TlsRole::client).find("unknown CA"),
+  EXPECT_NE(explain(SSL_AD_REASON_OFFSET + SSL_AD_UNKNOWN_CA, Side::connect).find("unknown CA"),
             std::string::npos);
-  EXPECT_EQ(explain(SSL_AD_REASON_OFFSET + SSL_AD_CERTIFICATE_REQUIRED, TlsRole::client),
+  EXPECT_EQ(explain(SSL_AD_REASON_OFFSET + SSL_AD_CERTIFICATE_REQUIRED, Side::connect),
             "server requires a client certificate (set cert and key on the connect side)");
 }
 
 TEST(FailureReasonTest, UnknownReasonsKeepOpenSslText) {
-  EXPECT_EQ(explain(SSL_R_BAD_LENGTH, TlsRole::server), "TLS error: bad length");
+  EXPECT_EQ(explain(SSL_R_BAD_LENGTH, Side::accept), "TLS error: bad length");
 }
 
 TEST(FailureReasonTest, VerifyFailureNamesDepthSubjectAndError) {
@@ -86,7 +86,7 @@ TEST(FailureReasonTest, VerifyFailureNamesDepthSubjectAndError) {
 }
 
 TEST(FailureReasonTest, DrainsTheErrorQueue) {
-  explain(SSL_R_WRONG_VERSION_NUMBER, TlsRole::server);
+  explain(SSL_R_WRONG_VERSION_NUMBER, Side::accept);
   EXPECT_EQ(ERR_peek_error(), 0UL);
 }
 

@@ -14,6 +14,7 @@
 #include <vector>
 
 #include "tls/record_writer.h"
+#include "tls/server_tls_context.h"
 #include "tls/session_pair.h"
 
 namespace tlsgate::test {
@@ -147,7 +148,7 @@ class RecordLayerTest : public ::testing::Test {
     server.reset();
     server_in.clear();
     server_out.clear();
-    context = TlsContext::create(server_config, TlsRole::server);
+    context = ServerTlsContext::create(server_config);
     server = TlsSession::create(context, server_in, server_out, "test server");
     for (int round = 0; round < 10 && !server->handshakeDone(); ++round) {
       SSL_do_handshake(peer.ssl());
@@ -195,7 +196,7 @@ class RecordLayerTest : public ::testing::Test {
   BufferPool pool{std::size_t{16} * 1024 + 512, 64};
   ByteQueue server_in{pool};
   ByteQueue server_out{pool};
-  std::shared_ptr<TlsContext> context;
+  std::shared_ptr<ServerTlsContext> context;
   std::unique_ptr<TlsSession> server;
   OpenSslClient client;
 };

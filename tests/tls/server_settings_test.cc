@@ -7,6 +7,7 @@
 #include <string>
 #include <vector>
 
+#include "tls/server_tls_context.h"
 #include "tls/session_pair.h"
 #include "util/config_error.h"
 
@@ -15,7 +16,7 @@ namespace {
 
 std::string errorOf(const TlsConfig& config) {
   try {
-    TlsContext::create(config, TlsRole::server);
+    TlsContext::create(config, Side::accept);
   } catch (const ConfigError& e) {
     return e.what();
   }
@@ -67,7 +68,7 @@ TEST_F(ServerSettingsTest, DhparamsEnableDheSuites) {
 
 // The TLS 1.2 suites a context without `cipher` enables.
 std::vector<std::string> defaultTls12Suites(const TlsConfig& config) {
-  std::shared_ptr<TlsContext> context = TlsContext::create(config, TlsRole::server);
+  std::shared_ptr<TlsContext> context = TlsContext::create(config, Side::accept);
   std::vector<std::string> names;
   STACK_OF(SSL_CIPHER)* ciphers = SSL_CTX_get_ciphers(context->native());
   for (int i = 0; i < sk_SSL_CIPHER_num(ciphers); ++i) {
@@ -132,11 +133,10 @@ TEST_F(ServerSettingsTest, OcspResponseIsStapledForTheFirstCertificateWhenAsked)
   const IssuedCertificate other = pki.issue("other", "other.example", {"other.example"});
   server.certificates.push_back(serverConfig(other).certificates.front());
   server.ocsp_staple.value = writeOcspResponse(pki);
-  auto server_context = TlsContext::create(server, TlsRole::server);
+  auto server_context = ServerTlsContext::create(server);
 
   const auto stapleLength = [&](const std::string& servername, bool ask) {
-    auto client_context =
-        TlsContext::create(clientConfig(pki.caPath(), servername), TlsRole::client);
+    auto client_context = TlsContext::create(clientConfig(pki.caPath(), servername), Side::connect);
     long length = -2;  // NOLINT(google-runtime-int)
     if (ask) {
       SSL_CTX_ctrl(client_context->native(), SSL_CTRL_SET_TLSEXT_STATUS_REQ_TYPE,

@@ -39,8 +39,8 @@ inline TlsConfig clientConfig(const std::string& ca_path, const std::string& ser
 class SessionPair {
  public:
   SessionPair(const TlsConfig& server_config, const TlsConfig& client_config)
-      : SessionPair(TlsContext::create(server_config, TlsRole::server),
-                    TlsContext::create(client_config, TlsRole::client)) {}
+      : SessionPair(TlsContext::create(server_config, Side::accept),
+                    TlsContext::create(client_config, Side::connect)) {}
 
   // Sessions on existing contexts, e.g. a second connection that resumes.
   SessionPair(std::shared_ptr<TlsContext> server_ctx, std::shared_ptr<TlsContext> client_ctx)

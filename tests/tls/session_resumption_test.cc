@@ -22,12 +22,8 @@ std::string randomKeyLine() {
 
 class SessionResumptionTest : public ::testing::Test {
  protected:
-  std::shared_ptr<TlsContext> serverContext() {
-    return TlsContext::create(server, TlsRole::server);
-  }
-  std::shared_ptr<TlsContext> clientContext() {
-    return TlsContext::create(client, TlsRole::client);
-  }
+  std::shared_ptr<TlsContext> serverContext() { return TlsContext::create(server, Side::accept); }
+  std::shared_ptr<TlsContext> clientContext() { return TlsContext::create(client, Side::connect); }
 
   // One full connection; true when it resumed.
   static bool connect(const std::shared_ptr<TlsContext>& server_context,

@@ -94,11 +94,11 @@ TEST_F(SniTest, NoSniGetsTheDefaultEvenWhenRejectingUnknownNames) {
 TEST_F(SniTest, RsaAndEcdsaForTheSameNamesSitSideBySide) {
   server.certificates.push_back(
       certificate(pki.issueRsa("api-rsa", "api rsa", {"api.example.com"})));
-  auto server_context = TlsContext::create(server, TlsRole::server);
+  auto server_context = TlsContext::create(server, Side::accept);
   EXPECT_EQ(server_context->certificateGroups(), 4U);  // the RSA one joined api.example.com
 
   auto client_context =
-      TlsContext::create(clientConfig(pki.caPath(), "api.example.com"), TlsRole::client);
+      TlsContext::create(clientConfig(pki.caPath(), "api.example.com"), Side::connect);
   SessionPair ecdsa(server_context, client_context);
   ASSERT_TRUE(ecdsa.handshake()) << ecdsa.client->failureReason();
   EXPECT_EQ(ecdsa.client->peerSubject(), "CN=api.example.com");
@@ -115,7 +115,7 @@ TEST_F(SniTest, TwoCertificatesOfOneKeyTypeForTheSameNamesAreAnError) {
       certificate(pki.issue("api-again", "api again", {"api.example.com"})));
   server.certificates.back().cert.mark = SourceMark{"tlsgate.yaml", 9, 11};
   try {
-    TlsContext::create(server, TlsRole::server);
+    TlsContext::create(server, Side::accept);
     FAIL() << "no error";
   } catch (const ConfigError& e) {
     const std::string error = e.what();

@@ -11,6 +11,7 @@
 #include <sstream>
 
 #include "support/test_pki.h"
+#include "tls/client_tls_context.h"
 #include "tls/session_pair.h"
 #include "util/config_error.h"
 #include "x509/certificate_info.h"
@@ -18,9 +19,9 @@
 namespace tlsgate::test {
 namespace {
 
-std::string errorOf(const TlsConfig& config, TlsRole role) {
+std::string errorOf(const TlsConfig& config, Side side) {
   try {
-    TlsContext::create(config, role);
+    TlsContext::create(config, side);
   } catch (const ConfigError& e) {
     return e.what();
   }
@@ -89,7 +90,7 @@ class TlsContextTest : public ::testing::Test {
 TEST_F(TlsContextTest, MissingCertificateNamesFileAndPosition) {
   TlsConfig config = serverConfig(server_cert);
   config.certificates[0].cert = {"/nonexistent/site.pem", SourceMark{"tlsgate.yaml", 12, 17}};
-  std::string error = errorOf(config, TlsRole::server);
+  std::string error = errorOf(config, Side::accept);
   EXPECT_NE(error.find("tlsgate.yaml:12:17: cert: "), std::string::npos) << error;
   EXPECT_NE(error.find("/nonexistent/site.pem"), std::string::npos) << error;
 }
@@ -98,7 +99,7 @@ TEST_F(TlsContextTest, MismatchedKeyIsRejected) {
   IssuedCertificate other = pki.issue("other", "other", {"other"});
   TlsConfig config = serverConfig(server_cert);
   config.certificates[0].key.value = other.key_path;
-  EXPECT_NE(errorOf(config, TlsRole::server).find("do not go together"), std::string::npos);
+  EXPECT_NE(errorOf(config, Side::accept).find("do not go together"), std::string::npos);
 }
 
 TEST_F(TlsContextTest, EncryptedKeyWithPasswordFromEnvironment) {
@@ -107,11 +108,11 @@ TEST_F(TlsContextTest, EncryptedKeyWithPasswordFromEnvironment) {
   config.certificates[0].password = PasswordSource{};
   config.certificates[0].password->env = Located<std::string>{"TLSGATE_TEST_KEY_PASSWORD", {}};
   ::setenv("TLSGATE_TEST_KEY_PASSWORD", "s3cret", 1);
-  EXPECT_NO_THROW(TlsContext::create(config, TlsRole::server));
+  EXPECT_NO_THROW(TlsContext::create(config, Side::accept));
   ::setenv("TLSGATE_TEST_KEY_PASSWORD", "wrong", 1);
-  EXPECT_NE(errorOf(config, TlsRole::server).find("wrong password"), std::string::npos);
+  EXPECT_NE(errorOf(config, Side::accept).find("wrong password"), std::string::npos);
   ::unsetenv("TLSGATE_TEST_KEY_PASSWORD");
-  EXPECT_NE(errorOf(config, TlsRole::server).find("TLSGATE_TEST_KEY_PASSWORD is not set"),
+  EXPECT_NE(errorOf(config, Side::accept).find("TLSGATE_TEST_KEY_PASSWORD is not set"),
             std::string::npos);
 }
 
@@ -121,33 +122,33 @@ TEST_F(TlsContextTest, EncryptedKeyWithPasswordFromFile) {
   config.certificates[0].password = PasswordSource{};
   config.certificates[0].password->file =
       LocatedPath{pki.writeFile("keypass", "from a file\n"), {}};
-  EXPECT_NO_THROW(TlsContext::create(config, TlsRole::server));
+  EXPECT_NO_THROW(TlsContext::create(config, Side::accept));
 }
 
 TEST_F(TlsContextTest, EncryptedKeyWithoutPasswordSaysSo) {
   TlsConfig config = serverConfig(server_cert);
   config.certificates[0].key.value = encryptKey(pki, server_cert.key_path, "s3cret");
-  EXPECT_NE(errorOf(config, TlsRole::server).find("set password"), std::string::npos);
+  EXPECT_NE(errorOf(config, Side::accept).find("set password"), std::string::npos);
 }
 
 TEST_F(TlsContextTest, BadCipherStringsNameTheKey) {
   TlsConfig config = serverConfig(server_cert);
   config.cipher = "NOT-A-CIPHER";
-  EXPECT_NE(errorOf(config, TlsRole::server).find("cipher: "), std::string::npos);
+  EXPECT_NE(errorOf(config, Side::accept).find("cipher: "), std::string::npos);
   config.cipher.clear();
   config.ciphersuites = "TLS_NOPE";
-  EXPECT_NE(errorOf(config, TlsRole::server).find("ciphersuites: "), std::string::npos);
+  EXPECT_NE(errorOf(config, Side::accept).find("ciphersuites: "), std::string::npos);
   config.ciphersuites.clear();
   config.groups = "P-999";
-  EXPECT_NE(errorOf(config, TlsRole::server).find("groups: "), std::string::npos);
+  EXPECT_NE(errorOf(config, Side::accept).find("groups: "), std::string::npos);
 }
 
 TEST_F(TlsContextTest, ClientUsesAddressHostAsServernameButNotAnIp) {
   TlsConfig config = clientConfig(pki.caPath(), "");
-  auto named = TlsContext::create(config, TlsRole::client, "backend.example");
+  auto named = ClientTlsContext::create(config, "backend.example");
   EXPECT_EQ(named->servername(), "backend.example");
   EXPECT_EQ(named->verifyName(), "backend.example");
-  auto by_ip = TlsContext::create(config, TlsRole::client, "127.0.0.1");
+  auto by_ip = ClientTlsContext::create(config, "127.0.0.1");
   EXPECT_EQ(by_ip->servername(), "");  // no SNI for an IP address
   EXPECT_EQ(by_ip->verifyName(), "127.0.0.1");
 }
@@ -157,13 +158,13 @@ TEST_F(TlsContextTest, KeyReadableByOthersIsWarnedAbout) {
   config.certificates[0].key.mark = SourceMark{"tlsgate.yaml", 7, 14};
   {
     CapturedLog log;
-    TlsContext::create(config, TlsRole::server);
+    TlsContext::create(config, Side::accept);
     EXPECT_EQ(log.text().find("private key"), std::string::npos) << log.text();
   }
   ASSERT_EQ(::chmod(server_cert.key_path.c_str(), 0640), 0);
   {
     CapturedLog log;
-    TlsContext::create(config, TlsRole::server);
+    TlsContext::create(config, Side::accept);
     EXPECT_NE(log.text().find("tlsgate.yaml:7:14: private key file " + server_cert.key_path +
                               " can be read by its group; restrict it with chmod 600"),
               std::string::npos)
@@ -171,7 +172,7 @@ TEST_F(TlsContextTest, KeyReadableByOthersIsWarnedAbout) {
   }
   ASSERT_EQ(::chmod(server_cert.key_path.c_str(), 0604), 0);
   CapturedLog log;
-  TlsContext::create(config, TlsRole::server);
+  TlsContext::create(config, Side::accept);
   EXPECT_NE(log.text().find("can be read by any user"), std::string::npos) << log.text();
 }
 
