@@ -42,9 +42,7 @@ int check(const std::string& path) {
   }
 }
 
-}  // namespace
-
-int main(int argc, char** argv) {
+int dispatch(int argc, char** argv) {
   std::signal(SIGPIPE, SIG_IGN);  // a peer that goes away is an error code, not a signal
 
   CLI::App app{"tlsgate: a TLS proxy daemon"};
@@ -128,4 +126,19 @@ int main(int argc, char** argv) {
     return kExitConfig;
   }
   return run(config_path);
+}
+
+}  // namespace
+
+int main(int argc, char** argv) {
+  // What escapes the commands is an exhausted resource or a bug: it is
+  // reported as a startup failure instead of ending in std::terminate.
+  try {
+    return dispatch(argc, argv);
+  } catch (const std::exception& e) {
+    std::cerr << "tlsgate: " << e.what() << "\n";
+  } catch (...) {
+    std::cerr << "tlsgate: unexpected error\n";
+  }
+  return kExitConfig;
 }

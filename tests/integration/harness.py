@@ -686,6 +686,13 @@ def rss_bytes(pid):
     raise AssertionError(f"no VmRSS for pid {pid}")
 
 
+def sanitized(pid):
+    """True when the process runs with AddressSanitizer, whose quarantine
+    keeps freed memory resident: its RSS says nothing about what it holds."""
+    with open(f"/proc/{pid}/maps") as f:
+        return "libasan" in f.read()
+
+
 def wait_for_stall(progress, quiet=1.0, timeout=30.0):
     """Wait until progress() stops changing for `quiet` seconds; return its
     value. Fails if it keeps changing for `timeout` seconds."""

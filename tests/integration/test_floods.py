@@ -178,7 +178,9 @@ class FloodsTest(IntegrationTest):
                 sent = client.flood(400_000)
                 grown = harness.rss_bytes(pid) - before
                 self.assertLess(sent, 400_000, "tlsgate kept reading a client that reads nothing")
-                self.assertLess(grown, 2 * 1024 * 1024, f"the daemon grew by {grown} bytes for {sent} key updates")
+                if not harness.sanitized(pid):
+                    self.assertLess(grown, 2 * 1024 * 1024,
+                                    f"the daemon grew by {grown} bytes for {sent} key updates")
             finally:
                 client.close()
 
