@@ -7,24 +7,24 @@
 namespace tlsgate {
 namespace {
 
-const EnvLookup fake_env = [](const std::string& name) -> std::optional<std::string> {
-  static const std::map<std::string, std::string> vars = {
+const EnvLookup kFakeEnv = [](const std::string& name) -> std::optional<std::string> {
+  static const std::map<std::string, std::string> kVars = {
       {"PORT", "8443"}, {"HOST", "example.com"}, {"EMPTY", ""}};
-  auto it = vars.find(name);
-  if (it == vars.end()) {
+  auto it = kVars.find(name);
+  if (it == kVars.end()) {
     return std::nullopt;
   }
   return it->second;
 };
 
 std::string expanded(std::string_view text) {
-  auto result = expandEnv(text, fake_env);
+  auto result = expandEnv(text, kFakeEnv);
   EXPECT_TRUE(result.isOk()) << text << ": " << result.error();
   return result.isOk() ? result.value() : "<error>";
 }
 
 std::string expansionError(std::string_view text) {
-  auto result = expandEnv(text, fake_env);
+  auto result = expandEnv(text, kFakeEnv);
   EXPECT_FALSE(result.isOk()) << text << " expanded to " << (result.isOk() ? result.value() : "");
   return result.error();
 }

@@ -177,7 +177,7 @@ std::string TestPki::writeCrl(const std::string& name,
   ASN1_TIME_free(next);
   X509_CRL_sort(crl);
   X509_CRL_sign(crl, ca_key_.get(), EVP_sha256());
-  const std::string path = dir_ + "/" + name;
+  std::string path = dir_ + "/" + name;
   std::FILE* f = std::fopen(path.c_str(), "w");
   PEM_write_X509_CRL(f, crl);
   std::fclose(f);

@@ -44,7 +44,7 @@ class ClientCertsTest : public ::testing::Test {
   IssuedCertificate other = pki.issueWithSubjectAltName(
       "other", "other", "URI:spiffe://example.org/other,DNS:other.elsewhere.example,IP:10.1.2.3");
   std::unique_ptr<SessionPair> pair;
-  std::byte buffer[64];
+  std::byte buffer[64]{};
 };
 
 TEST_F(ClientCertsTest, RequireAdmitsAVerifiedCertificate) {

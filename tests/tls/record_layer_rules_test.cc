@@ -124,7 +124,7 @@ struct Breach {
 
 // RFC 8446 section 5.1 and 6, with OpenSSL 3.0's answer in each case.
 const std::vector<Breach>& breaches() {
-  static const std::vector<Breach> list = {
+  static const std::vector<Breach> kBreaches = {
       // SSL_R_NOT_ON_RECORD_BOUNDARY
       {"KeyUpdate not at the end of its record",
        {{kKeyUpdate, 0, 0, 1, 0, kKeyUpdate, SSL3_RT_HANDSHAKE}},
@@ -177,7 +177,7 @@ const std::vector<Breach>& breaches() {
        "peer sent a malformed KeyUpdate",
        SSL_AD_ILLEGAL_PARAMETER},
   };
-  return list;
+  return kBreaches;
 }
 
 TEST_F(RecordLayerTest, BreachesGetOpenSslsAlerts) {

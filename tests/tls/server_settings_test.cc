@@ -135,7 +135,7 @@ TEST_F(ServerSettingsTest, OcspResponseIsStapledForTheFirstCertificateWhenAsked)
   server.ocsp_staple.value = writeOcspResponse(pki);
   auto server_context = ServerTlsContext::create(server);
 
-  const auto stapleLength = [&](const std::string& servername, bool ask) {
+  const auto staple_length = [&](const std::string& servername, bool ask) {
     auto client_context = TlsContext::create(clientConfig(pki.caPath(), servername), Side::connect);
     long length = -2;  // NOLINT(google-runtime-int)
     if (ask) {
@@ -151,9 +151,9 @@ TEST_F(ServerSettingsTest, OcspResponseIsStapledForTheFirstCertificateWhenAsked)
   };
   const auto expected = static_cast<long>(server_context->ocspResponse().size());  // NOLINT
   EXPECT_GT(expected, 0);
-  EXPECT_EQ(stapleLength("localhost", true), expected);
-  EXPECT_EQ(stapleLength("other.example", true), -1);  // asked, but nothing stapled
-  EXPECT_EQ(stapleLength("localhost", false), -2);     // not asked: no callback
+  EXPECT_EQ(staple_length("localhost", true), expected);
+  EXPECT_EQ(staple_length("other.example", true), -1);  // asked, but nothing stapled
+  EXPECT_EQ(staple_length("localhost", false), -2);     // not asked: no callback
 }
 
 TEST_F(ServerSettingsTest, BadOcspFileIsAStartupError) {

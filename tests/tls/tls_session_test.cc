@@ -18,7 +18,7 @@ std::span<const std::byte> bytesOf(const std::string& text) {
 // Reads everything `reader` can decrypt now.
 std::string drain(TlsSession& reader, TlsStatus* last = nullptr) {
   std::string out;
-  std::vector<std::byte> buffer(16 * 1024);
+  std::vector<std::byte> buffer(std::size_t{16} * 1024);
   for (;;) {
     TlsResult result = reader.read(buffer);
     if (result.status != TlsStatus::ok) {
@@ -51,7 +51,7 @@ TEST_F(TlsSessionTest, DataFlowsBothWaysByteExact) {
   SessionPair pair(serverConfig(server_cert), clientConfig(pki.caPath(), "localhost"));
   ASSERT_TRUE(pair.handshake());
 
-  std::string upload(300 * 1024, '\0');
+  std::string upload(std::size_t{300} * 1024, '\0');
   for (std::size_t i = 0; i < upload.size(); ++i) {
     upload[i] = static_cast<char>((i * 7919) % 251);
   }
