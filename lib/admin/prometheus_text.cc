@@ -367,10 +367,17 @@ void writeCertificates(Exposition& out, const MetricsSnapshot& snapshot) {
 
 // ---------------------------------------------------------------- record layer
 
-void writeRecordLayerDeclines(Exposition& out, const MetricsSnapshot& snapshot) {
+void writeRecordLayer(Exposition& out, const MetricsSnapshot& snapshot) {
+  out.family("tlsgate_tls_record_layer_handovers_total", "counter",
+             "TLS 1.3 accept-side connections that moved from OpenSSL to tlsgate's record layer "
+             "after relaying for limits.record_layer_after; counted since the listener's TLS "
+             "context was built (the last start or reload).");
+  for (const RecordLayerHandOvers& row : snapshot.record_layer_handovers) {
+    out.sample("tlsgate_tls_record_layer_handovers_total", {{"listener", row.listener}}, row.count);
+  }
   out.family("tlsgate_tls_record_layer_declined_total", "counter",
-             "TLS 1.3 accept-side connections that stayed with OpenSSL after the handshake instead "
-             "of moving to tlsgate's record layer, by reason; counted since the listener's TLS "
+             "TLS 1.3 accept-side connections that stayed with OpenSSL instead of moving to "
+             "tlsgate's record layer, by reason; counted since the listener's TLS "
              "context was built (the last start or reload).");
   for (const RecordLayerDeclines& row : snapshot.record_layer_declined) {
     out.sample("tlsgate_tls_record_layer_declined_total",
@@ -390,7 +397,7 @@ std::string renderPrometheus(const MetricsSnapshot& snapshot) {
   writeDurations(out, rows);
   writeTraffic(out, rows);
   writeCertificates(out, snapshot);
-  writeRecordLayerDeclines(out, snapshot);
+  writeRecordLayer(out, snapshot);
   return out.take();
 }
 

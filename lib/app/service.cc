@@ -432,6 +432,8 @@ MetricsSnapshot Service::metrics() {
       out.certificates.push_back({listener->config.name, certificate.subject, certificate.sha256,
                                   certificate.not_after_unix});
     }
+    out.record_layer_handovers.push_back(
+        {listener->config.name, listener->accept_tls->recordLayerHandOvers()});
     for (std::size_t index = 0; index < kRecordLayerDeclineCount; ++index) {
       const auto reason = static_cast<RecordLayerDecline>(index);
       out.record_layer_declined.push_back({listener->config.name, recordLayerDeclineName(reason),

@@ -261,6 +261,10 @@ struct Limits {
   // Accept-side TLS handshakes in progress per worker (a TLS session made,
   // not yet done) above which the worker stops accepting.
   uint64_t max_handshakes = 1024;
+  // How long a TLS 1.3 accept side relays before it moves to tlsgate's own
+  // record layer and frees OpenSSL's per-connection state; unset ("off"):
+  // never. Connections that end sooner never pay for the record layer.
+  std::optional<Duration> record_layer_after = std::chrono::seconds(1);
 };
 
 // The admin HTTP endpoint (/metrics, /status, /connections, /healthz).

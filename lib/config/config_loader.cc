@@ -32,8 +32,8 @@ constexpr std::array<std::string_view, 3> kAdminKeys = {"listen", "allow_remote"
 constexpr std::array<std::string_view, 3> kLogKeys = {"level", "format", "file"};
 constexpr std::array<std::string_view, 5> kTimeoutKeys = {"handshake", "connect", "idle", "close",
                                                           "drain"};
-constexpr std::array<std::string_view, 4> kLimitKeys = {"max_connections", "buffer_size",
-                                                        "strict_fd_limit", "max_handshakes"};
+constexpr std::array<std::string_view, 5> kLimitKeys = {
+    "max_connections", "buffer_size", "strict_fd_limit", "max_handshakes", "record_layer_after"};
 constexpr std::array<std::string_view, 4> kListenerKeys = {"name", "accept", "connect", "routes"};
 constexpr std::array<std::string_view, 7> kLogLevels = {"trace", "debug",    "info", "warn",
                                                         "error", "critical", "off"};
@@ -113,6 +113,9 @@ Limits parseLimits(const ConfigNode& node) {
   }
   if (auto size = node.find("buffer_size")) {
     limits.buffer_size = static_cast<std::size_t>(size->asSize(kMinBufferSize, kMaxBufferSize));
+  }
+  if (auto after = node.find("record_layer_after")) {
+    limits.record_layer_after = after->asOptionalDuration("off");
   }
   return limits;
 }

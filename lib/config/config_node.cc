@@ -204,6 +204,18 @@ Duration ConfigNode::asPositiveDuration() const {
   return parsed.value();
 }
 
+std::optional<Duration> ConfigNode::asOptionalDuration(std::string_view none_word) const {
+  const std::string text = scalar("a duration such as 1s, or " + std::string(none_word));
+  if (text == none_word) {
+    return std::nullopt;
+  }
+  auto parsed = parseDuration(text);
+  if (!parsed.isOk()) {
+    fail(parsed.error() + "; or " + std::string(none_word));
+  }
+  return parsed.value();
+}
+
 uint64_t ConfigNode::asSize(uint64_t min, uint64_t max) const {
   auto parsed = parseSize(scalar("a size such as 64k"));
   if (!parsed.isOk()) {

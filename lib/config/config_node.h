@@ -74,6 +74,8 @@ class ConfigNode {
   bool asBool() const;
   int64_t asInteger(int64_t min, int64_t max) const;
   Duration asPositiveDuration() const;
+  // A duration of zero or more, or `none_word` (e.g. "off") for none.
+  std::optional<Duration> asOptionalDuration(std::string_view none_word) const;
   uint64_t asSize(uint64_t min, uint64_t max) const;
   // A file path, resolved against the config file's directory.
   LocatedPath asPath() const;

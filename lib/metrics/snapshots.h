@@ -50,6 +50,13 @@ struct CertificateExpiry {
 // How often an accept side's TLS 1.3 connections stayed with OpenSSL
 // instead of moving to tlsgate's record layer, for one reason, since its
 // TLS context was built (the last start or reload).
+// TLS 1.3 accept-side connections of one listener that moved to tlsgate's
+// record layer, since its TLS context was built.
+struct RecordLayerHandOvers {
+  std::string listener;
+  uint64_t count = 0;
+};
+
 struct RecordLayerDeclines {
   std::string listener;
   std::string reason;  // e.g. "max_fragment_length"
@@ -90,6 +97,7 @@ struct MetricsSnapshot {
   StatusSnapshot status;
   std::vector<ListenerTotals> listeners;
   std::vector<CertificateExpiry> certificates;
+  std::vector<RecordLayerHandOvers> record_layer_handovers;
   std::vector<RecordLayerDeclines> record_layer_declined;
   int64_t now_unix = 0;
 };

@@ -153,8 +153,44 @@ bool Connection::enterNextPhase() {
   } else if (backend_.tls && !client_.tls) {
     client_.setReadGranularity(kRecordPayload);
   }
+  scheduleHandOver();
   armIdleTimer();
   return false;
+}
+
+// A TLS 1.3 accept side moves to tlsgate's record layer once the connection
+// has relayed for limits.record_layer_after: most short connections are
+// over by then and never pay for its keys, and idle ones shed OpenSSL's
+// per-connection state (record_layer.h).
+void Connection::scheduleHandOver() {
+  TlsSession* tls = client_.tls.get();
+  if (tls == nullptr || !tls->mayHandOver()) {
+    return;
+  }
+  const std::optional<Duration>& after = worker_.global().limits.record_layer_after;
+  if (!after) {
+    tls->stayWithOpenSsl();
+    return;
+  }
+  hand_over_at_ms_ = uv_now(worker_.loop()) + static_cast<uint64_t>(after->count());
+  handOverIfDue();
+}
+
+void Connection::handOverIfDue() {
+  const uint64_t now = uv_now(worker_.loop());
+  if (hand_over_at_ms_ == 0 || now < hand_over_at_ms_) {
+    return;
+  }
+  TlsSession& tls = *client_.tls;
+  if (tls.handOver() || !tls.mayHandOver()) {
+    hand_over_at_ms_ = 0;
+    return;
+  }
+  // OpenSSL holds part of a record: the next relay pass tries again, or
+  // the timer, a little later.
+  constexpr uint64_t kRetryMs = 10;
+  const auto after = static_cast<uint64_t>(worker_.global().limits.record_layer_after->count());
+  hand_over_at_ms_ = now + std::max(after, kRetryMs);
 }
 
 // Returns true when the current phase is done and the next may start.
@@ -189,6 +225,9 @@ void Connection::relay() {
   const uint64_t up = relay_.bytesUp();
   const uint64_t down = relay_.bytesDown();
   RelayResult result = relay_.pump(client_, backend_);
+  if (hand_over_at_ms_ != 0 && !closing_) {
+    handOverIfDue();
+  }
   if (relay_.bytesUp() != up) {
     metrics_.bytes_up.add(relay_.bytesUp() - up);
   }
@@ -279,6 +318,10 @@ void Connection::armIdleTimer() {
   uint64_t left = static_cast<uint64_t>(limit.count()) > quiet
                       ? static_cast<uint64_t>(limit.count()) - quiet
                       : 0;
+  if (hand_over_at_ms_ != 0) {
+    const uint64_t now = uv_now(worker_.loop());
+    left = std::min(left, hand_over_at_ms_ > now ? hand_over_at_ms_ - now : 0);
+  }
   armTimer(left);
 }
 
@@ -305,6 +348,7 @@ void Connection::onTimer(uv_timer_t* timer) {
     self->handle(std::move(outcome));
     return;
   }
+  self->handOverIfDue();
   const Timeouts& timeouts = self->worker_.global().timeouts;
   const bool half = self->relay_.halfClosed();
   Duration limit = half ? std::min(timeouts.idle, timeouts.close) : timeouts.idle;

@@ -60,6 +60,8 @@ class Connection final : private EndpointEvents, private PhaseContext {
   void relay();
   void updateReading();
   void armIdleTimer();
+  void scheduleHandOver();
+  void handOverIfDue();
   bool inRelay() const { return phase_id_ == PhaseId::proxy; }
 
   void failTimeout(TimeoutKind kind, std::string reason);
@@ -116,6 +118,9 @@ class Connection final : private EndpointEvents, private PhaseContext {
   bool half_closed_ = false;  // the close timeout applies
   uint64_t started_ms_ = 0;
   uint64_t last_activity_ms_ = 0;
+  // When the client side's TLS session is to move to the record layer; 0:
+  // it will not (any more).
+  uint64_t hand_over_at_ms_ = 0;
   std::string reason_;
   std::string close_note_;  // an ordinary end worth a word in the log line
 };

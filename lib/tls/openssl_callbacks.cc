@@ -44,11 +44,19 @@ std::string printable(const char* name) {
 
 // --- every side ---
 
+// Also tells the session of a KeyUpdate: OpenSSL 3.0 reports it only as a
+// state of its handshake state machine.
 void infoCallback(const SSL* ssl, int where, int ret) {
+  TlsSessionEvents* session = sessionEventsOf(ssl);
+  if ((where & SSL_CB_LOOP) != 0 && session != nullptr) {
+    const OSSL_HANDSHAKE_STATE state = SSL_get_state(ssl);
+    if (state == TLS_ST_SR_KEY_UPDATE || state == TLS_ST_SW_KEY_UPDATE) {
+      session->onKeyUpdate();
+    }
+  }
   if (!spdlog::should_log(spdlog::level::debug)) {
     return;
   }
-  const TlsSessionEvents* session = sessionEventsOf(ssl);
   const std::string label = session != nullptr ? session->traceLabel() : std::string("tls");
   if ((where & SSL_CB_ALERT) != 0) {
     spdlog::debug("{} alert {}: {}", label, (where & SSL_CB_READ) != 0 ? "received" : "sent",

@@ -27,11 +27,15 @@ std::string contentTypeText(int type) {
 std::unique_ptr<RecordLayer> RecordLayer::create(const SSL_CIPHER* suite,
                                                  const TrafficSecrets& secrets, ByteQueue& in,
                                                  ByteQueue& out, PriorRecords before) {
-  if (!RecordCipher::supports(suite) || !secrets.complete() || !secrets.atRecordBoundary()) {
+  if (!RecordCipher::supports(suite) || !secrets.complete() || !secrets.atRecordBoundary() ||
+      secrets.keyUpdated()) {
     return nullptr;
   }
+  // RFC 8446 section 5.3: each key's sequence number goes on from the
+  // records OpenSSL already read and wrote under it.
   std::unique_ptr<RecordLayer> layer(new RecordLayer(in, out));
-  if (!layer->read_cipher_.init(suite, secrets.client(), false, before.read) ||
+  if (!layer->read_cipher_.init(suite, secrets.client(), false,
+                                secrets.clientRecordsRead() + before.read) ||
       !layer->write_cipher_.init(suite, secrets.server(), true,
                                  secrets.serverRecordsSent() + before.written)) {
     return nullptr;

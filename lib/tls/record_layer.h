@@ -67,8 +67,9 @@ class RecordLayer final : public RecordChannel {
   static constexpr int kMaxWarningAlertsInARow = 4;
 
   // The server's side of the connection: it reads with the client's secret
-  // and writes with its own, after the records OpenSSL already wrote with
-  // it. nullptr when the suite is not supported.
+  // and writes with its own, after the records OpenSSL already read and
+  // wrote with them. nullptr when the suite is not supported, OpenSSL's
+  // bytes end inside a record, or a KeyUpdate has spent the secrets.
   static std::unique_ptr<RecordLayer> create(const SSL_CIPHER* suite, const TrafficSecrets& secrets,
                                              ByteQueue& in, ByteQueue& out,
                                              PriorRecords before = {});

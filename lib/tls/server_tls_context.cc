@@ -28,14 +28,6 @@ std::string readBinaryFile(const LocatedPath& path, const std::string& key) {
 
 }  // namespace
 
-const char* recordLayerDeclineName(RecordLayerDecline reason) {
-  static constexpr std::array<const char*, kRecordLayerDeclineCount> kNames = {
-      "pending_data",      "early_data", "max_fragment_length",
-      "unsupported_suite", "no_secrets", "not_at_record_boundary",
-      "key_setup"};
-  return kNames.at(static_cast<std::size_t>(reason));
-}
-
 std::shared_ptr<ServerTlsContext> ServerTlsContext::create(const TlsConfig& config) {
   std::shared_ptr<ServerTlsContext> context(new ServerTlsContext(config));
   context->newServerSslContext();  // the default one

@@ -19,28 +19,13 @@
 #include <vector>
 
 #include "tls/client_cert_policy.h"
+#include "tls/record_layer_decline.h"
 #include "tls/sni_selector.h"
 #include "tls/ticket_keys.h"
 #include "tls/tls_context.h"
 #include "x509/openssl_ptr.h"
 
 namespace tlsgate {
-
-// Why a TLS 1.3 server session stayed with OpenSSL instead of handing its
-// connection over to tlsgate's record layer (see record_layer.h).
-enum class RecordLayerDecline {
-  pending_data,            // OpenSSL holds records it has read but not delivered
-  early_data,              // accepted 0-RTT data
-  max_fragment_length,     // negotiated with the client
-  unsupported_suite,       // a CCM suite
-  no_secrets,              // the secret tap gave no application secrets
-  not_at_record_boundary,  // OpenSSL's output ended inside a record
-  key_setup,               // the record layer could not set up its keys
-};
-inline constexpr std::size_t kRecordLayerDeclineCount =
-    static_cast<std::size_t>(RecordLayerDecline::key_setup) + 1;
-// The metric label and log word, e.g. "max_fragment_length".
-const char* recordLayerDeclineName(RecordLayerDecline reason);
 
 // A certificate an accept side serves, as metrics and /status describe it.
 struct ServedCertificate {
@@ -71,7 +56,10 @@ class ServerTlsContext final : public TlsContext {
   // With session.ticket_keys: the keys; null without a key file.
   const TicketKeys* ticketKeys() const { return ticket_keys_ ? &*ticket_keys_ : nullptr; }
 
-  // TLS 1.3 sessions that kept their SSL, by reason.
+  // TLS 1.3 sessions that moved to tlsgate's record layer, and those that
+  // kept their SSL, by reason.
+  uint64_t recordLayerHandOvers() const { return handed_over_.load(std::memory_order_relaxed); }
+  void noteRecordLayerHandOver() const { handed_over_.fetch_add(1, std::memory_order_relaxed); }
   uint64_t recordLayerDeclined(RecordLayerDecline reason) const {
     return declined_.at(static_cast<std::size_t>(reason)).load(std::memory_order_relaxed);
   }
@@ -100,6 +88,7 @@ class ServerTlsContext final : public TlsContext {
   std::vector<ServedCertificate> served_;
   EvpPkeyPtr dh_params_;       // from dhparams
   std::string ocsp_response_;  // DER, from ocsp_staple
+  mutable std::atomic<uint64_t> handed_over_{0};
   mutable std::array<std::atomic<uint64_t>, kRecordLayerDeclineCount> declined_{};
 };
 

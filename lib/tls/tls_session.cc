@@ -68,6 +68,9 @@ void TlsSession::onSecret(const DerivedSecret& secret) {
 
 std::size_t TlsSession::readCiphertext(std::span<std::byte> out) {
   const std::size_t n = in_->read(out);
+  if (secrets_ && handshake_completed_) {
+    secrets_->noteClientInput(out.first(n));
+  }
   if (first_input_size_ < first_input_.size()) {
     const std::size_t kept = std::min(n, first_input_.size() - first_input_size_);
     std::copy_n(out.begin(), kept, first_input_.begin() + first_input_size_);
@@ -224,52 +227,83 @@ void TlsSession::noteHandshakeDone() {
     spdlog::debug("{} handshake done: {} {} alpn={} resumed={}", label_, protocol(), cipher(),
                   alpn().empty() ? "-" : alpn(), resumed() ? "yes" : "no");
   }
-  if (side() == Side::accept && SSL_version(ssl_) == TLS1_3_VERSION) {
-    handOverToRecordLayer();
+  if (side() != Side::accept || SSL_version(ssl_) != TLS1_3_VERSION) {
+    secrets_.reset();
   }
-  secrets_.reset();
 }
 
 // Frees the SSL once nothing but TLS 1.3 records is left for it to do. A
-// session that OpenSSL still has business with keeps it: unread records in
-// its buffer, accepted early data, a negotiated maximum fragment length.
-void TlsSession::handOverToRecordLayer() {
-  const SSL_CIPHER* suite = SSL_get_current_cipher(ssl_);
-  std::optional<RecordLayerDecline> decline;
-  if (SSL_has_pending(ssl_) == 1) {
-    decline = RecordLayerDecline::pending_data;
-  } else if (SSL_get_early_data_status(ssl_) == SSL_EARLY_DATA_ACCEPTED) {
-    decline = RecordLayerDecline::early_data;
-  } else if (SSL_SESSION_get_max_fragment_length(SSL_get_session(ssl_)) !=
-             TLSEXT_max_fragment_length_DISABLED) {
-    decline = RecordLayerDecline::max_fragment_length;
-  } else if (!RecordCipher::supports(suite)) {
-    decline = RecordLayerDecline::unsupported_suite;
-  } else if (!secrets_ || !secrets_->complete()) {
-    decline = RecordLayerDecline::no_secrets;
-  } else if (!secrets_->atRecordBoundary()) {
-    decline = RecordLayerDecline::not_at_record_boundary;
+// session that OpenSSL still has business with keeps it: accepted early
+// data, a negotiated maximum fragment length, a KeyUpdate that moved
+// OpenSSL's keys past the ones tlsgate knows. One that holds part of a
+// record, or records not yet delivered, waits for the next try.
+bool TlsSession::handOver() {
+  if (!secrets_) {
+    return false;
+  }
+  if (state_ != TlsState::open) {
+    secrets_.reset();  // closing or failed: not worth the keys
+    return false;
+  }
+  bool wait = false;
+  std::optional<RecordLayerDecline> decline = handOverDecline(wait);
+  if (wait) {
+    return false;
   }
   std::unique_ptr<RecordLayer> records;
   if (!decline) {
-    records = RecordLayer::create(suite, *secrets_, *in_, *out_);
+    records = RecordLayer::create(SSL_get_current_cipher(ssl_), *secrets_, *in_, *out_);
     if (!records) {
       decline = RecordLayerDecline::key_setup;
     }
   }
+  secrets_.reset();
+  // Only an accept side's session has secrets.
+  const auto& context = static_cast<const ServerTlsContext&>(*context_);
   if (decline) {
-    // Only an accept side's session gets here.
-    static_cast<const ServerTlsContext&>(*context_).noteRecordLayerDeclined(*decline);
-    spdlog::debug("{} stays with OpenSSL after the handshake: {}", label_,
-                  recordLayerDeclineName(*decline));
-    return;
+    context.noteRecordLayerDeclined(*decline);
+    spdlog::debug("{} stays with OpenSSL: {}", label_, recordLayerDeclineName(*decline));
+    return false;
   }
+  context.noteRecordLayerHandOver();
   records_ = std::move(records);
   // OpenSSL drops a session from its cache when its SSL is freed before a
   // shutdown; this one stays resumable.
   SSL_set_shutdown(ssl_, SSL_SENT_SHUTDOWN);
   SSL_free(ssl_);
   ssl_ = nullptr;
+  return true;
+}
+
+std::optional<RecordLayerDecline> TlsSession::handOverDecline(bool& wait) const {
+  if (SSL_get_early_data_status(ssl_) == SSL_EARLY_DATA_ACCEPTED) {
+    return RecordLayerDecline::early_data;
+  }
+  if (SSL_SESSION_get_max_fragment_length(SSL_get_session(ssl_)) !=
+      TLSEXT_max_fragment_length_DISABLED) {
+    return RecordLayerDecline::max_fragment_length;
+  }
+  if (!RecordCipher::supports(SSL_get_current_cipher(ssl_))) {
+    return RecordLayerDecline::unsupported_suite;
+  }
+  if (!secrets_->complete()) {
+    return RecordLayerDecline::no_secrets;
+  }
+  if (secrets_->keyUpdated()) {
+    return RecordLayerDecline::key_update;
+  }
+  wait = SSL_has_pending(ssl_) == 1 || !secrets_->atRecordBoundary();
+  return std::nullopt;
+}
+
+void TlsSession::stayWithOpenSsl() {
+  secrets_.reset();
+}
+
+void TlsSession::onKeyUpdate() {
+  if (secrets_) {
+    secrets_->noteKeyUpdate();
+  }
 }
 
 void TlsSession::onVerifyFailure(int depth, int error, std::string subject) {

@@ -18,12 +18,14 @@
 #include <array>
 #include <cstddef>
 #include <memory>
+#include <optional>
 #include <span>
 #include <string>
 
 #include "tls/handshake_summary.h"
 #include "tls/peer_identity.h"
 #include "tls/record_channel.h"
+#include "tls/record_layer_decline.h"
 #include "tls/tls_context.h"
 #include "tls/tls_result.h"
 #include "tls/tls_session_events.h"
@@ -83,8 +85,18 @@ class TlsSession final : private TlsSessionEvents, private CiphertextPipe {
   // The transport ended after the handshake without a close_notify. read()
   // reports it as end_of_stream, as most TLS stacks do.
   bool closedWithoutNotify() const { return closed_without_notify_; }
-  // A TLS 1.3 server session hands its traffic to a RecordLayer once the
-  // handshake is done, and frees the SSL object (see record_layer.h).
+  // A TLS 1.3 accept-side session can hand its traffic over to tlsgate's
+  // record layer and free the SSL object (see record_layer.h); its owner
+  // picks the moment (the connection waits limits.record_layer_after), so
+  // that a short connection never pays for the record layer's keys.
+  // mayHandOver(): a hand-over can still happen. handOver(): true once the
+  // record layer has taken over; false when it has to wait (OpenSSL holds
+  // part of a record: try again later) or never can (mayHandOver() turns
+  // false, and the reason is logged and counted).
+  bool mayHandOver() const { return secrets_ != nullptr; }
+  bool handOver();
+  // The owner will never hand over: the secrets are wiped now.
+  void stayWithOpenSsl();
   bool usesRecordLayer() const { return ssl_ == nullptr; }
   const std::string& failureReason() const { return failure_reason_; }
   Side side() const { return context_->side(); }
@@ -111,6 +123,7 @@ class TlsSession final : private TlsSessionEvents, private CiphertextPipe {
   void onSecret(const DerivedSecret& secret) override;
   void onVerifyFailure(int depth, int error, std::string subject) override;
   void onPolicyFailure(std::string reason) override;
+  void onKeyUpdate() override;
   const std::string& traceLabel() const override { return label_; }
   // CiphertextPipe
   std::size_t readCiphertext(std::span<std::byte> out) override;
@@ -124,7 +137,9 @@ class TlsSession final : private TlsSessionEvents, private CiphertextPipe {
   // The failure reason of a failed SSL call (failure_reason.h).
   std::string describeSslFailure(int ssl_error) const;
   void noteHandshakeDone();
-  void handOverToRecordLayer();
+  // Why the record layer cannot take over now, if it cannot; `wait` when
+  // it may later.
+  std::optional<RecordLayerDecline> handOverDecline(bool& wait) const;
 
   std::shared_ptr<const TlsContext> context_;
   SSL* ssl_;  // null once the record layer has taken over
@@ -140,7 +155,8 @@ class TlsSession final : private TlsSessionEvents, private CiphertextPipe {
   VerifyFailure verify_failure_;
   std::string policy_failure_;
   std::string failure_reason_;
-  // Set only between the first key log line and the end of the handshake.
+  // Set from the first key log line of a TLS 1.3 accept side until the
+  // hand-over, or until it is certain that none will happen.
   std::unique_ptr<TrafficSecrets> secrets_;
   // OpenSslRecords on ssl_, or after a hand-over the RecordLayer.
   std::unique_ptr<RecordChannel> records_;

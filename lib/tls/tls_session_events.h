@@ -23,6 +23,9 @@ class TlsSessionEvents : public SecretTap {
   // A tlsgate rule (sni.unknown, client_certs.allow, pin_sha256) refused the
   // peer; the first reason reported becomes the failure reason.
   virtual void onPolicyFailure(std::string reason) = 0;
+  // OpenSSL has read or written a KeyUpdate after the handshake: its keys
+  // are no longer the handshake's.
+  virtual void onKeyUpdate() = 0;
   // The prefix of the debug-level handshake trace, e.g. "conn=7 accept".
   virtual const std::string& traceLabel() const = 0;
 };

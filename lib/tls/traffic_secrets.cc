@@ -62,20 +62,30 @@ void TrafficSecrets::noteServerOutput(std::span<const std::byte> bytes) {
   if (server_size_ == 0) {
     return;  // still under the handshake keys
   }
+  sent_.add(bytes);
+}
+
+void TrafficSecrets::noteClientInput(std::span<const std::byte> bytes) {
+  read_.add(bytes);
+}
+
+// RFC 8446 section 5.1: a record is a 5-byte header, whose last two bytes
+// are the length of the body that follows.
+void TrafficSecrets::RecordCounter::add(std::span<const std::byte> bytes) {
   while (!bytes.empty()) {
-    if (body_left_ > 0) {
-      const std::size_t n = std::min(body_left_, bytes.size());
-      body_left_ -= n;
+    if (body_left > 0) {
+      const std::size_t n = std::min(body_left, bytes.size());
+      body_left -= n;
       bytes = bytes.subspan(n);
       continue;
     }
-    header_[header_size_++] = bytes.front();
+    header.at(header_size++) = bytes.front();
     bytes = bytes.subspan(1);
-    if (header_size_ == header_.size()) {
-      body_left_ =
-          std::to_integer<std::size_t>(header_[3]) << 8 | std::to_integer<std::size_t>(header_[4]);
-      header_size_ = 0;
-      ++records_sent_;
+    if (header_size == header.size()) {
+      body_left =
+          std::to_integer<std::size_t>(header[3]) << 8 | std::to_integer<std::size_t>(header[4]);
+      header_size = 0;
+      ++records;
     }
   }
 }

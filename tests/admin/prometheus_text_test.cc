@@ -116,7 +116,7 @@ TEST(PrometheusTextTest, EveryFamilyHasHelpAndTypeOnce) {
     EXPECT_EQ(types[family], 1) << family;
     EXPECT_EQ(helps[family], 1) << family;
   }
-  EXPECT_EQ(types.size(), 21U);
+  EXPECT_EQ(types.size(), 22U);
 }
 
 TEST(PrometheusTextTest, ProcessAndReloadGauges) {
@@ -234,16 +234,18 @@ TEST(PrometheusTextTest, CertificateExpiryCountsDownAndGoesNegative) {
               "sha256=\"cd34\"} -1000");
 }
 
-TEST(PrometheusTextTest, RecordLayerDeclinesAreCountedByReason) {
+TEST(PrometheusTextTest, RecordLayerHandOversAndDeclinesAreCounted) {
   MetricsSnapshot metrics = sampleMetrics();
+  metrics.record_layer_handovers.push_back({"web", 12});
   metrics.record_layer_declined.push_back({"web", "unsupported_suite", 3});
-  metrics.record_layer_declined.push_back({"web", "pending_data", 0});
+  metrics.record_layer_declined.push_back({"web", "key_update", 0});
   const std::string text = renderPrometheus(metrics);
+  EXPECT_LINE(text, "tlsgate_tls_record_layer_handovers_total{listener=\"web\"} 12");
   EXPECT_LINE(
       text,
       "tlsgate_tls_record_layer_declined_total{listener=\"web\",reason=\"unsupported_suite\"} 3");
-  EXPECT_LINE(
-      text, "tlsgate_tls_record_layer_declined_total{listener=\"web\",reason=\"pending_data\"} 0");
+  EXPECT_LINE(text,
+              "tlsgate_tls_record_layer_declined_total{listener=\"web\",reason=\"key_update\"} 0");
 }
 
 TEST(PrometheusTextTest, ACertificateListedTwiceIsOneSeries) {

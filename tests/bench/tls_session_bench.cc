@@ -207,8 +207,10 @@ class SharedContextPair {
   }
 
   // Runs both handshakes to completion; returns the time spent in the
-  // server's calls.
-  Clock::duration handshake() {
+  // server's calls, the hand-over to the record layer included when
+  // `hand_over` (limits.record_layer_after: 0s; a connection that ends
+  // before limits.record_layer_after never hands over).
+  Clock::duration handshake(bool hand_over = true) {
     Clock::duration server_time{};
     for (int round = 0; round < 20; ++round) {
       TlsResult c = client->handshake();
@@ -222,6 +224,11 @@ class SharedContextPair {
                                  server->failureReason());
       }
       if (client->handshakeDone() && server->handshakeDone()) {
+        if (hand_over) {
+          start = Clock::now();
+          server->handOver();
+          server_time += Clock::now() - start;
+        }
         // The server's session tickets ride after its Finished; let the
         // client consume them as a real client would.
         std::byte sink[256];
@@ -247,13 +254,22 @@ class SharedContextPair {
   std::shared_ptr<TlsContext> client_context_;
 };
 
-void BM_FullHandshake(benchmark::State& state, KeyType type, Tweak tweak) {
+// A full handshake, as a connection that ends before
+// limits.record_layer_after pays it; the `_hand_over` variants hand over to
+// the record layer at once (limits.record_layer_after: 0s).
+enum class HandOver { later, at_once };
+
+void BM_FullHandshake(benchmark::State& state, KeyType type, Tweak tweak, HandOver hand_over) {
   Contexts contexts(fixture(type), tweak);
   SharedContextPair pair(contexts);
   Clock::duration server_time{};
   for (auto _ : state) {
     pair.reset();
-    server_time += pair.handshake();
+    server_time += pair.handshake(hand_over == HandOver::at_once);
+    // The SSL is freed either way: in the hand-over, or here at the close.
+    const Clock::time_point start = Clock::now();
+    pair.server.reset();
+    server_time += Clock::now() - start;
   }
   state.counters["server_us"] =
       benchmark::Counter(std::chrono::duration<double, std::micro>(server_time).count() /
@@ -262,14 +278,21 @@ void BM_FullHandshake(benchmark::State& state, KeyType type, Tweak tweak) {
       benchmark::Counter(static_cast<double>(state.iterations()), benchmark::Counter::kIsRate);
 }
 
-BENCHMARK_CAPTURE(BM_FullHandshake, ecdsa_p256, KeyType::ecdsa_p256, Tweak::none)
+BENCHMARK_CAPTURE(BM_FullHandshake, ecdsa_p256, KeyType::ecdsa_p256, Tweak::none, HandOver::later)
     ->Unit(benchmark::kMicrosecond);
-BENCHMARK_CAPTURE(BM_FullHandshake, rsa_2048, KeyType::rsa_2048, Tweak::none)
+BENCHMARK_CAPTURE(BM_FullHandshake, ecdsa_p256_hand_over, KeyType::ecdsa_p256, Tweak::none,
+                  HandOver::at_once)
     ->Unit(benchmark::kMicrosecond);
-BENCHMARK_CAPTURE(BM_FullHandshake, ecdsa_p256_no_tickets, KeyType::ecdsa_p256, Tweak::no_tickets)
+BENCHMARK_CAPTURE(BM_FullHandshake, rsa_2048, KeyType::rsa_2048, Tweak::none, HandOver::later)
+    ->Unit(benchmark::kMicrosecond);
+BENCHMARK_CAPTURE(BM_FullHandshake, rsa_2048_hand_over, KeyType::rsa_2048, Tweak::none,
+                  HandOver::at_once)
+    ->Unit(benchmark::kMicrosecond);
+BENCHMARK_CAPTURE(BM_FullHandshake, ecdsa_p256_no_tickets, KeyType::ecdsa_p256, Tweak::no_tickets,
+                  HandOver::later)
     ->Unit(benchmark::kMicrosecond);
 BENCHMARK_CAPTURE(BM_FullHandshake, ecdsa_p256_aes128_first, KeyType::ecdsa_p256,
-                  Tweak::aes128_first)
+                  Tweak::aes128_first, HandOver::later)
     ->Unit(benchmark::kMicrosecond);
 
 // SSL_new plus the BIO and TlsSession around it, with no handshake: the

@@ -149,6 +149,7 @@ TEST(ConfigLoaderTest, DefaultsWhenGlobalIsLeftOut) {
   EXPECT_EQ(g.limits.max_connections, 100000u);
   EXPECT_EQ(g.limits.buffer_size, 64u * 1024);
   EXPECT_EQ(g.limits.max_handshakes, 1024u);
+  EXPECT_EQ(g.limits.record_layer_after, seconds(1));
   const TlsConfig& tls = *config.listeners[0].accept.tls;
   EXPECT_EQ(tls.protocols, (std::vector<TlsProtocol>{TlsProtocol::tls1_2, TlsProtocol::tls1_3}));
   EXPECT_EQ(tls.security_level, 2);
@@ -282,6 +283,19 @@ TEST(ConfigLoaderTest, MaxHandshakesBounds) {
   EXPECT_TRUE(errorIs(
       loadError(std::string("global:\n  limits: { max_handshakes: many }\n") + kMinimalListeners),
       "test.yaml:2:29: global.limits.max_handshakes: ", ""));
+}
+
+TEST(ConfigLoaderTest, RecordLayerAfterTakesADurationOrOff) {
+  auto after = [](const std::string& value) {
+    return load("global:\n  limits: { record_layer_after: " + value + " }\n" + kMinimalListeners)
+        .global.limits.record_layer_after;
+  };
+  EXPECT_EQ(after("0s"), Duration::zero());
+  EXPECT_EQ(after("250ms"), milliseconds(250));
+  EXPECT_EQ(after("off"), std::nullopt);
+  EXPECT_TRUE(errorIs(loadError(std::string("global:\n  limits: { record_layer_after: soon }\n") +
+                                kMinimalListeners),
+                      "test.yaml:2:33: global.limits.record_layer_after: ", "; or off"));
 }
 
 TEST(ConfigLoaderTest, WrongTypeList) {

@@ -2,8 +2,10 @@
 // client sends, as a script of steps. The first byte picks the server's
 // record path: even, TLS 1.3 with AES-128-GCM, which tlsgate's RecordLayer
 // carries; odd, TLS 1.3 with only TLS_AES_128_CCM_SHA256, which stays on
-// OpenSSL. Then each step is an op byte and a length byte; ops 0 to 3 take
-// that many bytes after it:
+// OpenSSL. Its bits 1 to 3 are the steps OpenSSL carries before the
+// hand-over is tried (0: at once, as with limits.record_layer_after: 0s;
+// then after every step until it happens). Then each step is an op byte
+// and a length byte; ops 0 to 3 take that many bytes after it:
 //
 //   0  raw: the bytes go to the server as they are
 //   1  write: the client sends the bytes as application data
@@ -103,8 +105,10 @@ class Connection {
 
   bool onRecordLayer() const { return server_->usesRecordLayer(); }
 
-  void run(std::span<const uint8_t> script) {
-    while (script.size() >= 2 && server_->state() != TlsState::failed) {
+  bool handOver() { return server_->handOver(); }
+
+  void run(std::span<const uint8_t> script, int hand_over_after) {
+    for (int step = 1; script.size() >= 2 && server_->state() != TlsState::failed; ++step) {
       const uint8_t op = script[0] % 8;
       const uint8_t length = script[1];
       // Only the ops that send bytes take them from the script.
@@ -112,6 +116,9 @@ class Connection {
       apply(op, length, std::as_bytes(script.subspan(2, taken)));
       script = script.subspan(2 + taken);
       serverReads();
+      if (step >= hand_over_after && server_->mayHandOver()) {
+        server_->handOver();
+      }
     }
   }
 
@@ -228,9 +235,13 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, std::size_t size) {
     return 0;
   }
   const bool on_openssl = (data[0] & 1) != 0;
+  const int hand_over_after = (data[0] >> 1) & 7;
   Connection connection(on_openssl);
   check(connection.handshake());
-  check(connection.onRecordLayer() == !on_openssl);
-  connection.run(std::span(data + 1, size - 1));
+  if (hand_over_after == 0) {
+    connection.handOver();
+    check(connection.onRecordLayer() == !on_openssl);
+  }
+  connection.run(std::span(data + 1, size - 1), hand_over_after);
   return 0;
 }

@@ -150,21 +150,82 @@ class AdminTest(IntegrationTest):
             self.assertEqual(client.wait(15), 0, "\n".join(client.lines))
         return "\n".join(client.lines)
 
+    def record_layer_metric(self, name, **labels):
+        m = parse_metrics(http_get(self.admin, "/metrics")[2])
+        return value(m, name, listener="web", **labels)
+
     def test_metrics_count_connections_that_stay_with_openssl(self):
         # A CCM suite is not one tlsgate's record layer does: the connection
         # keeps OpenSSL's records, and the metric says why.
+        with DoublingEchoServer() as backend:
+            cfg = self.terminate(backend.port, tls_extra={"ciphersuites": "TLS_AES_128_CCM_SHA256"},
+                                 limits={"record_layer_after": "0s"})
+            with self.daemon(cfg):
+                self.s_client_echo("-ciphersuites", "TLS_AES_128_CCM_SHA256")
+                harness.wait_until(
+                    lambda: self.record_layer_metric("tlsgate_tls_record_layer_declined_total",
+                                                     reason="unsupported_suite") == 1,
+                    harness.IO_TIMEOUT, what="one declined hand-over counted")
+                self.assertEqual(self.record_layer_metric("tlsgate_tls_record_layer_declined_total",
+                                                          reason="key_update"), 0)
+                self.assertEqual(self.record_layer_metric("tlsgate_tls_record_layer_handovers_total"), 0)
+
+    def test_a_connection_moves_to_the_record_layer_after_record_layer_after(self):
+        # Data before the hand-over goes through OpenSSL, data after it
+        # through tlsgate's record layer, on the same keys: both must echo.
         with DoublingEchoServer() as backend, \
-                self.daemon(self.terminate(backend.port, tls_extra={"ciphersuites": "TLS_AES_128_CCM_SHA256"})):
-            self.s_client_echo("-ciphersuites", "TLS_AES_128_CCM_SHA256")
+                self.daemon(self.terminate(backend.port, limits={"record_layer_after": "300ms"})):
+            args = [harness.tool("openssl"), "s_client", "-connect", f"127.0.0.1:{self.port}",
+                    "-servername", "localhost", "-CAfile", self.pki.ca]
+            with harness.process(args) as client:
+                client.stdin.write(b"before\n")
+                client.stdin.flush()
+                harness.wait_until(lambda: client.lines.count("before") >= 2, harness.IO_TIMEOUT,
+                                   what="the echo before the hand-over")
+                harness.wait_until(
+                    lambda: self.record_layer_metric("tlsgate_tls_record_layer_handovers_total") == 1,
+                    harness.IO_TIMEOUT, what="the connection to move to the record layer")
+                client.stdin.write(b"after\n")
+                client.stdin.flush()
+                harness.wait_until(lambda: client.lines.count("after") >= 2, harness.IO_TIMEOUT,
+                                   what="the echo after the hand-over")
+                client.stdin.close()
+                self.assertEqual(client.wait(15), 0, "\n".join(client.lines))
 
-            def declined():
-                m = parse_metrics(http_get(self.admin, "/metrics")[2])
-                return value(m, "tlsgate_tls_record_layer_declined_total", listener="web",
-                             reason="unsupported_suite") == 1 and m
+    def test_a_short_connection_never_pays_for_the_record_layer(self):
+        with DoublingEchoServer() as backend, \
+                self.daemon(self.terminate(backend.port, limits={"record_layer_after": "1h"})):
+            self.s_client_echo()
+            harness.wait_until(
+                lambda: self.record_layer_metric("tlsgate_connections_active") == 0,
+                harness.IO_TIMEOUT, what="the connection to end")
+            self.assertEqual(self.record_layer_metric("tlsgate_tls_record_layer_handovers_total"), 0)
+            m = parse_metrics(http_get(self.admin, "/metrics")[2])
+            self.assertTrue(all(v == 0 for (n, labels), v in m.items()
+                                if n == "tlsgate_tls_record_layer_declined_total"), m)
 
-            m = harness.wait_until(declined, harness.IO_TIMEOUT, what="one declined hand-over counted")
-            self.assertEqual(value(m, "tlsgate_tls_record_layer_declined_total", listener="web",
-                                   reason="pending_data"), 0)
+    def test_a_key_update_before_the_hand_over_keeps_the_connection_on_openssl(self):
+        # s_client's "K" command sends a KeyUpdate that asks for one back.
+        with DoublingEchoServer() as backend, \
+                self.daemon(self.terminate(backend.port, limits={"record_layer_after": "2s"})):
+            args = [harness.tool("openssl"), "s_client", "-connect", f"127.0.0.1:{self.port}",
+                    "-servername", "localhost", "-CAfile", self.pki.ca]
+            with harness.process(args) as client:
+                client.stdin.write(b"K\n")
+                client.stdin.flush()
+                harness.wait_until(lambda: any("KEYUPDATE" in line for line in client.lines),
+                                   harness.IO_TIMEOUT, what="s_client to send its KeyUpdate")
+                harness.wait_until(
+                    lambda: self.record_layer_metric("tlsgate_tls_record_layer_declined_total",
+                                                     reason="key_update") == 1,
+                    harness.IO_TIMEOUT, what="the hand-over to be declined")
+                client.stdin.write(b"still\n")
+                client.stdin.flush()
+                harness.wait_until(lambda: client.lines.count("still") >= 2, harness.IO_TIMEOUT,
+                                   what="the echo on OpenSSL's new keys")
+                client.stdin.close()
+                self.assertEqual(client.wait(15), 0, "\n".join(client.lines))
+            self.assertEqual(self.record_layer_metric("tlsgate_tls_record_layer_handovers_total"), 0)
 
     def test_metrics_count_real_traffic_exactly(self):
         backend_port = free_port()  # nothing listens here at first

@@ -654,7 +654,9 @@ class RecordConformanceTest(unittest.TestCase):
             listener("records", ports[0], cls.backends[0].port, accept_tls=harness.server_tls(cls.pki)),
             listener("openssl-records", ports[1], cls.backends[1].port,
                      accept_tls=harness.server_tls(cls.pki, ciphersuites="TLS_AES_128_CCM_SHA256")),
-        ], workers=1)
+        # Every case's records come right after the handshake: the record
+        # layer takes over at once, not after the default second.
+        ], workers=1, limits={"record_layer_after": "0s"})
         path = os.path.join(cls.dir, "tlsgate.yaml")
         with open(path, "w") as f:
             f.write(harness.to_yaml(cfg) + "\n")

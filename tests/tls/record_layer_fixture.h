@@ -144,7 +144,7 @@ class RecordLayerTest : public ::testing::Test {
  protected:
   // Runs both handshakes to the end, then lets the client take the server's
   // session ticket.
-  void connect(const TlsConfig& server_config, OpenSslClient& peer) {
+  void handshake(const TlsConfig& server_config, OpenSslClient& peer) {
     server.reset();
     server_in.clear();
     server_out.clear();
@@ -159,6 +159,12 @@ class RecordLayerTest : public ::testing::Test {
     ASSERT_TRUE(server->handshakeDone());
     ASSERT_EQ(SSL_do_handshake(peer.ssl()), 1);
     peer.read();
+  }
+  // The same, then hands over to the record layer at once, as a connection
+  // with limits.record_layer_after: 0s does.
+  void connect(const TlsConfig& server_config, OpenSslClient& peer) {
+    handshake(server_config, peer);
+    server->handOver();
   }
   void connect(const TlsConfig& server_config) { connect(server_config, client); }
   void connect() { connect(serverConfig(server_cert)); }

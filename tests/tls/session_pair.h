@@ -67,6 +67,7 @@ class SessionPair {
         return false;
       }
       if (client->handshakeDone() && server->handshakeDone()) {
+        server->handOver();  // at once, as with limits.record_layer_after: 0s
         return true;
       }
     }
