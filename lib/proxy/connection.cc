@@ -182,7 +182,12 @@ void Connection::handOverIfDue() {
     return;
   }
   TlsSession& tls = *client_.tls;
-  if (tls.handOver() || !tls.mayHandOver()) {
+  if (tls.handOver()) {
+    hand_over_at_ms_ = 0;
+    worker_.noteTlsStateFreed();
+    return;
+  }
+  if (!tls.mayHandOver()) {
     hand_over_at_ms_ = 0;
     return;
   }

@@ -7,6 +7,7 @@
 
 #include "proxy/acceptor.h"
 #include "proxy/connection.h"
+#include "util/heap_trim.h"
 
 namespace tlsgate {
 namespace {
@@ -28,7 +29,7 @@ Worker::Worker(int index, WorkerShared& shared, WorkerAssignment assignment)
                 [](uv_async_t* async) { static_cast<Worker*>(async->data)->runTasks(); });
   tasks_async_.data = this;
   handshakes_.open(&loop_);
-  for (uv_timer_t* timer : {&drain_timer_, &sweep_timer_, &heartbeat_timer_}) {
+  for (uv_timer_t* timer : {&drain_timer_, &sweep_timer_, &heartbeat_timer_, &trim_timer_}) {
     uv_timer_init(&loop_, timer);
     timer->data = this;
   }
@@ -196,6 +197,15 @@ void Worker::enableHeartbeat(uint64_t interval_ms) {
   });
 }
 
+void Worker::noteTlsStateFreed() {
+  if (uv_is_active(reinterpret_cast<uv_handle_t*>(&trim_timer_)) != 0 || loop_closing_) {
+    return;
+  }
+  constexpr uint64_t kTrimDelayMs = 1000;
+  uv_timer_start(
+      &trim_timer_, [](uv_timer_t* /*timer*/) { trimHeap(); }, kTrimDelayMs, 0);
+}
+
 void Worker::onStopRequested() {
   if (stopping_) {
     return;
@@ -251,7 +261,7 @@ void Worker::closeIfIdle() {
     tasks_open_ = false;
     tasks_.clear();
   }
-  for (uv_timer_t* timer : {&drain_timer_, &sweep_timer_, &heartbeat_timer_}) {
+  for (uv_timer_t* timer : {&drain_timer_, &sweep_timer_, &heartbeat_timer_, &trim_timer_}) {
     uv_close(reinterpret_cast<uv_handle_t*>(timer), nullptr);
   }
   uv_close(reinterpret_cast<uv_handle_t*>(&tasks_async_), nullptr);

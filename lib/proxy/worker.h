@@ -106,6 +106,10 @@ class Worker {
   uint64_t nextConnectionId() { return shared_.next_connection_id.fetch_add(1); }
   void add(Connection* connection);
   void remove(Connection* connection);
+  // A connection freed its OpenSSL state and lives on (record_layer.h): the
+  // worker trims the heap (util/heap_trim.h) a second later, so that one
+  // trim follows a burst of them.
+  void noteTlsStateFreed();
   // Lines about dropped connections: one a second per worker.
   LogRateLimiter& dropLog() { return drop_log_; }
   std::size_t connectionCount() const { return connection_count_; }
@@ -161,6 +165,7 @@ class Worker {
   uv_timer_t drain_timer_{};
   uv_timer_t sweep_timer_{};
   uv_timer_t heartbeat_timer_{};
+  uv_timer_t trim_timer_{};
   std::atomic<uint64_t> heartbeat_ms_{0};
   std::atomic<uint64_t> drain_forced_{0};
   std::atomic<bool> finished_{false};

@@ -25,7 +25,7 @@ COLUMNS = [
     ("idle", "rss_kb_per_connection", "idle kB RSS/conn", True),
 ]
 
-PROXY_ORDER = ["tlsgate", "stunnel", "hitch", "haproxy"]
+PROXY_ORDER = ["tlsgate", "tlsgate-at-once", "stunnel", "hitch", "haproxy"]
 
 # (phase, metric, target description, check against the value and best peer)
 TARGETS = [
@@ -68,7 +68,7 @@ def fmt(value):
 
 def best_peer(values, proxies, phase, metric, lower):
     peers = [(values[(p, phase, metric)], p) for p in proxies
-             if p != "tlsgate" and values.get((p, phase, metric)) is not None]
+             if not p.startswith("tlsgate") and values.get((p, phase, metric)) is not None]
     if not peers:
         return None, None
     return min(peers) if lower else max(peers)

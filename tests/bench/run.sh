@@ -19,13 +19,17 @@ set -euo pipefail
 SCRIPT_DIR=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
 REPO_ROOT=$(cd "$SCRIPT_DIR/../.." && pwd)
 
-ALL_PROXIES=(tlsgate stunnel hitch haproxy)
+# tlsgate-at-once: tlsgate with limits.record_layer_after: 0s, every
+# connection handing over to the record layer as its handshake ends (run
+# it by name, beside tlsgate, to see what the wait saves).
+ALL_PROXIES=(tlsgate tlsgate-at-once stunnel hitch haproxy)
+DEFAULT_PROXIES=(tlsgate stunnel hitch haproxy)
 ALL_PHASES=(handshake small bulk idle scaling floor metrics flood)
 
 TLSGATE_BINARY=${TLSGATE_BINARY:-$REPO_ROOT/build-bench/daemon/tlsgate}
 # warn: per-connection summary lines (info) would dominate the small phases.
 TLSGATE_LOG_LEVEL=${TLSGATE_LOG_LEVEL:-warn}
-PROXIES=$(IFS=,; echo "${ALL_PROXIES[*]}")
+PROXIES=$(IFS=,; echo "${DEFAULT_PROXIES[*]}")
 PHASES=$(IFS=,; echo "${ALL_PHASES[*]}")
 DURATION=20
 CONNECTIONS=50
@@ -49,7 +53,8 @@ usage: $0 [options]
 
   --quick               a smoke run: 3 s per phase, 500 idle connections
   --duration SECONDS    length of each timed phase (default $DURATION)
-  --proxies LIST        comma-separated, from: ${ALL_PROXIES[*]} (default: all)
+  --proxies LIST        comma-separated, from: ${ALL_PROXIES[*]}
+                        (default: ${DEFAULT_PROXIES[*]})
   --phases LIST         comma-separated, from: ${ALL_PHASES[*]} (default: all)
                         (scaling runs for tlsgate only)
   --connections N       wrk connections for the small-request phase (default $CONNECTIONS)
@@ -315,17 +320,18 @@ EOF
 write_config() {
   local proxy=$1 key=$2 workers=$3 conf
   case "$proxy" in
-    tlsgate)
+    tlsgate | tlsgate-at-once)
       conf=$WORK/tlsgate.yaml
-      local admin_line=""
+      local admin_line="" after=""
       [[ -n ${TLSGATE_ADMIN:-} ]] && admin_line="  admin: { listen: 127.0.0.1:$ADMIN_PORT }"
+      [[ $proxy == tlsgate-at-once ]] && after=", record_layer_after: 0s"
       cat >"$conf" <<EOF
 global:
   workers: $workers
   log: { level: $TLSGATE_LOG_LEVEL, format: text, file: stderr }
 $admin_line
   timeouts: { handshake: 30s, idle: 1h }
-  limits: { buffer_size: 64k }
+  limits: { buffer_size: 64k$after }
 listeners:
   - name: bench
     accept:
@@ -405,7 +411,9 @@ start_proxy() {
   stop_proxy
   conf=$(write_config "$proxy" "$key" "$workers")
   case "$proxy" in
-    tlsgate) taskset -c "$cpus" "$TLSGATE_BINARY" run -c "$conf" >>"$WORK/$proxy.log" 2>&1 & ;;
+    tlsgate | tlsgate-at-once)
+      taskset -c "$cpus" "$TLSGATE_BINARY" run -c "$conf" >>"$WORK/$proxy.log" 2>&1 &
+      ;;
     stunnel) taskset -c "$cpus" stunnel4 "$conf" >>"$WORK/$proxy.log" 2>&1 & ;;
     hitch) taskset -c "$cpus" hitch --config="$conf" >>"$WORK/$proxy.log" 2>&1 & ;;
     haproxy | relay) taskset -c "$cpus" haproxy -db -f "$conf" >>"$WORK/$proxy.log" 2>&1 & ;;
@@ -594,6 +602,9 @@ phase_idle() {  # PROXY: on a fresh proxy process, so earlier phases' heap does 
   read -r -t 300 -u "${COPROC[0]}" line || true
   [[ $line == READY* ]] || die "$proxy: the idle clients did not get $IDLE_COUNT connections up: $(tail -n 3 "$WORK/idle_clients.log")"
   held=${line#READY }
+  # tlsgate moves a connection to its record layer after 1 s
+  # (limits.record_layer_after); wait past it for every proxy alike.
+  sleep 2
   settle
   after=$(rss_kb "$PROXY_PID")
   emit "$proxy" idle connections "$held" count
@@ -691,6 +702,9 @@ phase_flood() {  # PROXY
   read -r -t 300 -u "${COPROC[0]}" line || true
   [[ $line == READY* ]] || die "$proxy: the stalled clients did not connect: $(tail -n 3 "$WORK/flood.log")"
   held=${line#READY }
+  # tlsgate moves a connection to its record layer after 1 s
+  # (limits.record_layer_after); wait past it for every proxy alike.
+  sleep 2
   settle
   after=$(rss_kb "$PROXY_PID")
   emit "$proxy" flood stalled_connections "$held" count
