@@ -19,18 +19,28 @@ void addCertificate(std::vector<std::string>& out, const CertificateConfig& cert
   }
 }
 
-void addTls(std::vector<std::string>& out, const TlsConfig& tls) {
+void addPolicy(std::vector<std::string>& out, const TlsPolicyConfig& tls) {
+  addPath(out, tls.cafile);
+  addPath(out, tls.cadir);
+}
+
+void addTls(std::vector<std::string>& out, const ServerTlsConfig& tls) {
   for (const CertificateConfig& certificate : tls.certificates) {
     addCertificate(out, certificate);
   }
+  for (const LocatedPath* path :
+       {&tls.client_certs.cafile, &tls.client_certs.cadir, &tls.client_certs.crl, &tls.dhparams,
+        &tls.ocsp_staple, &tls.session.ticket_keys}) {
+    addPath(out, *path);
+  }
+  addPolicy(out, tls);
+}
+
+void addTls(std::vector<std::string>& out, const ClientTlsConfig& tls) {
   if (tls.client_certificate) {
     addCertificate(out, *tls.client_certificate);
   }
-  for (const LocatedPath* path :
-       {&tls.client_certs.cafile, &tls.client_certs.cadir, &tls.client_certs.crl, &tls.dhparams,
-        &tls.ocsp_staple, &tls.cafile, &tls.cadir, &tls.session.ticket_keys}) {
-    addPath(out, *path);
-  }
+  addPolicy(out, tls);
 }
 
 void addConnect(std::vector<std::string>& out, const ConnectConfig& connect) {

@@ -130,7 +130,7 @@ AcceptConfig parseAccept(const ConfigNode& node, const std::optional<ConfigNode>
     accept.unix_socket = parseUnixSocket(*unix_socket, accept.address);
   }
   if (auto tls = node.find("tls")) {
-    accept.tls = parseTlsBlock(*tls, Side::accept, tls_defaults);
+    accept.tls = parseServerTlsBlock(*tls, tls_defaults);
   }
   auto starttls = node.find("starttls");
   if (!starttls) {

@@ -90,43 +90,32 @@ struct SniConfig {
   bool reject_unknown = false;  // true: unrecognized_name alert; false: the default certificate
 };
 
-// Session resumption (TLS 1.2 session IDs and tickets, TLS 1.3 tickets).
-struct SessionConfig {
-  // Accept side.
+// Accept-side session resumption (TLS 1.2 session IDs and tickets, TLS 1.3
+// tickets).
+struct ServerSessionConfig {
   bool tickets = true;      // false: no stateless tickets; resumption uses the server cache only
   LocatedPath ticket_keys;  // one base64 80-byte key per line; empty: a random key per process
   uint64_t cache_size = 20000;  // sessions in the server-side cache; 0 turns the cache off
   Duration timeout = std::chrono::seconds(300);  // session and ticket lifetime
-  // Connect side: offer the last session from this backend to the next connection.
-  bool resume = true;
 };
 
-// One tls: block, after tls_defaults have been merged in. Which keys may be
-// set depends on the side: `certificates` and `client_certs` belong to the
-// accept side, `servername`, `verify`, `peer_name` and `cert` to the connect
-// side. The loader rejects keys used on the wrong side.
-struct TlsConfig {
+// Connect-side session resumption.
+struct ClientSessionConfig {
+  bool resume = true;  // offer the last session from this backend to the next connection
+};
+
+// A tls: block, after tls_defaults have been merged in, comes in the type of
+// its side: ServerTlsConfig for accept.tls, ClientTlsConfig for connect.tls.
+// Both derive from TlsPolicyConfig, the keys the two sides share, rather than
+// holding it as a member: the shared keys are keys of the same block, so
+// `tls.cafile` reads as the YAML is written, and each config is the policy
+// that TlsContext (tls_context.h) applies to either side. A key of the other
+// side has no field to go in; the loader names it in its error.
+struct TlsPolicyConfig {
   SourceMark mark;  // where the tls: block starts
 
-  // Accept side: the first certificate is the default.
-  std::vector<CertificateConfig> certificates;
-  SniConfig sni;
-  ClientCertConfig client_certs;
-  LocatedPath dhparams;     // PEM DH parameters for DHE cipher suites; empty: no DHE   (-dhparams)
-  LocatedPath ocsp_staple;  // DER OCSP response for the first certificate; empty: none
-
-  // Connect side: an optional client certificate (cert/key/password keys).
-  std::optional<CertificateConfig> client_certificate;
-  std::string servername;  // empty: the host of the connect address   (-servername)
-  bool verify = true;      //                                            (-require)
-  std::string peer_name;   // empty: servername                          (-peersubject)
-  // SHA-256 of the backend's leaf certificate (upper-case hex, no colons),
-  // as `tlsgate cert-info` prints it; empty: no pinning. Checked after the
-  // chain and name.
-  std::vector<std::string> pin_sha256;
-
-  // Both sides. Trust anchors for verifying the peer. All empty on the
-  // connect side means the system trust store.
+  // Trust anchors for verifying the peer. All empty on the connect side means
+  // the system trust store.
   LocatedPath cafile;   // (-cafile)
   LocatedPath cadir;    // (-cadir)
   std::string castore;  // an OpenSSL store URI  (-castore)
@@ -138,7 +127,31 @@ struct TlsConfig {
   int security_level = 2;    //                                                   (-security_level)
   std::vector<std::string> alpn;  // accept: server preference; connect: offer order  (-alpn)
   LocatedPath keylog;             // NSS key log file; empty: off (SSLKEYLOGFILE also turns it on)
-  SessionConfig session;          // accept: tickets and cache; connect: resume
+};
+
+// accept.tls: tlsgate is the TLS server.
+struct ServerTlsConfig : TlsPolicyConfig {
+  // The first certificate is the default.
+  std::vector<CertificateConfig> certificates;
+  SniConfig sni;
+  ClientCertConfig client_certs;
+  LocatedPath dhparams;     // PEM DH parameters for DHE cipher suites; empty: no DHE   (-dhparams)
+  LocatedPath ocsp_staple;  // DER OCSP response for the first certificate; empty: none
+  ServerSessionConfig session;
+};
+
+// connect.tls: tlsgate is the TLS client of a backend.
+struct ClientTlsConfig : TlsPolicyConfig {
+  // An optional client certificate (cert/key/password keys).
+  std::optional<CertificateConfig> client_certificate;
+  std::string servername;  // empty: the host of the connect address   (-servername)
+  bool verify = true;      //                                            (-require)
+  std::string peer_name;   // empty: servername                          (-peersubject)
+  // SHA-256 of the backend's leaf certificate (upper-case hex, no colons),
+  // as `tlsgate cert-info` prints it; empty: no pinning. Checked after the
+  // chain and name.
+  std::vector<std::string> pin_sha256;
+  ClientSessionConfig session;
 };
 
 // Protocols whose plaintext preamble upgrades to TLS (TWAPI starttls,
@@ -169,7 +182,7 @@ struct AcceptConfig {
   bool proxy_protocol = false;  // expect a PROXY v1 or v2 header before anything else
   AcceptStarttls starttls;
   UnixSocketOptions unix_socket;
-  std::optional<TlsConfig> tls;
+  std::optional<ServerTlsConfig> tls;
 };
 
 enum class ProxyProtocolVersion { none, v1, v2 };
@@ -203,7 +216,7 @@ struct ConnectConfig {
   ProxyProtocolOut proxy_protocol;
   StarttlsProtocol starttls = StarttlsProtocol::none;
   ViaConfig via;
-  std::optional<TlsConfig> tls;
+  std::optional<ClientTlsConfig> tls;
   SourceMark mark;  // where the connect: block starts
 
   // The first address; every connect side has at least one.

@@ -135,7 +135,7 @@ ProxyProtocolOut parseProxyProtocol(const ConfigNode& node, const AcceptConfig& 
 
 // Name verification needs a name; a unix socket path does not provide one.
 void checkBackendName(const ConnectConfig& connect, const ConfigNode& tls_node) {
-  const TlsConfig& tls = *connect.tls;
+  const ClientTlsConfig& tls = *connect.tls;
   const bool any_unix = std::any_of(connect.addresses.begin(), connect.addresses.end(),
                                     [](const Address& address) { return address.isUnix(); });
   if (!any_unix || !tls.verify || !tls.servername.empty() || !tls.peer_name.empty()) {
@@ -195,7 +195,7 @@ ConnectConfig parseConnect(const ConfigNode& node, const AcceptConfig& accept,
     checkViaTargets(connect, address);
   }
   if (auto tls = node.find("tls")) {
-    connect.tls = parseTlsBlock(*tls, Side::connect, tls_defaults);
+    connect.tls = parseClientTlsBlock(*tls, tls_defaults);
     checkBackendName(connect, *tls);
   }
   if (auto starttls = node.find("starttls")) {

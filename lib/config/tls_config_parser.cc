@@ -14,6 +14,7 @@
 
 #include "config/env_expansion.h"
 #include "util/config_error.h"
+#include "util/side.h"
 
 namespace tlsgate {
 namespace {
@@ -364,33 +365,38 @@ Duration parseSessionTimeout(const ConfigNode& node) {
   return timeout;
 }
 
-// `side` is empty for tls_defaults, where the keys of both sides may appear.
-SessionConfig parseSession(const ConfigNode& node, std::optional<Side> side) {
-  if (side) {
-    checkSessionKeys(node, *side);
-  } else {
-    node.checkKeys(KeySchema{kAllSessionKeys});
+// `inherited`: the session block came from tls_defaults, where the keys of
+// both sides may appear; the other side's are skipped, not errors.
+ServerSessionConfig parseServerSession(const ConfigNode& node, bool inherited) {
+  if (!inherited) {
+    checkSessionKeys(node, Side::accept);
   }
-  SessionConfig out;
-  const bool accept = !side || *side == Side::accept;
-  const bool connect = !side || *side == Side::connect;
-  if (auto tickets = node.find("tickets"); tickets && accept) {
+  ServerSessionConfig out;
+  if (auto tickets = node.find("tickets")) {
     out.tickets = tickets->asBool();
   }
-  if (auto keys = node.find("ticket_keys"); keys && accept) {
+  if (auto keys = node.find("ticket_keys")) {
     out.ticket_keys = keys->asPath();
   }
-  if (auto size = node.find("cache_size"); size && accept) {
+  if (auto size = node.find("cache_size")) {
     out.cache_size = static_cast<uint64_t>(size->asInteger(0, kMaxSessionCacheSize));
   }
-  if (auto timeout = node.find("timeout"); timeout && accept) {
+  if (auto timeout = node.find("timeout")) {
     out.timeout = parseSessionTimeout(*timeout);
   }
-  if (auto resume = node.find("resume"); resume && connect) {
-    out.resume = resume->asBool();
-  }
-  if (accept && !out.tickets && !out.ticket_keys.value.empty()) {
+  if (!out.tickets && !out.ticket_keys.value.empty()) {
     node.require("ticket_keys").fail("has no effect with tickets: false; remove one of them");
+  }
+  return out;
+}
+
+ClientSessionConfig parseClientSession(const ConfigNode& node, bool inherited) {
+  if (!inherited) {
+    checkSessionKeys(node, Side::connect);
+  }
+  ClientSessionConfig out;
+  if (auto resume = node.find("resume")) {
+    out.resume = resume->asBool();
   }
   return out;
 }
@@ -490,8 +496,8 @@ std::optional<CertificateConfig> parseClientCertificate(const TlsEntries& entrie
   return out;
 }
 
-// Keys that set one field each, in either side's block.
-void applySimpleKey(std::string_view key, const ConfigNode& value, TlsConfig& tls) {
+// Keys of either side's block that set one field each.
+void applyPolicyKey(std::string_view key, const ConfigNode& value, TlsPolicyConfig& tls) {
   if (key == "cafile") {
     tls.cafile = value.asPath();
   } else if (key == "cadir") {
@@ -510,7 +516,13 @@ void applySimpleKey(std::string_view key, const ConfigNode& value, TlsConfig& tl
     tls.alpn = parseAlpn(value);
   } else if (key == "keylog") {
     tls.keylog = value.asPath();
-  } else if (key == "certificates") {
+  }
+  // protocols depends on security_level; see parsePolicy.
+}
+
+// Keys of an accept block that set one field each.
+void applyServerKey(std::string_view key, const ConfigNode& value, ServerTlsConfig& tls) {
+  if (key == "certificates") {
     tls.certificates = parseCertificates(value);
   } else if (key == "sni") {
     tls.sni = parseSni(value);
@@ -520,7 +532,13 @@ void applySimpleKey(std::string_view key, const ConfigNode& value, TlsConfig& tl
     tls.ocsp_staple = value.asPath();
   } else if (key == "client_certs") {
     tls.client_certs = parseClientCerts(value);
-  } else if (key == "servername") {
+  }
+}
+
+// Keys of a connect block that set one field each. cert, key and password
+// make one client certificate; see parseClientCertificate.
+void applyClientKey(std::string_view key, const ConfigNode& value, ClientTlsConfig& tls) {
+  if (key == "servername") {
     tls.servername = value.asNonEmptyString();
   } else if (key == "verify") {
     tls.verify = value.asBool();
@@ -529,17 +547,27 @@ void applySimpleKey(std::string_view key, const ConfigNode& value, TlsConfig& tl
   } else if (key == "pin_sha256") {
     tls.pin_sha256 = parseRuleList(value, parseSha256Pin);
   }
-  // protocols, session, cert, key and password depend on other keys or on
-  // the side; see buildTlsConfig.
 }
 
-bool hasTrustAnchors(const TlsConfig& tls) {
+// The keys both sides share, the same way for either.
+void parsePolicy(const TlsEntries& entries, TlsPolicyConfig& tls) {
+  for (const auto& [key, value] : entries) {
+    applyPolicyKey(key, value, tls);
+  }
+  // After security_level, which decides whether legacy versions are allowed.
+  if (const ConfigNode* protocols = findEntry(entries, "protocols")) {
+    tls.protocols = parseProtocols(*protocols, tls.security_level);
+  }
+}
+
+bool hasTrustAnchors(const ServerTlsConfig& tls) {
   const ClientCertConfig& cc = tls.client_certs;
   return !cc.cafile.value.empty() || !cc.cadir.value.empty() || !cc.castore.empty() ||
          !tls.cafile.value.empty() || !tls.cadir.value.empty() || !tls.castore.empty();
 }
 
-void checkAcceptSide(const TlsConfig& tls, const ConfigNode& block, const TlsEntries& entries) {
+void checkAcceptSide(const ServerTlsConfig& tls, const ConfigNode& block,
+                     const TlsEntries& entries) {
   if (tls.certificates.empty()) {
     block.fail(
         "the accept side needs certificates: [{cert: PATH, key: PATH}] "
@@ -555,7 +583,7 @@ void checkAcceptSide(const TlsConfig& tls, const ConfigNode& block, const TlsEnt
       "in client_certs or in the tls block");
 }
 
-void checkConnectSide(const TlsConfig& tls, const TlsEntries& entries) {
+void checkConnectSide(const ClientTlsConfig& tls, const TlsEntries& entries) {
   if (!tls.verify && !tls.pin_sha256.empty()) {
     findEntry(entries, "pin_sha256")
         ->fail(
@@ -571,24 +599,22 @@ void checkConnectSide(const TlsConfig& tls, const TlsEntries& entries) {
           "name checks too)");
 }
 
-TlsConfig buildTlsConfig(const TlsEntries& entries, Side side, bool session_inherited) {
-  TlsConfig tls;
-  for (const auto& [key, value] : entries) {
-    applySimpleKey(key, value, tls);
+// A block's entries, checked against its side, with the defaults that apply
+// to that side added.
+struct SideEntries {
+  TlsEntries entries;
+  bool session_inherited = false;  // the session key came from tls_defaults
+};
+
+SideEntries sideEntries(const ConfigNode& block, Side side,
+                        const std::optional<ConfigNode>& defaults) {
+  block.expectMap();
+  SideEntries out{blockEntries(block, side)};
+  out.session_inherited = findEntry(out.entries, "session") == nullptr;
+  if (defaults) {
+    inheritDefaults(out.entries, *defaults, side);
   }
-  if (const ConfigNode* session = findEntry(entries, "session")) {
-    // From tls_defaults, the other side's session keys are skipped, not errors.
-    tls.session =
-        parseSession(*session, session_inherited ? std::nullopt : std::optional<Side>(side));
-  }
-  // After security_level, which decides whether legacy versions are allowed.
-  if (const ConfigNode* protocols = findEntry(entries, "protocols")) {
-    tls.protocols = parseProtocols(*protocols, tls.security_level);
-  }
-  if (side == Side::connect) {
-    tls.client_certificate = parseClientCertificate(entries);
-  }
-  return tls;
+  return out;
 }
 
 }  // namespace
@@ -601,34 +627,54 @@ void checkTlsDefaults(const ConfigNode& defaults) {
   }
   // Type-check every value. Legacy protocols are let through here: whether
   // they are allowed depends on each block's security_level.
-  TlsConfig scratch;
+  ServerTlsConfig server;
+  ClientTlsConfig client;
   for (const auto& [key, value] : entries) {
-    applySimpleKey(key, value, scratch);
+    applyPolicyKey(key, value, server);
+    applyServerKey(key, value, server);
+    applyClientKey(key, value, client);
   }
   if (const ConfigNode* protocols = findEntry(entries, "protocols")) {
     parseProtocols(*protocols, 0);
   }
   if (const ConfigNode* session = findEntry(entries, "session")) {
-    parseSession(*session, std::nullopt);
+    session->checkKeys(KeySchema{kAllSessionKeys});
+    parseServerSession(*session, true);
+    parseClientSession(*session, true);
   }
   parseClientCertificate(entries);
 }
 
-TlsConfig parseTlsBlock(const ConfigNode& block, Side side,
-                        const std::optional<ConfigNode>& defaults) {
-  block.expectMap();
-  TlsEntries entries = blockEntries(block, side);
-  const bool session_inherited = findEntry(entries, "session") == nullptr;
-  if (defaults) {
-    inheritDefaults(entries, *defaults, side);
+ServerTlsConfig parseServerTlsBlock(const ConfigNode& block,
+                                    const std::optional<ConfigNode>& defaults) {
+  const auto [entries, session_inherited] = sideEntries(block, Side::accept, defaults);
+  ServerTlsConfig tls;
+  parsePolicy(entries, tls);
+  for (const auto& [key, value] : entries) {
+    applyServerKey(key, value, tls);
   }
-  TlsConfig tls = buildTlsConfig(entries, side, session_inherited);
+  if (const ConfigNode* session = findEntry(entries, "session")) {
+    tls.session = parseServerSession(*session, session_inherited);
+  }
   tls.mark = block.mark();
-  if (side == Side::accept) {
-    checkAcceptSide(tls, block, entries);
-  } else {
-    checkConnectSide(tls, entries);
+  checkAcceptSide(tls, block, entries);
+  return tls;
+}
+
+ClientTlsConfig parseClientTlsBlock(const ConfigNode& block,
+                                    const std::optional<ConfigNode>& defaults) {
+  const auto [entries, session_inherited] = sideEntries(block, Side::connect, defaults);
+  ClientTlsConfig tls;
+  parsePolicy(entries, tls);
+  for (const auto& [key, value] : entries) {
+    applyClientKey(key, value, tls);
   }
+  if (const ConfigNode* session = findEntry(entries, "session")) {
+    tls.session = parseClientSession(*session, session_inherited);
+  }
+  tls.client_certificate = parseClientCertificate(entries);
+  tls.mark = block.mark();
+  checkConnectSide(tls, entries);
   return tls;
 }
 

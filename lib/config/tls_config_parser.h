@@ -11,7 +11,6 @@
 
 #include "config/config.h"
 #include "config/config_node.h"
-#include "util/side.h"
 
 namespace tlsgate {
 
@@ -19,8 +18,12 @@ namespace tlsgate {
 // when no tls block inherits it.
 void checkTlsDefaults(const ConfigNode& defaults);
 
-// Parses the tls: block of one side of a listener.
-TlsConfig parseTlsBlock(const ConfigNode& block, Side side,
-                        const std::optional<ConfigNode>& defaults);
+// Parse the tls: block of one side of a listener: accept.tls, where
+// tlsgate is the server, and connect.tls, where it is the client. A key of
+// the other side is an error that names the side it belongs on.
+ServerTlsConfig parseServerTlsBlock(const ConfigNode& block,
+                                    const std::optional<ConfigNode>& defaults);
+ClientTlsConfig parseClientTlsBlock(const ConfigNode& block,
+                                    const std::optional<ConfigNode>& defaults);
 
 }  // namespace tlsgate

@@ -3,18 +3,19 @@
 #include <fstream>
 
 #include "config/address_parser.h"
+#include "tls/client_tls_context.h"
 #include "util/config_error.h"
 
 namespace tlsgate {
 namespace {
 
-BackendTarget makeTarget(const Address& address, const std::optional<TlsConfig>& tls) {
+BackendTarget makeTarget(const Address& address, const std::optional<ClientTlsConfig>& tls) {
   BackendTarget target;
   target.address = address;
   target.text = formatAddress(address);
   target.numeric = numericAddress(address);
   if (tls) {
-    target.tls = TlsContext::create(*tls, Side::connect, address.host);
+    target.tls = ClientTlsContext::create(*tls, address.host);
   }
   return target;
 }

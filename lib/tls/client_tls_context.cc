@@ -8,6 +8,7 @@
 #include <vector>
 
 #include "tls/certificate_loader.h"
+#include "tls/cipher_defaults.h"
 #include "tls/openssl_callbacks.h"
 
 namespace tlsgate {
@@ -25,7 +26,7 @@ bool isIpAddress(const std::string& host) {
 
 }  // namespace
 
-std::shared_ptr<ClientTlsContext> ClientTlsContext::create(const TlsConfig& config,
+std::shared_ptr<ClientTlsContext> ClientTlsContext::create(const ClientTlsConfig& config,
                                                            const std::string& default_servername) {
   std::shared_ptr<ClientTlsContext> context(new ClientTlsContext(config));
   context->newSslContext(TLS_client_method());
@@ -53,6 +54,9 @@ std::shared_ptr<ClientTlsContext> ClientTlsContext::create(const TlsConfig& conf
   context->applySessionPolicy(ctx);
   return context;
 }
+
+ClientTlsContext::ClientTlsContext(const ClientTlsConfig& config)
+    : TlsContext(config, kDefaultCipherList), config_(config) {}
 
 ClientTlsContext::~ClientTlsContext() {
   SSL_SESSION_free(last_session_);
@@ -115,7 +119,7 @@ void ClientTlsContext::keepSession(SSL_SESSION* session) const {
 }
 
 void ClientTlsContext::loadCertificate() {
-  const TlsConfig& config = this->config();
+  const ClientTlsConfig& config = this->config();
   if (!config.client_certificate) {
     return;
   }
@@ -124,7 +128,7 @@ void ClientTlsContext::loadCertificate() {
 }
 
 void ClientTlsContext::loadTrustAnchors(SSL_CTX* ctx) {
-  const TlsConfig& config = this->config();
+  const ClientTlsConfig& config = this->config();
   loadTrustStore(ctx, config.cafile, config.cadir, config.castore);
   if (config.cafile.value.empty() && config.cadir.value.empty() && config.castore.empty()) {
     SSL_CTX_set_default_verify_paths(ctx);
@@ -133,7 +137,7 @@ void ClientTlsContext::loadTrustAnchors(SSL_CTX* ctx) {
 }
 
 void ClientTlsContext::applyVerifyPolicy(SSL_CTX* ctx) {
-  const TlsConfig& config = this->config();
+  const ClientTlsConfig& config = this->config();
   if (!config.verify) {
     SSL_CTX_set_verify(ctx, SSL_VERIFY_NONE, nullptr);
     spdlog::warn("{}: verify is false: the connect side accepts any server certificate",

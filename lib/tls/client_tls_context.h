@@ -12,9 +12,10 @@ namespace tlsgate {
 
 class ClientTlsContext final : public TlsContext {
  public:
-  // Throws ConfigError, as TlsContext::create does. `default_servername` is
-  // the host of the connect address, used when `servername` is unset.
-  static std::shared_ptr<ClientTlsContext> create(const TlsConfig& config,
+  // Throws ConfigError naming the file and position of what cannot be
+  // loaded. `default_servername` is the host of the connect address, used
+  // when `servername` is unset (TclTLS -autoservername).
+  static std::shared_ptr<ClientTlsContext> create(const ClientTlsConfig& config,
                                                   const std::string& default_servername = "");
   ~ClientTlsContext() override;
   ClientTlsContext(const ClientTlsContext&) = delete;
@@ -22,6 +23,8 @@ class ClientTlsContext final : public TlsContext {
   ClientTlsContext(ClientTlsContext&&) = delete;
   ClientTlsContext& operator=(ClientTlsContext&&) = delete;
 
+  const ClientTlsConfig& config() const { return config_; }
+  const TlsPolicyConfig& policy() const override { return config_; }
   Side side() const override { return Side::connect; }
   bool verifiesPeer() const override { return config().verify; }
   // pin_sha256: the backend's certificate must be one of the pinned ones.
@@ -41,13 +44,14 @@ class ClientTlsContext final : public TlsContext {
   void keepSession(SSL_SESSION* session) const;  // takes the reference
 
  private:
-  explicit ClientTlsContext(const TlsConfig& config) : TlsContext(config) {}
+  explicit ClientTlsContext(const ClientTlsConfig& config);
 
   void loadCertificate();
   void loadTrustAnchors(SSL_CTX* ctx);
   void applyVerifyPolicy(SSL_CTX* ctx);
   void applySessionPolicy(SSL_CTX* ctx);
 
+  ClientTlsConfig config_;
   std::string servername_;
   std::string verify_name_;
   mutable std::mutex session_mutex_;

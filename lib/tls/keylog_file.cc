@@ -11,7 +11,7 @@
 
 namespace tlsgate {
 
-std::unique_ptr<KeylogFile> KeylogFile::open(const TlsConfig& config) {
+std::unique_ptr<KeylogFile> KeylogFile::open(const TlsPolicyConfig& config) {
   std::string path = config.keylog.value;
   const char* env = std::getenv("SSLKEYLOGFILE");  // NOLINT(concurrency-mt-unsafe)
   if (path.empty() && env != nullptr && *env != '\0') {

@@ -19,7 +19,7 @@ class KeylogFile final : public SecretTap {
  public:
   // Null when neither keylog nor SSLKEYLOGFILE names a file. Throws
   // ConfigError when the file cannot be opened.
-  static std::unique_ptr<KeylogFile> open(const TlsConfig& config);
+  static std::unique_ptr<KeylogFile> open(const TlsPolicyConfig& config);
   ~KeylogFile() override;
   KeylogFile(const KeylogFile&) = delete;
   KeylogFile& operator=(const KeylogFile&) = delete;

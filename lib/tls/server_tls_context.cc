@@ -8,6 +8,7 @@
 #include <utility>
 
 #include "tls/certificate_loader.h"
+#include "tls/cipher_defaults.h"
 #include "tls/openssl_callbacks.h"
 #include "util/config_error.h"
 #include "util/errno_text.h"
@@ -28,7 +29,7 @@ std::string readBinaryFile(const LocatedPath& path, const std::string& key) {
 
 }  // namespace
 
-std::shared_ptr<ServerTlsContext> ServerTlsContext::create(const TlsConfig& config) {
+std::shared_ptr<ServerTlsContext> ServerTlsContext::create(const ServerTlsConfig& config) {
   std::shared_ptr<ServerTlsContext> context(new ServerTlsContext(config));
   context->newServerSslContext();  // the default one
   context->loadCertificates();
@@ -58,8 +59,11 @@ std::shared_ptr<ServerTlsContext> ServerTlsContext::create(const TlsConfig& conf
   return context;
 }
 
-ServerTlsContext::ServerTlsContext(const TlsConfig& config)
-    : TlsContext(config), client_cert_policy_(config.client_certs.allow) {}
+ServerTlsContext::ServerTlsContext(const ServerTlsConfig& config)
+    : TlsContext(config,
+                 config.dhparams.value.empty() ? kDefaultCipherList : kDefaultDheCipherList),
+      config_(config),
+      client_cert_policy_(config.client_certs.allow) {}
 
 SSL_CTX* ServerTlsContext::newServerSslContext() {
   SSL_CTX* ctx = newSslContext(TLS_server_method());
@@ -77,7 +81,7 @@ std::string ServerTlsContext::peerRefusal(const PeerIdentity& identity) const {
 }
 
 void ServerTlsContext::loadCertificates() {
-  const TlsConfig& config = this->config();
+  const ServerTlsConfig& config = this->config();
   if (config.certificates.empty()) {
     throw ConfigError(config.mark, "certificates", "a TLS accept side needs a certificate");
   }
@@ -133,7 +137,7 @@ void ServerTlsContext::loadOcspResponse() {
 }
 
 void ServerTlsContext::loadTrustAnchors(SSL_CTX* ctx) {
-  const TlsConfig& config = this->config();
+  const ServerTlsConfig& config = this->config();
   const ClientCertConfig& cc = config.client_certs;
   // A client_certs CA overrides the block's own.
   const bool own = !cc.cafile.value.empty() || !cc.cadir.value.empty() || !cc.castore.empty();
@@ -193,7 +197,7 @@ void ServerTlsContext::applyVerifyPolicy(SSL_CTX* ctx) {
 void ServerTlsContext::applySessionPolicy(SSL_CTX* ctx) {
   const std::array<unsigned char, 32> id_context = sessionIdContext();
   SSL_CTX_set_session_id_context(ctx, id_context.data(), id_context.size());
-  const SessionConfig& session = config().session;
+  const ServerSessionConfig& session = config().session;
   if (!session.tickets) {
     SSL_CTX_set_options(ctx, SSL_OP_NO_TICKET);
   }
@@ -229,7 +233,7 @@ void ServerTlsContext::applyExtras(SSL_CTX* ctx) {
 // id context on every resumption. It depends only on the configuration, so
 // a restart with the same configuration and ticket keys still resumes.
 std::array<unsigned char, 32> ServerTlsContext::sessionIdContext() const {
-  const TlsConfig& config = this->config();
+  const ServerTlsConfig& config = this->config();
   const ClientCertConfig& cc = config.client_certs;
   std::string policy = "tlsgate\n" + sha256Fingerprint(first_certificate_.get());
   for (const std::string& part :

@@ -36,9 +36,11 @@ struct ServedCertificate {
 
 class ServerTlsContext final : public TlsContext {
  public:
-  // Throws ConfigError, as TlsContext::create does.
-  static std::shared_ptr<ServerTlsContext> create(const TlsConfig& config);
+  // Throws ConfigError naming the file and position of what cannot be loaded.
+  static std::shared_ptr<ServerTlsContext> create(const ServerTlsConfig& config);
 
+  const ServerTlsConfig& config() const { return config_; }
+  const TlsPolicyConfig& policy() const override { return config_; }
   Side side() const override { return Side::accept; }
   bool verifiesPeer() const override { return config().client_certs.mode != ClientCertMode::none; }
   std::string peerRefusal(const PeerIdentity& identity) const override;
@@ -68,7 +70,7 @@ class ServerTlsContext final : public TlsContext {
   }
 
  private:
-  explicit ServerTlsContext(const TlsConfig& config);
+  explicit ServerTlsContext(const ServerTlsConfig& config);
 
   SSL_CTX* newServerSslContext();
   void loadCertificates();
@@ -81,6 +83,7 @@ class ServerTlsContext final : public TlsContext {
   void applyExtras(SSL_CTX* ctx);
   std::array<unsigned char, 32> sessionIdContext() const;
 
+  ServerTlsConfig config_;
   SniSelector sni_;
   std::optional<TicketKeys> ticket_keys_;
   ClientCertPolicy client_cert_policy_;

@@ -6,10 +6,8 @@
 #include <utility>
 
 #include "tls/cipher_defaults.h"
-#include "tls/client_tls_context.h"
 #include "tls/keylog_file.h"
 #include "tls/openssl_callbacks.h"
-#include "tls/server_tls_context.h"
 #include "util/config_error.h"
 #include "x509/openssl_error.h"
 
@@ -41,16 +39,8 @@ std::string alpnWireFormat(const std::vector<std::string>& protocols) {
 
 }  // namespace
 
-std::shared_ptr<TlsContext> TlsContext::create(const TlsConfig& config, Side side,
-                                               const std::string& default_servername) {
-  if (side == Side::accept) {
-    return ServerTlsContext::create(config);
-  }
-  return ClientTlsContext::create(config, default_servername);
-}
-
-TlsContext::TlsContext(const TlsConfig& config)
-    : config_(config), alpn_wire_(alpnWireFormat(config.alpn)) {}
+TlsContext::TlsContext(const TlsPolicyConfig& policy, const char* default_cipher_list)
+    : default_cipher_list_(default_cipher_list), alpn_wire_(alpnWireFormat(policy.alpn)) {}
 
 TlsContext::~TlsContext() {
   for (SSL_CTX* ctx : contexts_) {
@@ -72,7 +62,7 @@ void TlsContext::onHandshakeDone(SSL* /*ssl*/, bool resumed) const {
 SSL_CTX* TlsContext::newSslContext(const SSL_METHOD* method) {
   SSL_CTX* ctx = SSL_CTX_new(method);
   if (ctx == nullptr) {
-    throw ConfigError(config_.mark, "tls", "cannot create a TLS context: " + takeOpensslError());
+    throw ConfigError(policy().mark, "tls", "cannot create a TLS context: " + takeOpensslError());
   }
   contexts_.push_back(ctx);
   attachContext(ctx, *this);
@@ -83,16 +73,17 @@ SSL_CTX* TlsContext::newSslContext(const SSL_METHOD* method) {
 }
 
 void TlsContext::openKeylogFile() {
-  keylog_ = KeylogFile::open(config_);
+  keylog_ = KeylogFile::open(policy());
 }
 
 void TlsContext::applyProtocolPolicy(SSL_CTX* ctx) {
-  SSL_CTX_set_security_level(ctx, config_.security_level);
+  const TlsPolicyConfig& policy = this->policy();
+  SSL_CTX_set_security_level(ctx, policy.security_level);
   auto [min_it, max_it] = std::minmax_element(
-      config_.protocols.begin(), config_.protocols.end(),
+      policy.protocols.begin(), policy.protocols.end(),
       [](TlsProtocol a, TlsProtocol b) { return protocolVersion(a) < protocolVersion(b); });
-  if (min_it == config_.protocols.end()) {
-    throw ConfigError(config_.mark, "protocols", "no TLS version enabled");
+  if (min_it == policy.protocols.end()) {
+    throw ConfigError(policy.mark, "protocols", "no TLS version enabled");
   }
   SSL_CTX_set_min_proto_version(ctx, protocolVersion(*min_it));
   SSL_CTX_set_max_proto_version(ctx, protocolVersion(*max_it));
@@ -100,8 +91,8 @@ void TlsContext::applyProtocolPolicy(SSL_CTX* ctx) {
   const std::pair<TlsProtocol, uint64_t> gaps[] = {{TlsProtocol::tls1_1, SSL_OP_NO_TLSv1_1},
                                                    {TlsProtocol::tls1_2, SSL_OP_NO_TLSv1_2}};
   for (auto [protocol, option] : gaps) {
-    if (std::find(config_.protocols.begin(), config_.protocols.end(), protocol) ==
-        config_.protocols.end()) {
+    if (std::find(policy.protocols.begin(), policy.protocols.end(), protocol) ==
+        policy.protocols.end()) {
       SSL_CTX_set_options(ctx, option);
     }
   }
@@ -110,24 +101,23 @@ void TlsContext::applyProtocolPolicy(SSL_CTX* ctx) {
   // Give SSL's record buffers back while a connection is idle.
   SSL_CTX_set_mode(ctx, SSL_MODE_RELEASE_BUFFERS);
 
-  const char* default_list =
-      config_.dhparams.value.empty() ? kDefaultCipherList : kDefaultDheCipherList;
-  const std::string& list = config_.cipher.empty() ? std::string(default_list) : config_.cipher;
+  const std::string& list =
+      policy.cipher.empty() ? std::string(default_cipher_list_) : policy.cipher;
   if (SSL_CTX_set_cipher_list(ctx, list.c_str()) != 1) {
-    throw ConfigError(config_.mark, "cipher",
-                      "no usable cipher in \"" + config_.cipher + "\": " + takeOpensslError() +
+    throw ConfigError(policy.mark, "cipher",
+                      "no usable cipher in \"" + policy.cipher + "\": " + takeOpensslError() +
                           " (see `tlsgate ciphers tls1.2`)");
   }
   const std::string& suites =
-      config_.ciphersuites.empty() ? std::string(kDefaultCiphersuites) : config_.ciphersuites;
+      policy.ciphersuites.empty() ? std::string(kDefaultCiphersuites) : policy.ciphersuites;
   if (SSL_CTX_set_ciphersuites(ctx, suites.c_str()) != 1) {
-    throw ConfigError(config_.mark, "ciphersuites",
-                      "no usable TLS 1.3 suite in \"" + config_.ciphersuites +
+    throw ConfigError(policy.mark, "ciphersuites",
+                      "no usable TLS 1.3 suite in \"" + policy.ciphersuites +
                           "\": " + takeOpensslError() + " (see `tlsgate ciphers tls1.3`)");
   }
-  if (!config_.groups.empty() && SSL_CTX_set1_groups_list(ctx, config_.groups.c_str()) != 1) {
-    throw ConfigError(config_.mark, "groups",
-                      "unknown group in \"" + config_.groups + "\": " + takeOpensslError());
+  if (!policy.groups.empty() && SSL_CTX_set1_groups_list(ctx, policy.groups.c_str()) != 1) {
+    throw ConfigError(policy.mark, "groups",
+                      "unknown group in \"" + policy.groups + "\": " + takeOpensslError());
   }
 }
 
@@ -143,7 +133,7 @@ void TlsContext::loadTrustStore(SSL_CTX* ctx, const LocatedPath& cafile, const L
                       "cannot use CA directory " + cadir.value + ": " + takeOpensslError());
   }
   if (!castore.empty() && SSL_CTX_load_verify_store(ctx, castore.c_str()) != 1) {
-    throw ConfigError(config_.mark, "castore",
+    throw ConfigError(policy().mark, "castore",
                       "cannot open CA store " + castore + ": " + takeOpensslError());
   }
 }

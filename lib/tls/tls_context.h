@@ -1,15 +1,17 @@
-// TlsContext owns the SSL_CTXs built from one TlsConfig.
+// TlsContext owns the SSL_CTXs built from one tls: block.
 //
-// It holds what both sides share: the protocol policy (versions, ciphers,
-// groups, security level, options), the trust store, the ALPN list and the
-// key log file. Each role adds its own in a type of its own, as Envoy's
+// It applies what both sides share, the block's TlsPolicyConfig: the
+// protocol policy (versions, ciphers, groups, security level, options), the
+// trust store, the ALPN list and the key log file. Each role adds its own in
+// a type of its own, built from its side's config, as Envoy's
 // ServerContextImpl and ClientContextImpl do:
-//  - ServerTlsContext (server_tls_context.h), the accept side: certificates
-//    and SNI selection, OCSP, DH parameters, ticket keys, the session cache,
-//    client-certificate rules and ALPN selection;
-//  - ClientTlsContext (client_tls_context.h), the connect side: the client
-//    certificate, the servername and verify name, pin_sha256, session
-//    resumption and the ALPN offer.
+//  - ServerTlsContext (server_tls_context.h), the accept side, from a
+//    ServerTlsConfig: certificates and SNI selection, OCSP, DH parameters,
+//    ticket keys, the session cache, client-certificate rules and ALPN
+//    selection;
+//  - ClientTlsContext (client_tls_context.h), the connect side, from a
+//    ClientTlsConfig: the client certificate, the servername and verify
+//    name, pin_sha256, session resumption and the ALPN offer.
 //
 // One context serves every connection of a listener side, on every worker
 // (SSL_new on a shared SSL_CTX is thread-safe). A reload builds new contexts;
@@ -34,16 +36,10 @@ namespace tlsgate {
 class KeylogFile;
 class SecretTap;
 
+// Each role's create() loads every certificate, key and CA its config names
+// and throws ConfigError naming the file and position.
 class TlsContext {
  public:
-  // The context for `side`: a ServerTlsContext on the accept side, a
-  // ClientTlsContext on the connect side. Loads every certificate, key and CA
-  // the block names; throws ConfigError naming the file and position.
-  // `default_servername` is the host of the connect address, used on the
-  // connect side when `servername` is unset (TclTLS -autoservername).
-  static std::shared_ptr<TlsContext> create(const TlsConfig& config, Side side,
-                                            const std::string& default_servername = "");
-
   virtual ~TlsContext();
   TlsContext(const TlsContext&) = delete;
   TlsContext& operator=(const TlsContext&) = delete;
@@ -53,7 +49,10 @@ class TlsContext {
   virtual Side side() const = 0;
   // The default SSL_CTX: new sessions start on it.
   SSL_CTX* native() const { return contexts_.front(); }
-  const TlsConfig& config() const { return config_; }
+  // The keys both sides share. The role's context keeps its whole config
+  // (its config()), and this is that config's shared part, so the policy is
+  // not held twice.
+  virtual const TlsPolicyConfig& policy() const = 0;
   // The number of SSL_CTXs (certificate name sets); 1 on the connect side.
   std::size_t certificateGroups() const { return contexts_.size(); }
 
@@ -80,7 +79,9 @@ class TlsContext {
   SecretTap* keylogFile() const;
 
  protected:
-  explicit TlsContext(const TlsConfig& config);
+  // `default_cipher_list` is the TLS <= 1.2 list used when `cipher` is unset
+  // (cipher_defaults.h).
+  TlsContext(const TlsPolicyConfig& policy, const char* default_cipher_list);
 
   // A new SSL_CTX with the shared policy applied, linked back to this
   // context. The first one made is the default.
@@ -98,7 +99,7 @@ class TlsContext {
  private:
   void applyProtocolPolicy(SSL_CTX* ctx);
 
-  TlsConfig config_;
+  const char* default_cipher_list_;
   std::vector<SSL_CTX*> contexts_;  // [0] is the default
   std::string alpn_wire_;
   std::unique_ptr<KeylogFile> keylog_;

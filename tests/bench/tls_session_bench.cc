@@ -109,8 +109,8 @@ IssuedCertificate selfSignedRsa(const TestPki& pki) {
 // is not what is measured.
 struct Fixture {
   TestPki pki{"tlsgate bench CA"};
-  TlsConfig server;
-  TlsConfig client;
+  ServerTlsConfig server;
+  ClientTlsConfig client;
 
   explicit Fixture(KeyType type) {
     IssuedCertificate issued;
@@ -170,8 +170,7 @@ void apply(Tweak tweak, SSL_CTX* server, SSL_CTX* client) {
 // as a listener shares its context across connections.
 struct Contexts {
   explicit Contexts(const Fixture& f, Tweak tweak = Tweak::none)
-      : server(TlsContext::create(f.server, Side::accept)),
-        client(TlsContext::create(f.client, Side::connect)) {
+      : server(ServerTlsContext::create(f.server)), client(ClientTlsContext::create(f.client)) {
     apply(tweak, server->native(), client->native());
   }
   std::shared_ptr<TlsContext> server;

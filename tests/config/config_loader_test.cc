@@ -87,7 +87,7 @@ listeners:
   EXPECT_EQ(web.accept.address.port, 443);
   EXPECT_EQ(web.accept.address.mark.str(), "test.yaml:13:16");
   ASSERT_TRUE(web.accept.tls.has_value());
-  const TlsConfig& server = *web.accept.tls;
+  const ServerTlsConfig& server = *web.accept.tls;
   EXPECT_EQ(server.mark.str(), "test.yaml:15:9");
   ASSERT_EQ(server.certificates.size(), 2u);
   EXPECT_EQ(server.certificates[0].cert.value, "/etc/ssl/site.pem");
@@ -120,7 +120,7 @@ listeners:
   EXPECT_EQ(origin.connect.address().host, "2001:db8::1");
   EXPECT_EQ(origin.connect.address().port, 443);
   ASSERT_TRUE(origin.connect.tls.has_value());
-  const TlsConfig& client = *origin.connect.tls;
+  const ClientTlsConfig& client = *origin.connect.tls;
   EXPECT_EQ(client.servername, "api.example.com");
   EXPECT_EQ(client.peer_name, "api-internal.example.com");
   EXPECT_TRUE(client.verify);
@@ -133,7 +133,6 @@ listeners:
   ASSERT_TRUE(client.client_certificate->password->env.has_value());
   EXPECT_EQ(client.client_certificate->password->env->value, "CLIENT_KEY_PASS");
   EXPECT_EQ(client.keylog.value, "/tmp/keys.log");
-  EXPECT_TRUE(client.certificates.empty());
 }
 
 TEST(ConfigLoaderTest, DefaultsWhenGlobalIsLeftOut) {
@@ -150,7 +149,7 @@ TEST(ConfigLoaderTest, DefaultsWhenGlobalIsLeftOut) {
   EXPECT_EQ(g.limits.buffer_size, 64u * 1024);
   EXPECT_EQ(g.limits.max_handshakes, 1024u);
   EXPECT_EQ(g.limits.record_layer_after, seconds(1));
-  const TlsConfig& tls = *config.listeners[0].accept.tls;
+  const ServerTlsConfig& tls = *config.listeners[0].accept.tls;
   EXPECT_EQ(tls.protocols, (std::vector<TlsProtocol>{TlsProtocol::tls1_2, TlsProtocol::tls1_3}));
   EXPECT_EQ(tls.security_level, 2);
   EXPECT_EQ(tls.client_certs.mode, ClientCertMode::none);
@@ -454,7 +453,7 @@ TEST(ConfigLoaderTest, RelativePathsInLoadStringUseBaseDir) {
       address: 127.0.0.1:8080
 )",
                                                  "inline", "/srv/app/conf");
-  const TlsConfig& tls = *config.listeners[0].accept.tls;
+  const ServerTlsConfig& tls = *config.listeners[0].accept.tls;
   EXPECT_EQ(tls.certificates[0].cert.value, "/srv/app/certs/site.pem");
   EXPECT_EQ(tls.certificates[0].key.value, "/srv/app/conf/keys/site.key");
   EXPECT_EQ(tls.cafile.value, "/abs/ca.pem");

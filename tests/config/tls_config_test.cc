@@ -37,10 +37,10 @@ std::string config(const std::string& accept_tls, const std::string& connect_tls
 constexpr const char* kAcceptCert = "        certificates: [{ cert: site.pem }]\n";
 constexpr const char* kVerifyOn = "        verify: true\n";
 
-TlsConfig acceptTls(const std::string& yaml) {
+ServerTlsConfig acceptTls(const std::string& yaml) {
   return *load(yaml).listeners[0].accept.tls;
 }
-TlsConfig connectTls(const std::string& yaml) {
+ClientTlsConfig connectTls(const std::string& yaml) {
   return *load(yaml).listeners[0].connect.tls;
 }
 
@@ -53,8 +53,9 @@ TEST(TlsConfigTest, DefaultsReachBothSides) {
                                   "    alpn: [h2]\n"
                                   "    cafile: ca.pem\n");
   const Config loaded = load(yaml);
-  for (const TlsConfig* tls :
-       {&*loaded.listeners[0].accept.tls, &*loaded.listeners[0].connect.tls}) {
+  const TlsPolicyConfig& accept = *loaded.listeners[0].accept.tls;
+  const TlsPolicyConfig& connect = *loaded.listeners[0].connect.tls;
+  for (const TlsPolicyConfig* tls : {&accept, &connect}) {
     EXPECT_EQ(tls->cipher, "ECDHE+AESGCM");
     EXPECT_EQ(tls->protocols, std::vector<TlsProtocol>{TlsProtocol::tls1_3});
     EXPECT_EQ(tls->alpn, std::vector<std::string>{"h2"});
@@ -64,9 +65,10 @@ TEST(TlsConfigTest, DefaultsReachBothSides) {
 }
 
 TEST(TlsConfigTest, BlockKeysOverrideDefaults) {
-  const TlsConfig tls = acceptTls(config(std::string(kAcceptCert) + "        cipher: HIGH\n"
-                                                                    "        alpn: [http/1.1]\n",
-                                         "", "    cipher: ECDHE+AESGCM\n    alpn: [h2]\n"));
+  const ServerTlsConfig tls =
+      acceptTls(config(std::string(kAcceptCert) + "        cipher: HIGH\n"
+                                                  "        alpn: [http/1.1]\n",
+                       "", "    cipher: ECDHE+AESGCM\n    alpn: [h2]\n"));
   EXPECT_EQ(tls.cipher, "HIGH");
   EXPECT_EQ(tls.alpn, std::vector<std::string>{"http/1.1"});
 }
@@ -75,13 +77,21 @@ TEST(TlsConfigTest, DefaultsOnlyReachTheirSide) {
   const Config loaded = load(config(kAcceptCert, kVerifyOn,
                                     "    servername: origin.example\n"
                                     "    client_certs: { mode: request, cafile: ca.pem }\n"));
-  const TlsConfig& accept = *loaded.listeners[0].accept.tls;
-  const TlsConfig& connect = *loaded.listeners[0].connect.tls;
-  EXPECT_EQ(accept.servername, "");
-  EXPECT_EQ(accept.client_certs.mode, ClientCertMode::request);
-  EXPECT_EQ(connect.servername, "origin.example");
-  EXPECT_EQ(connect.client_certs.mode, ClientCertMode::none);
+  EXPECT_EQ(loaded.listeners[0].accept.tls->client_certs.mode, ClientCertMode::request);
+  EXPECT_EQ(loaded.listeners[0].connect.tls->servername, "origin.example");
 }
+
+// A side's own keys have no field in the other side's config.
+template <typename Tls>
+constexpr bool kHasServername = requires(const Tls& tls) {
+  tls.servername;
+};
+template <typename Tls>
+constexpr bool kHasClientCerts = requires(const Tls& tls) {
+  tls.client_certs;
+};
+static_assert(kHasServername<ClientTlsConfig> && !kHasServername<ServerTlsConfig>);
+static_assert(kHasClientCerts<ServerTlsConfig> && !kHasClientCerts<ClientTlsConfig>);
 
 TEST(TlsConfigTest, DefaultsDoNotCreateTlsBlocks) {
   const Config loaded = load(config(kAcceptCert, "", "    servername: origin.example\n"));
@@ -89,14 +99,14 @@ TEST(TlsConfigTest, DefaultsDoNotCreateTlsBlocks) {
 }
 
 TEST(TlsConfigTest, DefaultCertificatesSatisfyTheAcceptSide) {
-  const TlsConfig tls =
+  const ServerTlsConfig tls =
       acceptTls(config("        alpn: [h2]\n", "", "    certificates: [{ cert: default.pem }]\n"));
   ASSERT_EQ(tls.certificates.size(), 1u);
   EXPECT_EQ(tls.certificates[0].cert.value, "/etc/tlsgate/default.pem");
 }
 
 TEST(TlsConfigTest, SecurityLevelFromDefaultsAllowsLegacyProtocolsInABlock) {
-  const TlsConfig tls =
+  const ServerTlsConfig tls =
       acceptTls(config(std::string(kAcceptCert) + "        protocols: [tls1.1, tls1.2]\n", "",
                        "    security_level: 0\n"));
   EXPECT_EQ(tls.security_level, 0);
@@ -105,14 +115,14 @@ TEST(TlsConfigTest, SecurityLevelFromDefaultsAllowsLegacyProtocolsInABlock) {
 
 TEST(TlsConfigTest, ClientCertificateIsInheritedAsAWhole) {
   const std::string defaults = "    cert: default.pem\n    key: default.key\n";
-  const TlsConfig inherited = connectTls(config("", kVerifyOn, defaults));
+  const ClientTlsConfig inherited = connectTls(config("", kVerifyOn, defaults));
   ASSERT_TRUE(inherited.client_certificate.has_value());
   EXPECT_EQ(inherited.client_certificate->cert.value, "/etc/tlsgate/default.pem");
   EXPECT_EQ(inherited.client_certificate->key.value, "/etc/tlsgate/default.key");
 
   // The block's own certificate keeps its key in the same file; the default
   // key must not be paired with it.
-  const TlsConfig own = connectTls(config("", "        cert: own.pem\n", defaults));
+  const ClientTlsConfig own = connectTls(config("", "        cert: own.pem\n", defaults));
   ASSERT_TRUE(own.client_certificate.has_value());
   EXPECT_EQ(own.client_certificate->cert.value, "/etc/tlsgate/own.pem");
   EXPECT_EQ(own.client_certificate->key.value, "");
@@ -170,7 +180,7 @@ TEST(TlsConfigTest, BlockMustBeAMap) {
 }
 
 TEST(TlsConfigTest, EmptyConnectBlockUsesSecureDefaults) {
-  const TlsConfig tls = connectTls(config("", "") + "      tls: {}\n");
+  const ClientTlsConfig tls = connectTls(config("", "") + "      tls: {}\n");
   EXPECT_TRUE(tls.verify);
   EXPECT_EQ(tls.servername, "");
   EXPECT_FALSE(tls.client_certificate.has_value());
@@ -198,7 +208,7 @@ TEST(TlsConfigTest, LegacyProtocolsNeedSecurityLevelZero) {
   EXPECT_TRUE(errorIs(loadError(withProtocols("[tls1.1, tls1.2]", "        security_level: 1\n")),
                       "test.yaml:7:21: listeners[0].accept.tls.protocols[0]: ",
                       "only allowed with security_level: 0"));
-  const TlsConfig tls =
+  const ServerTlsConfig tls =
       acceptTls(withProtocols("[tls1, tls1.1, tls1.2]", "        security_level: 0\n"));
   EXPECT_EQ(tls.protocols, (std::vector<TlsProtocol>{TlsProtocol::tls1_0, TlsProtocol::tls1_1,
                                                      TlsProtocol::tls1_2}));
@@ -248,7 +258,7 @@ TEST(TlsConfigTest, AcceptSideNeedsCertificates) {
 }
 
 TEST(TlsConfigTest, CertificatePasswordSources) {
-  const TlsConfig tls = acceptTls(
+  const ServerTlsConfig tls = acceptTls(
       config("        certificates: [{ cert: a.pem, password: { env: KEY_PASS } }]\n", ""));
   ASSERT_TRUE(tls.certificates[0].password.has_value());
   EXPECT_EQ(tls.certificates[0].password->env->value, "KEY_PASS");
@@ -268,7 +278,7 @@ TEST(TlsConfigTest, CertificatePasswordSources) {
 }
 
 TEST(TlsConfigTest, SelfSigned) {
-  const TlsConfig tls = acceptTls(
+  const ServerTlsConfig tls = acceptTls(
       config("        certificates: [{ cert: dev.pem, key: dev.key, self_signed: true }]\n", ""));
   EXPECT_TRUE(tls.certificates[0].self_signed);
   EXPECT_TRUE(errorIs(
@@ -404,10 +414,10 @@ TEST(TlsConfigTest, PinSha256) {
 }
 
 TEST(TlsConfigTest, DhparamsAndOcspStapleArePathsOnTheAcceptSide) {
-  const TlsConfig tls = acceptTls(config(std::string(kAcceptCert) +
-                                             "        dhparams: dh.pem\n"
-                                             "        ocsp_staple: /var/lib/tlsgate/site.ocsp\n",
-                                         ""));
+  const ServerTlsConfig tls = acceptTls(
+      config(std::string(kAcceptCert) + "        dhparams: dh.pem\n"
+                                        "        ocsp_staple: /var/lib/tlsgate/site.ocsp\n",
+             ""));
   EXPECT_EQ(tls.dhparams.value, "/etc/tlsgate/dh.pem");
   EXPECT_EQ(tls.dhparams.mark.str(), "test.yaml:7:19");
   EXPECT_EQ(tls.ocsp_staple.value, "/var/lib/tlsgate/site.ocsp");
@@ -423,7 +433,7 @@ TEST(TlsConfigTest, DhparamsAndOcspStapleArePathsOnTheAcceptSide) {
 
 TEST(TlsConfigTest, SessionDefaults) {
   const Config loaded = load(config(kAcceptCert, kVerifyOn));
-  const SessionConfig& accept = loaded.listeners[0].accept.tls->session;
+  const ServerSessionConfig& accept = loaded.listeners[0].accept.tls->session;
   EXPECT_TRUE(accept.tickets);
   EXPECT_TRUE(accept.ticket_keys.value.empty());
   EXPECT_EQ(accept.cache_size, 20000U);
@@ -432,7 +442,7 @@ TEST(TlsConfigTest, SessionDefaults) {
 }
 
 TEST(TlsConfigTest, SessionValues) {
-  const TlsConfig accept = acceptTls(
+  const ServerTlsConfig accept = acceptTls(
       config(std::string(kAcceptCert) +
                  "        session: { tickets: true, ticket_keys: tickets.key, cache_size: 0, "
                  "timeout: 1h }\n",

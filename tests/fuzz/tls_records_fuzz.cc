@@ -31,6 +31,8 @@
 #include <string>
 #include <vector>
 
+#include "tls/client_tls_context.h"
+#include "tls/server_tls_context.h"
 #include "tls/tls_session.h"
 #include "tls_fuzz_pki.h"
 
@@ -44,7 +46,7 @@ void check(bool ok) {
 }
 
 std::shared_ptr<const TlsContext> makeServer(const std::string& suites) {
-  TlsConfig config;
+  ServerTlsConfig config;
   CertificateConfig certificate;
   certificate.cert.value = fuzz::fuzzPki().server.cert_path;
   certificate.key.value = fuzz::fuzzPki().server.key_path;
@@ -52,17 +54,17 @@ std::shared_ptr<const TlsContext> makeServer(const std::string& suites) {
   config.protocols = {TlsProtocol::tls1_3};
   config.ciphersuites = suites;
   config.session.cache_size = 0;
-  return TlsContext::create(config, Side::accept);
+  return ServerTlsContext::create(config);
 }
 
 std::shared_ptr<const TlsContext> makeClient() {
-  TlsConfig config;
+  ClientTlsConfig config;
   config.cafile.value = fuzz::fuzzPki().pki.caPath();
   config.servername = "localhost";
   config.protocols = {TlsProtocol::tls1_3};
   config.ciphersuites = "TLS_AES_128_GCM_SHA256:TLS_AES_128_CCM_SHA256";
   config.session.resume = false;  // every input starts with a full handshake
-  return TlsContext::create(config, Side::connect);
+  return ClientTlsContext::create(config);
 }
 
 void move(ByteQueue& from, ByteQueue& to) {

@@ -19,6 +19,7 @@
 #include <memory>
 #include <span>
 
+#include "tls/server_tls_context.h"
 #include "tls/tls_session.h"
 #include "tls_fuzz_pki.h"
 
@@ -32,7 +33,7 @@ void check(bool ok) {
 }
 
 std::shared_ptr<const TlsContext> makeServer(int kind) {
-  TlsConfig config;
+  ServerTlsConfig config;
   CertificateConfig certificate;
   certificate.cert.value = fuzz::fuzzPki().server.cert_path;
   certificate.key.value = fuzz::fuzzPki().server.key_path;
@@ -52,7 +53,7 @@ std::shared_ptr<const TlsContext> makeServer(int kind) {
       config.cafile.value = fuzz::fuzzPki().pki.caPath();
       break;
   }
-  return TlsContext::create(config, Side::accept);
+  return ServerTlsContext::create(config);
 }
 
 const std::shared_ptr<const TlsContext>& server(int kind) {

@@ -38,10 +38,10 @@ class TlsHandshakePhaseTest : public ::testing::Test {
   }
 
   std::unique_ptr<Phase> acceptPhase() {
-    TlsConfig config = serverConfig(certificate_);
+    ServerTlsConfig config = serverConfig(certificate_);
     config.alpn = {"h2", "http/1.1"};
     return std::make_unique<TlsHandshakePhase>(PhaseId::handshake,
-                                               TlsContext::create(config, Side::accept));
+                                               ServerTlsContext::create(config));
   }
 
   TestPki pki;
@@ -52,9 +52,9 @@ class TlsHandshakePhaseTest : public ::testing::Test {
 
 TEST_F(TlsHandshakePhaseTest, CompletesAgainstARealClientAndRecordsSniAndAlpn) {
   acceptClient();
-  TlsConfig client_config = clientConfig(pki.caPath(), "gate.test");
+  ClientTlsConfig client_config = clientConfig(pki.caPath(), "gate.test");
   client_config.alpn = {"http/1.1"};
-  TlsClientThread client(peer.get(), TlsContext::create(client_config, Side::connect));
+  TlsClientThread client(peer.get(), ClientTlsContext::create(client_config));
 
   harness.start(acceptPhase());
   std::optional<PhaseStatus> outcome = harness.runPhase();

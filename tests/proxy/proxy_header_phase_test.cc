@@ -204,18 +204,18 @@ class ProxyHeaderOutPhaseTest : public ::testing::Test {
   // Completes a real TLS accept on the client endpoint; with
   // `client_certificate`, the client presents it and the server asks for it.
   void handshake(const IssuedCertificate* client_certificate) {
-    TlsConfig server_config = serverConfig(server_certificate);
+    ServerTlsConfig server_config = serverConfig(server_certificate);
     server_config.alpn = {"h2"};
-    TlsConfig client_config = clientConfig(pki.caPath(), "gate.test");
+    ClientTlsConfig client_config = clientConfig(pki.caPath(), "gate.test");
     client_config.alpn = {"h2"};
     if (client_certificate != nullptr) {
       server_config.client_certs.mode = ClientCertMode::require;
       server_config.client_certs.cafile.value = pki.caPath();
       client_config.client_certificate = certificate(*client_certificate);
     }
-    TlsClientThread peer(client.get(), TlsContext::create(client_config, Side::connect));
-    harness.start(std::make_unique<TlsHandshakePhase>(
-        PhaseId::handshake, TlsContext::create(server_config, Side::accept)));
+    TlsClientThread peer(client.get(), ClientTlsContext::create(client_config));
+    harness.start(std::make_unique<TlsHandshakePhase>(PhaseId::handshake,
+                                                      ServerTlsContext::create(server_config)));
     std::optional<PhaseStatus> outcome = harness.runPhase();
     ::shutdown(client.get(), SHUT_RDWR);  // a client still waiting gives up now
     peer.join();

@@ -100,17 +100,14 @@ class RelayBackpressureTest : public ::testing::Test {
  protected:
   TestPki pki;
   IssuedCertificate certificate_ = pki.issue("server", "localhost", {"localhost"}, {"127.0.0.1"});
-  std::shared_ptr<TlsContext> server_context =
-      TlsContext::create(serverConfig(certificate_), Side::accept);
-  std::shared_ptr<TlsContext> openssl_path_context = TlsContext::create(
-      [this] {
-        TlsConfig config = serverConfig(certificate_);
-        config.ciphersuites = kOpenSslPathSuite;
-        return config;
-      }(),
-      Side::accept);
+  std::shared_ptr<TlsContext> server_context = ServerTlsContext::create(serverConfig(certificate_));
+  std::shared_ptr<TlsContext> openssl_path_context = ServerTlsContext::create([this] {
+    ServerTlsConfig config = serverConfig(certificate_);
+    config.ciphersuites = kOpenSslPathSuite;
+    return config;
+  }());
   std::shared_ptr<TlsContext> client_context =
-      TlsContext::create(clientConfig(pki.caPath(), "localhost"), Side::connect);
+      ClientTlsContext::create(clientConfig(pki.caPath(), "localhost"));
 
   BufferPool pool{kTestChunkSize, 64};
   std::array<std::byte, TlsSession::kReadRoom> scratch{};

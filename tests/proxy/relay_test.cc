@@ -72,10 +72,9 @@ class RelayTest : public ::testing::Test {
 
   TestPki pki;
   IssuedCertificate certificate_ = pki.issue("server", "localhost", {"localhost"}, {"127.0.0.1"});
-  std::shared_ptr<TlsContext> server_context =
-      TlsContext::create(serverConfig(certificate_), Side::accept);
+  std::shared_ptr<TlsContext> server_context = ServerTlsContext::create(serverConfig(certificate_));
   std::shared_ptr<TlsContext> client_context =
-      TlsContext::create(clientConfig(pki.caPath(), "localhost"), Side::connect);
+      ClientTlsContext::create(clientConfig(pki.caPath(), "localhost"));
 
   BufferPool pool{kTestChunkSize, 64};
   std::array<std::byte, TlsSession::kReadRoom> scratch{};

@@ -24,7 +24,7 @@ class ClientCertsTest : public ::testing::Test {
 
   // Runs the handshake with `client_cert` (or none); true when admitted.
   bool admitted(const std::optional<IssuedCertificate>& client_cert) {
-    TlsConfig client = clientConfig(pki.caPath(), "localhost");
+    ClientTlsConfig client = clientConfig(pki.caPath(), "localhost");
     if (client_cert) {
       client.client_certificate = certificate(*client_cert);
     }
@@ -38,7 +38,7 @@ class ClientCertsTest : public ::testing::Test {
   }
 
   TestPki pki;
-  TlsConfig server = serverConfig(pki.issue("server", "localhost", {"localhost"}));
+  ServerTlsConfig server = serverConfig(pki.issue("server", "localhost", {"localhost"}));
   IssuedCertificate billing = pki.issueWithSubjectAltName(
       "billing", "billing", "URI:spiffe://example.org/billing,DNS:billing.internal.example");
   IssuedCertificate other = pki.issueWithSubjectAltName(
@@ -91,7 +91,7 @@ TEST_F(ClientCertsTest, RevokedCertificateIsRefused) {
 TEST_F(ClientCertsTest, UnreadableCrlIsAStartupError) {
   server.client_certs.crl = {pki.writeFile("bad.crl", "not a crl\n"), SourceMark{"t.yaml", 4, 12}};
   try {
-    TlsContext::create(server, Side::accept);
+    ServerTlsContext::create(server);
     FAIL() << "no error";
   } catch (const ConfigError& e) {
     EXPECT_NE(std::string(e.what()).find("t.yaml:4:12: client_certs.crl: cannot load a CRL"),

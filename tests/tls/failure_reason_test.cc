@@ -130,8 +130,8 @@ class DamagedRecordTest : public ::testing::TestWithParam<DamagedRecordCase> {
   template <typename Damage>
   std::string reasonAfter(Damage damage) {
     const DamagedRecordCase& param = GetParam();
-    TlsConfig server = serverConfig(pki_.issue("server", "localhost", {"localhost"}));
-    TlsConfig client = clientConfig(pki_.caPath(), "localhost");
+    ServerTlsConfig server = serverConfig(pki_.issue("server", "localhost", {"localhost"}));
+    ClientTlsConfig client = clientConfig(pki_.caPath(), "localhost");
     server.protocols = param.protocols;
     server.cipher = param.cipher;
     server.ciphersuites = param.ciphersuites;

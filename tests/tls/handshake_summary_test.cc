@@ -27,9 +27,9 @@ TEST_F(HandshakeSummaryTest, EmptyUntilTheHandshakeIsDone) {
 // A TLS 1.3 server session frees its SSL when the record layer takes over;
 // its summary answers as the SSL would have, and as the client's does.
 TEST_F(HandshakeSummaryTest, OutlivesTheHandOverToTheRecordLayer) {
-  TlsConfig server = serverConfig(server_cert);
+  ServerTlsConfig server = serverConfig(server_cert);
   server.alpn = {"h2"};
-  TlsConfig client = clientConfig(pki.caPath(), "localhost");
+  ClientTlsConfig client = clientConfig(pki.caPath(), "localhost");
   client.alpn = {"h2"};
   SessionPair pair(server, client);
   ASSERT_TRUE(pair.handshake());
@@ -49,7 +49,7 @@ TEST_F(HandshakeSummaryTest, OutlivesTheHandOverToTheRecordLayer) {
 }
 
 TEST_F(HandshakeSummaryTest, HoldsThePeerCertificateInDer) {
-  TlsConfig server = serverConfig(server_cert);
+  ServerTlsConfig server = serverConfig(server_cert);
   server.protocols = {TlsProtocol::tls1_2};
   SessionPair pair(server, clientConfig(pki.caPath(), "localhost"));
   ASSERT_TRUE(pair.handshake());

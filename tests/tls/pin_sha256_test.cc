@@ -18,7 +18,7 @@ class PinSha256Test : public ::testing::Test {
 
   TestPki pki;
   IssuedCertificate server_cert = pki.issue("server", "localhost", {"localhost"});
-  TlsConfig client = clientConfig(pki.caPath(), "localhost");
+  ClientTlsConfig client = clientConfig(pki.caPath(), "localhost");
 };
 
 TEST_F(PinSha256Test, MatchingPinIsAdmitted) {

@@ -144,7 +144,7 @@ class RecordLayerTest : public ::testing::Test {
  protected:
   // Runs both handshakes to the end, then lets the client take the server's
   // session ticket.
-  void handshake(const TlsConfig& server_config, OpenSslClient& peer) {
+  void handshake(const ServerTlsConfig& server_config, OpenSslClient& peer) {
     server.reset();
     server_in.clear();
     server_out.clear();
@@ -162,11 +162,11 @@ class RecordLayerTest : public ::testing::Test {
   }
   // The same, then hands over to the record layer at once, as a connection
   // with limits.record_layer_after: 0s does.
-  void connect(const TlsConfig& server_config, OpenSslClient& peer) {
+  void connect(const ServerTlsConfig& server_config, OpenSslClient& peer) {
     handshake(server_config, peer);
     server->handOver();
   }
-  void connect(const TlsConfig& server_config) { connect(server_config, client); }
+  void connect(const ServerTlsConfig& server_config) { connect(server_config, client); }
   void connect() { connect(serverConfig(server_cert)); }
 
   // Everything the server can decrypt now, through a buffer of `room` bytes.

@@ -19,7 +19,7 @@ namespace tlsgate::test {
 namespace {
 
 TEST_F(RecordLayerTest, Tls13ServerHandsOverAndKeepsItsHandshakeFacts) {
-  TlsConfig config = serverConfig(server_cert);
+  ServerTlsConfig config = serverConfig(server_cert);
   config.alpn = {"h2", "http/1.1"};
   SSL_set_alpn_protos(client.ssl(), reinterpret_cast<const unsigned char*>("\x08http/1.1"), 9);
   connect(config);
@@ -46,7 +46,7 @@ TEST_F(RecordLayerTest, DeclinedHandOversAreCountedByReason) {
   EXPECT_FALSE(server->usesRecordLayer());
   EXPECT_EQ(context->recordLayerDeclined(RecordLayerDecline::max_fragment_length), 1U);
 
-  TlsConfig ccm = serverConfig(server_cert);
+  ServerTlsConfig ccm = serverConfig(server_cert);
   ccm.ciphersuites = "TLS_AES_128_CCM_SHA256";
   OpenSslClient peer({"TLS_AES_128_CCM_SHA256"});
   connect(ccm, peer);

@@ -67,11 +67,11 @@ class KeylogFileTest : public ::testing::Test {
 };
 
 TEST_F(KeylogFileTest, NoFileWithoutKeylogOrSslkeylogfile) {
-  EXPECT_EQ(KeylogFile::open(TlsConfig{}), nullptr);
+  EXPECT_EQ(KeylogFile::open(TlsPolicyConfig{}), nullptr);
 }
 
 TEST_F(KeylogFileTest, WritesEachSecretAsTheKeylogLineItCameFrom) {
-  TlsConfig config;
+  TlsPolicyConfig config;
   config.keylog.value = pki.dir() + "/lines.log";
   std::unique_ptr<KeylogFile> file = KeylogFile::open(config);
   ASSERT_NE(file, nullptr);
@@ -86,7 +86,7 @@ TEST_F(KeylogFileTest, WritesEachSecretAsTheKeylogLineItCameFrom) {
 // file every line, and the session the traffic secrets its record layer
 // takes over with.
 TEST_F(KeylogFileTest, AServerHandshakeFeedsTheFileAndTheRecordLayer) {
-  TlsConfig server = serverConfig(server_cert);
+  ServerTlsConfig server = serverConfig(server_cert);
   server.keylog.value = pki.dir() + "/keys.log";
   SessionPair pair(server, clientConfig(pki.caPath(), "localhost"));
   ASSERT_TRUE(pair.handshake());

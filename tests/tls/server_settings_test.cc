@@ -14,9 +14,9 @@
 namespace tlsgate::test {
 namespace {
 
-std::string errorOf(const TlsConfig& config) {
+std::string errorOf(const ServerTlsConfig& config) {
   try {
-    TlsContext::create(config, Side::accept);
+    ServerTlsContext::create(config);
   } catch (const ConfigError& e) {
     return e.what();
   }
@@ -47,8 +47,8 @@ class ServerSettingsTest : public ::testing::Test {
 };
 
 TEST_F(ServerSettingsTest, DhparamsEnableDheSuites) {
-  TlsConfig server = serverConfig(pki.issueRsa("rsa", "localhost", {"localhost"}));
-  TlsConfig client = clientConfig(pki.caPath(), "localhost");
+  ServerTlsConfig server = serverConfig(pki.issueRsa("rsa", "localhost", {"localhost"}));
+  ClientTlsConfig client = clientConfig(pki.caPath(), "localhost");
   client.protocols = {TlsProtocol::tls1_2};
   client.cipher = "DHE-RSA-AES128-GCM-SHA256";
   {
@@ -67,8 +67,8 @@ TEST_F(ServerSettingsTest, DhparamsEnableDheSuites) {
 }
 
 // The TLS 1.2 suites a context without `cipher` enables.
-std::vector<std::string> defaultTls12Suites(const TlsConfig& config) {
-  std::shared_ptr<TlsContext> context = TlsContext::create(config, Side::accept);
+std::vector<std::string> defaultTls12Suites(const ServerTlsConfig& config) {
+  std::shared_ptr<TlsContext> context = ServerTlsContext::create(config);
   std::vector<std::string> names;
   STACK_OF(SSL_CIPHER)* ciphers = SSL_CTX_get_ciphers(context->native());
   for (int i = 0; i < sk_SSL_CIPHER_num(ciphers); ++i) {
@@ -82,7 +82,7 @@ std::vector<std::string> defaultTls12Suites(const TlsConfig& config) {
 }
 
 TEST_F(ServerSettingsTest, DefaultTls12SuitesAreForwardSecretAeadOnly) {
-  TlsConfig server = serverConfig(pki.issueRsa("rsa", "localhost", {"localhost"}));
+  ServerTlsConfig server = serverConfig(pki.issueRsa("rsa", "localhost", {"localhost"}));
   const std::vector<std::string> suites = defaultTls12Suites(server);
   ASSERT_FALSE(suites.empty());
   for (const std::string& name : suites) {
@@ -91,7 +91,7 @@ TEST_F(ServerSettingsTest, DefaultTls12SuitesAreForwardSecretAeadOnly) {
         << name << " is not an AEAD suite (CBC suites are open to LUCKY13)";
   }
   // A client that offers only CBC suites finds nothing in common.
-  TlsConfig client = clientConfig(pki.caPath(), "localhost");
+  ClientTlsConfig client = clientConfig(pki.caPath(), "localhost");
   client.protocols = {TlsProtocol::tls1_2};
   client.cipher = "ECDHE-RSA-AES128-SHA256:ECDHE-RSA-AES128-SHA:AES128-GCM-SHA256";
   SessionPair cbc(server, client);
@@ -101,7 +101,7 @@ TEST_F(ServerSettingsTest, DefaultTls12SuitesAreForwardSecretAeadOnly) {
 }
 
 TEST_F(ServerSettingsTest, DhparamsAddDheSuitesAfterTheEcdheOnes) {
-  TlsConfig server = serverConfig(pki.issueRsa("rsa", "localhost", {"localhost"}));
+  ServerTlsConfig server = serverConfig(pki.issueRsa("rsa", "localhost", {"localhost"}));
   server.dhparams.value = pki.dir() + "/dh.pem";
   ASSERT_EQ(std::system(("openssl genpkey -genparam -algorithm DH -pkeyopt dh_param:ffdhe2048 "
                          "-out " +
@@ -120,7 +120,7 @@ TEST_F(ServerSettingsTest, DhparamsAddDheSuitesAfterTheEcdheOnes) {
 }
 
 TEST_F(ServerSettingsTest, BadDhparamsFileIsAStartupError) {
-  TlsConfig server = serverConfig(pki.issue("server", "localhost", {"localhost"}));
+  ServerTlsConfig server = serverConfig(pki.issue("server", "localhost", {"localhost"}));
   server.dhparams = {pki.writeFile("dh.pem", "nothing here\n"), SourceMark{"t.yaml", 5, 19}};
   EXPECT_NE(errorOf(server).find("t.yaml:5:19: dhparams: " + server.dhparams.value +
                                  " holds no PEM DH parameters"),
@@ -129,14 +129,14 @@ TEST_F(ServerSettingsTest, BadDhparamsFileIsAStartupError) {
 }
 
 TEST_F(ServerSettingsTest, OcspResponseIsStapledForTheFirstCertificateWhenAsked) {
-  TlsConfig server = serverConfig(pki.issue("server", "localhost", {"localhost"}));
+  ServerTlsConfig server = serverConfig(pki.issue("server", "localhost", {"localhost"}));
   const IssuedCertificate other = pki.issue("other", "other.example", {"other.example"});
   server.certificates.push_back(serverConfig(other).certificates.front());
   server.ocsp_staple.value = writeOcspResponse(pki);
   auto server_context = ServerTlsContext::create(server);
 
   const auto staple_length = [&](const std::string& servername, bool ask) {
-    auto client_context = TlsContext::create(clientConfig(pki.caPath(), servername), Side::connect);
+    auto client_context = ClientTlsContext::create(clientConfig(pki.caPath(), servername));
     long length = -2;  // NOLINT(google-runtime-int)
     if (ask) {
       SSL_CTX_ctrl(client_context->native(), SSL_CTRL_SET_TLSEXT_STATUS_REQ_TYPE,
@@ -157,7 +157,7 @@ TEST_F(ServerSettingsTest, OcspResponseIsStapledForTheFirstCertificateWhenAsked)
 }
 
 TEST_F(ServerSettingsTest, BadOcspFileIsAStartupError) {
-  TlsConfig server = serverConfig(pki.issue("server", "localhost", {"localhost"}));
+  ServerTlsConfig server = serverConfig(pki.issue("server", "localhost", {"localhost"}));
   server.ocsp_staple = {pki.writeFile("site.ocsp", "not DER"), SourceMark{"t.yaml", 6, 22}};
   EXPECT_NE(errorOf(server).find("t.yaml:6:22: ocsp_staple: " + server.ocsp_staple.value +
                                  " is not a DER OCSP response"),

@@ -9,6 +9,8 @@
 #include <utility>
 
 #include "support/test_pki.h"
+#include "tls/client_tls_context.h"
+#include "tls/server_tls_context.h"
 #include "tls/tls_session.h"
 
 namespace tlsgate::test {
@@ -22,15 +24,15 @@ inline CertificateConfig certificate(const IssuedCertificate& issued) {
 }
 
 // A server config with `issued` as its certificate.
-inline TlsConfig serverConfig(const IssuedCertificate& issued) {
-  TlsConfig config;
+inline ServerTlsConfig serverConfig(const IssuedCertificate& issued) {
+  ServerTlsConfig config;
   config.certificates.push_back(certificate(issued));
   return config;
 }
 
 // A client config that trusts `ca_path` and verifies `servername`.
-inline TlsConfig clientConfig(const std::string& ca_path, const std::string& servername) {
-  TlsConfig config;
+inline ClientTlsConfig clientConfig(const std::string& ca_path, const std::string& servername) {
+  ClientTlsConfig config;
   config.cafile.value = ca_path;
   config.servername = servername;
   return config;
@@ -38,9 +40,9 @@ inline TlsConfig clientConfig(const std::string& ca_path, const std::string& ser
 
 class SessionPair {
  public:
-  SessionPair(const TlsConfig& server_config, const TlsConfig& client_config)
-      : SessionPair(TlsContext::create(server_config, Side::accept),
-                    TlsContext::create(client_config, Side::connect)) {}
+  SessionPair(const ServerTlsConfig& server_config, const ClientTlsConfig& client_config)
+      : SessionPair(ServerTlsContext::create(server_config),
+                    ClientTlsContext::create(client_config)) {}
 
   // Sessions on existing contexts, e.g. a second connection that resumes.
   SessionPair(std::shared_ptr<TlsContext> server_ctx, std::shared_ptr<TlsContext> client_ctx)

@@ -22,8 +22,8 @@ std::string randomKeyLine() {
 
 class SessionResumptionTest : public ::testing::Test {
  protected:
-  std::shared_ptr<TlsContext> serverContext() { return TlsContext::create(server, Side::accept); }
-  std::shared_ptr<TlsContext> clientContext() { return TlsContext::create(client, Side::connect); }
+  std::shared_ptr<TlsContext> serverContext() { return ServerTlsContext::create(server); }
+  std::shared_ptr<TlsContext> clientContext() { return ClientTlsContext::create(client); }
 
   // One full connection; true when it resumed.
   static bool connect(const std::shared_ptr<TlsContext>& server_context,
@@ -40,8 +40,8 @@ class SessionResumptionTest : public ::testing::Test {
   }
 
   TestPki pki;
-  TlsConfig server = serverConfig(pki.issue("server", "localhost", {"localhost"}));
-  TlsConfig client = clientConfig(pki.caPath(), "localhost");
+  ServerTlsConfig server = serverConfig(pki.issue("server", "localhost", {"localhost"}));
+  ClientTlsConfig client = clientConfig(pki.caPath(), "localhost");
 };
 
 TEST_F(SessionResumptionTest, Tls13ResumesWithATicket) {

@@ -13,7 +13,7 @@ class SniTest : public ::testing::Test {
  protected:
   // The handshake's certificate subject as the client saw it, or the failure.
   std::string subjectServed(const std::string& sni, bool verify = true) {
-    TlsConfig client = clientConfig(pki.caPath(), sni);
+    ClientTlsConfig client = clientConfig(pki.caPath(), sni);
     client.verify = verify;
     SessionPair pair(server, client);
     if (!pair.handshake()) {
@@ -24,8 +24,9 @@ class SniTest : public ::testing::Test {
   }
 
   TestPki pki;
-  TlsConfig server = [this] {
-    TlsConfig config = serverConfig(pki.issue("default", "default.example", {"default.example"}));
+  ServerTlsConfig server = [this] {
+    ServerTlsConfig config =
+        serverConfig(pki.issue("default", "default.example", {"default.example"}));
     config.certificates.push_back(
         certificate(pki.issue("api", "api.example.com", {"api.example.com"})));
     config.certificates.push_back(
@@ -83,7 +84,7 @@ TEST_F(SniTest, UnknownNameIsRejectedWhenConfigured) {
 TEST_F(SniTest, NoSniGetsTheDefaultEvenWhenRejectingUnknownNames) {
   server.sni.reject_unknown = true;
   // An IP address is never sent as SNI.
-  TlsConfig client = clientConfig(pki.caPath(), "127.0.0.1");
+  ClientTlsConfig client = clientConfig(pki.caPath(), "127.0.0.1");
   client.verify = false;
   SessionPair pair(server, client);
   ASSERT_TRUE(pair.handshake()) << pair.server->failureReason();
@@ -94,11 +95,10 @@ TEST_F(SniTest, NoSniGetsTheDefaultEvenWhenRejectingUnknownNames) {
 TEST_F(SniTest, RsaAndEcdsaForTheSameNamesSitSideBySide) {
   server.certificates.push_back(
       certificate(pki.issueRsa("api-rsa", "api rsa", {"api.example.com"})));
-  auto server_context = TlsContext::create(server, Side::accept);
+  auto server_context = ServerTlsContext::create(server);
   EXPECT_EQ(server_context->certificateGroups(), 4U);  // the RSA one joined api.example.com
 
-  auto client_context =
-      TlsContext::create(clientConfig(pki.caPath(), "api.example.com"), Side::connect);
+  auto client_context = ClientTlsContext::create(clientConfig(pki.caPath(), "api.example.com"));
   SessionPair ecdsa(server_context, client_context);
   ASSERT_TRUE(ecdsa.handshake()) << ecdsa.client->failureReason();
   EXPECT_EQ(ecdsa.client->peerSubject(), "CN=api.example.com");
@@ -115,7 +115,7 @@ TEST_F(SniTest, TwoCertificatesOfOneKeyTypeForTheSameNamesAreAnError) {
       certificate(pki.issue("api-again", "api again", {"api.example.com"})));
   server.certificates.back().cert.mark = SourceMark{"tlsgate.yaml", 9, 11};
   try {
-    TlsContext::create(server, Side::accept);
+    ServerTlsContext::create(server);
     FAIL() << "no error";
   } catch (const ConfigError& e) {
     const std::string error = e.what();
@@ -129,7 +129,7 @@ TEST_F(SniTest, SelectedContextKeepsTheSharedPolicy) {
   server.alpn = {"h2"};
   server.client_certs.mode = ClientCertMode::require;
   server.client_certs.cafile.value = pki.caPath();
-  TlsConfig client = clientConfig(pki.caPath(), "api.example.com");
+  ClientTlsConfig client = clientConfig(pki.caPath(), "api.example.com");
   client.alpn = {"h2"};
   {
     SessionPair pair(server, client);

@@ -19,9 +19,9 @@
 namespace tlsgate::test {
 namespace {
 
-std::string errorOf(const TlsConfig& config, Side side) {
+std::string errorOf(const ServerTlsConfig& config) {
   try {
-    TlsContext::create(config, side);
+    ServerTlsContext::create(config);
   } catch (const ConfigError& e) {
     return e.what();
   }
@@ -88,63 +88,62 @@ class TlsContextTest : public ::testing::Test {
 };
 
 TEST_F(TlsContextTest, MissingCertificateNamesFileAndPosition) {
-  TlsConfig config = serverConfig(server_cert);
+  ServerTlsConfig config = serverConfig(server_cert);
   config.certificates[0].cert = {"/nonexistent/site.pem", SourceMark{"tlsgate.yaml", 12, 17}};
-  std::string error = errorOf(config, Side::accept);
+  std::string error = errorOf(config);
   EXPECT_NE(error.find("tlsgate.yaml:12:17: cert: "), std::string::npos) << error;
   EXPECT_NE(error.find("/nonexistent/site.pem"), std::string::npos) << error;
 }
 
 TEST_F(TlsContextTest, MismatchedKeyIsRejected) {
   IssuedCertificate other = pki.issue("other", "other", {"other"});
-  TlsConfig config = serverConfig(server_cert);
+  ServerTlsConfig config = serverConfig(server_cert);
   config.certificates[0].key.value = other.key_path;
-  EXPECT_NE(errorOf(config, Side::accept).find("do not go together"), std::string::npos);
+  EXPECT_NE(errorOf(config).find("do not go together"), std::string::npos);
 }
 
 TEST_F(TlsContextTest, EncryptedKeyWithPasswordFromEnvironment) {
-  TlsConfig config = serverConfig(server_cert);
+  ServerTlsConfig config = serverConfig(server_cert);
   config.certificates[0].key.value = encryptKey(pki, server_cert.key_path, "s3cret");
   config.certificates[0].password = PasswordSource{};
   config.certificates[0].password->env = Located<std::string>{"TLSGATE_TEST_KEY_PASSWORD", {}};
   ::setenv("TLSGATE_TEST_KEY_PASSWORD", "s3cret", 1);
-  EXPECT_NO_THROW(TlsContext::create(config, Side::accept));
+  EXPECT_NO_THROW(ServerTlsContext::create(config));
   ::setenv("TLSGATE_TEST_KEY_PASSWORD", "wrong", 1);
-  EXPECT_NE(errorOf(config, Side::accept).find("wrong password"), std::string::npos);
+  EXPECT_NE(errorOf(config).find("wrong password"), std::string::npos);
   ::unsetenv("TLSGATE_TEST_KEY_PASSWORD");
-  EXPECT_NE(errorOf(config, Side::accept).find("TLSGATE_TEST_KEY_PASSWORD is not set"),
-            std::string::npos);
+  EXPECT_NE(errorOf(config).find("TLSGATE_TEST_KEY_PASSWORD is not set"), std::string::npos);
 }
 
 TEST_F(TlsContextTest, EncryptedKeyWithPasswordFromFile) {
-  TlsConfig config = serverConfig(server_cert);
+  ServerTlsConfig config = serverConfig(server_cert);
   config.certificates[0].key.value = encryptKey(pki, server_cert.key_path, "from a file");
   config.certificates[0].password = PasswordSource{};
   config.certificates[0].password->file =
       LocatedPath{pki.writeFile("keypass", "from a file\n"), {}};
-  EXPECT_NO_THROW(TlsContext::create(config, Side::accept));
+  EXPECT_NO_THROW(ServerTlsContext::create(config));
 }
 
 TEST_F(TlsContextTest, EncryptedKeyWithoutPasswordSaysSo) {
-  TlsConfig config = serverConfig(server_cert);
+  ServerTlsConfig config = serverConfig(server_cert);
   config.certificates[0].key.value = encryptKey(pki, server_cert.key_path, "s3cret");
-  EXPECT_NE(errorOf(config, Side::accept).find("set password"), std::string::npos);
+  EXPECT_NE(errorOf(config).find("set password"), std::string::npos);
 }
 
 TEST_F(TlsContextTest, BadCipherStringsNameTheKey) {
-  TlsConfig config = serverConfig(server_cert);
+  ServerTlsConfig config = serverConfig(server_cert);
   config.cipher = "NOT-A-CIPHER";
-  EXPECT_NE(errorOf(config, Side::accept).find("cipher: "), std::string::npos);
+  EXPECT_NE(errorOf(config).find("cipher: "), std::string::npos);
   config.cipher.clear();
   config.ciphersuites = "TLS_NOPE";
-  EXPECT_NE(errorOf(config, Side::accept).find("ciphersuites: "), std::string::npos);
+  EXPECT_NE(errorOf(config).find("ciphersuites: "), std::string::npos);
   config.ciphersuites.clear();
   config.groups = "P-999";
-  EXPECT_NE(errorOf(config, Side::accept).find("groups: "), std::string::npos);
+  EXPECT_NE(errorOf(config).find("groups: "), std::string::npos);
 }
 
 TEST_F(TlsContextTest, ClientUsesAddressHostAsServernameButNotAnIp) {
-  TlsConfig config = clientConfig(pki.caPath(), "");
+  ClientTlsConfig config = clientConfig(pki.caPath(), "");
   auto named = ClientTlsContext::create(config, "backend.example");
   EXPECT_EQ(named->servername(), "backend.example");
   EXPECT_EQ(named->verifyName(), "backend.example");
@@ -154,17 +153,17 @@ TEST_F(TlsContextTest, ClientUsesAddressHostAsServernameButNotAnIp) {
 }
 
 TEST_F(TlsContextTest, KeyReadableByOthersIsWarnedAbout) {
-  TlsConfig config = serverConfig(server_cert);
+  ServerTlsConfig config = serverConfig(server_cert);
   config.certificates[0].key.mark = SourceMark{"tlsgate.yaml", 7, 14};
   {
     CapturedLog log;
-    TlsContext::create(config, Side::accept);
+    ServerTlsContext::create(config);
     EXPECT_EQ(log.text().find("private key"), std::string::npos) << log.text();
   }
   ASSERT_EQ(::chmod(server_cert.key_path.c_str(), 0640), 0);
   {
     CapturedLog log;
-    TlsContext::create(config, Side::accept);
+    ServerTlsContext::create(config);
     EXPECT_NE(log.text().find("tlsgate.yaml:7:14: private key file " + server_cert.key_path +
                               " can be read by its group; restrict it with chmod 600"),
               std::string::npos)
@@ -172,7 +171,7 @@ TEST_F(TlsContextTest, KeyReadableByOthersIsWarnedAbout) {
   }
   ASSERT_EQ(::chmod(server_cert.key_path.c_str(), 0604), 0);
   CapturedLog log;
-  TlsContext::create(config, Side::accept);
+  ServerTlsContext::create(config);
   EXPECT_NE(log.text().find("can be read by any user"), std::string::npos) << log.text();
 }
 
@@ -185,7 +184,7 @@ TEST_F(TlsContextTest, DerCertificateAndKeyServeHandshakes) {
 }
 
 TEST_F(TlsContextTest, KeylogWritesPrivateFile) {
-  TlsConfig server = serverConfig(server_cert);
+  ServerTlsConfig server = serverConfig(server_cert);
   server.keylog.value = pki.dir() + "/keys.log";
   SessionPair pair(server, clientConfig(pki.caPath(), "localhost"));
   ASSERT_TRUE(pair.handshake());

@@ -110,7 +110,7 @@ TEST_F(TlsSessionTest, WrongNameFailsVerificationWithDepthAndReason) {
 
 TEST_F(TlsSessionTest, PeerNameOverridesTheNameVerified) {
   IssuedCertificate other = pki.issue("other", "backend.internal", {"backend.internal"});
-  TlsConfig client = clientConfig(pki.caPath(), "public.example");
+  ClientTlsConfig client = clientConfig(pki.caPath(), "public.example");
   client.peer_name = "backend.internal";
   SessionPair pair(serverConfig(other), client);
   ASSERT_TRUE(pair.handshake()) << pair.client->failureReason();
@@ -133,7 +133,7 @@ TEST_F(TlsSessionTest, UntrustedCaFailsVerification) {
 
 TEST_F(TlsSessionTest, VerifyFalseAcceptsAnyCertificate) {
   TestPki stranger("stranger CA");
-  TlsConfig client = clientConfig(stranger.caPath(), "wrong.example");
+  ClientTlsConfig client = clientConfig(stranger.caPath(), "wrong.example");
   client.verify = false;
   SessionPair pair(serverConfig(server_cert), client);
   EXPECT_TRUE(pair.handshake()) << pair.client->failureReason();
@@ -161,9 +161,9 @@ TEST_F(TlsSessionTest, EofDuringHandshakeIsExplained) {
 }
 
 TEST_F(TlsSessionTest, ServerPicksAlpnInItsOwnOrder) {
-  TlsConfig server = serverConfig(server_cert);
+  ServerTlsConfig server = serverConfig(server_cert);
   server.alpn = {"h2", "http/1.1"};
-  TlsConfig client = clientConfig(pki.caPath(), "localhost");
+  ClientTlsConfig client = clientConfig(pki.caPath(), "localhost");
   client.alpn = {"http/1.1", "h2"};
   SessionPair pair(server, client);
   ASSERT_TRUE(pair.handshake());
@@ -172,9 +172,9 @@ TEST_F(TlsSessionTest, ServerPicksAlpnInItsOwnOrder) {
 }
 
 TEST_F(TlsSessionTest, NoAlpnOverlapContinuesWithoutAlpn) {
-  TlsConfig server = serverConfig(server_cert);
+  ServerTlsConfig server = serverConfig(server_cert);
   server.alpn = {"h2"};
-  TlsConfig client = clientConfig(pki.caPath(), "localhost");
+  ClientTlsConfig client = clientConfig(pki.caPath(), "localhost");
   client.alpn = {"imap"};
   SessionPair pair(server, client);
   ASSERT_TRUE(pair.handshake());
@@ -182,9 +182,9 @@ TEST_F(TlsSessionTest, NoAlpnOverlapContinuesWithoutAlpn) {
 }
 
 TEST_F(TlsSessionTest, ProtocolPolicyIsEnforced) {
-  TlsConfig server = serverConfig(server_cert);
+  ServerTlsConfig server = serverConfig(server_cert);
   server.protocols = {TlsProtocol::tls1_3};
-  TlsConfig client = clientConfig(pki.caPath(), "localhost");
+  ClientTlsConfig client = clientConfig(pki.caPath(), "localhost");
   client.protocols = {TlsProtocol::tls1_2};
   SessionPair pair(server, client);
   EXPECT_FALSE(pair.handshake());
@@ -193,7 +193,7 @@ TEST_F(TlsSessionTest, ProtocolPolicyIsEnforced) {
 }
 
 TEST_F(TlsSessionTest, Tls12WorksWhenBothAllowIt) {
-  TlsConfig client = clientConfig(pki.caPath(), "localhost");
+  ClientTlsConfig client = clientConfig(pki.caPath(), "localhost");
   client.protocols = {TlsProtocol::tls1_2};
   SessionPair pair(serverConfig(server_cert), client);
   ASSERT_TRUE(pair.handshake());
@@ -201,7 +201,7 @@ TEST_F(TlsSessionTest, Tls12WorksWhenBothAllowIt) {
 }
 
 TEST_F(TlsSessionTest, RequiredClientCertificateIsEnforced) {
-  TlsConfig server = serverConfig(server_cert);
+  ServerTlsConfig server = serverConfig(server_cert);
   server.client_certs.mode = ClientCertMode::require;
   server.client_certs.cafile.value = pki.caPath();
 
@@ -211,7 +211,7 @@ TEST_F(TlsSessionTest, RequiredClientCertificateIsEnforced) {
             "client sent no certificate, but client_certs mode is require");
 
   IssuedCertificate client_cert = pki.issue("client", "billing", {"billing.internal"});
-  TlsConfig client = clientConfig(pki.caPath(), "localhost");
+  ClientTlsConfig client = clientConfig(pki.caPath(), "localhost");
   client.client_certificate = CertificateConfig{};
   client.client_certificate->cert.value = client_cert.cert_path;
   client.client_certificate->key.value = client_cert.key_path;
