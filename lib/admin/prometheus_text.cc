@@ -259,6 +259,20 @@ void writeHandshakes(Exposition& out, const std::vector<ListenerRows>& rows) {
   }
 }
 
+// One pair for the process: a worker stops accepting at its own
+// limits.max_handshakes, and the two figures are the sums over the workers.
+void writeHandshakesInProgress(Exposition& out, const HandshakesInProgress& handshakes) {
+  out.family("tlsgate_tls_handshakes_in_progress", "gauge",
+             "Accept-side TLS handshakes in progress: the whole ClientHello has arrived, the "
+             "handshake has not ended; summed over the workers.");
+  out.sample("tlsgate_tls_handshakes_in_progress", {}, handshakes.count);
+
+  out.family("tlsgate_tls_handshakes_limit", "gauge",
+             "limits.max_handshakes times the workers: a worker at its share stops accepting "
+             "until one of its handshakes ends.");
+  out.sample("tlsgate_tls_handshakes_limit", {}, handshakes.limit);
+}
+
 void writeDurations(Exposition& out, const std::vector<ListenerRows>& rows) {
   constexpr std::string_view kName = "tlsgate_handshake_duration_seconds";
   out.family(kName, "histogram", "How long completed TLS handshakes took.");
@@ -394,6 +408,7 @@ std::string renderPrometheus(const MetricsSnapshot& snapshot) {
   const std::vector<ListenerRows> rows = listenerRows(snapshot);
   writeConnections(out, rows);
   writeHandshakes(out, rows);
+  writeHandshakesInProgress(out, snapshot.handshakes_in_progress);
   writeDurations(out, rows);
   writeTraffic(out, rows);
   writeCertificates(out, snapshot);

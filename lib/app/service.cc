@@ -423,6 +423,7 @@ MetricsSnapshot Service::metrics() {
   MetricsSnapshot out;
   out.status = status();
   out.listeners = metrics_->totals();
+  out.handshakes_in_progress = {server_->handshakesInProgress(), server_->handshakeLimit()};
   out.now_unix = unixNow();
   for (const auto& listener : server_->listeners()) {
     if (!listener->accept_tls) {

@@ -39,6 +39,14 @@ struct ListenerTotals {
   uint64_t accept_errors = 0;
 };
 
+// Accept-side TLS handshakes in progress (a whole ClientHello has arrived,
+// the handshake has not ended), summed over the workers, and the most there
+// can be: limits.max_handshakes on every worker.
+struct HandshakesInProgress {
+  uint64_t count = 0;
+  uint64_t limit = 0;
+};
+
 // A certificate an accept side serves, for tlsgate_certificate_expiry_seconds.
 struct CertificateExpiry {
   std::string listener;
@@ -95,6 +103,7 @@ struct StatusSnapshot {
 
 struct MetricsSnapshot {
   StatusSnapshot status;
+  HandshakesInProgress handshakes_in_progress;
   std::vector<ListenerTotals> listeners;
   std::vector<CertificateExpiry> certificates;
   std::vector<RecordLayerHandOvers> record_layer_handovers;

@@ -98,17 +98,17 @@ void HandshakeScheduler::setLimit(uint64_t max_in_progress) {
 }
 
 void HandshakeScheduler::started() {
-  ++in_progress_;
+  in_progress_.fetch_add(1, std::memory_order_relaxed);
   update();
 }
 
 void HandshakeScheduler::finished() {
-  --in_progress_;
+  in_progress_.fetch_sub(1, std::memory_order_relaxed);
   update();
 }
 
 void HandshakeScheduler::update() {
-  const bool full = limit_ > 0 && in_progress_ >= limit_;
+  const bool full = limit_ > 0 && inProgress() >= limit_;
   if (full == full_) {
     return;
   }

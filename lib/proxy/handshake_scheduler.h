@@ -22,6 +22,7 @@
 
 #include <uv.h>
 
+#include <atomic>
 #include <cstddef>
 #include <cstdint>
 #include <functional>
@@ -84,7 +85,8 @@ class HandshakeScheduler {
   void setLimit(uint64_t max_in_progress);
   void started();
   void finished();
-  uint64_t inProgress() const { return in_progress_; }
+  // Thread-safe: /metrics reads it from the admin thread.
+  uint64_t inProgress() const { return in_progress_.load(std::memory_order_relaxed); }
   bool full() const { return full_; }
 
  private:
@@ -98,7 +100,8 @@ class HandshakeScheduler {
   HandshakeTurn* tail_ = nullptr;
   std::size_t queued_ = 0;
   uint64_t limit_ = 0;  // 0: none
-  uint64_t in_progress_ = 0;
+  // Written only on the worker's thread.
+  std::atomic<uint64_t> in_progress_{0};
   bool full_ = false;
   bool idle_active_ = false;
 };

@@ -292,6 +292,19 @@ uint64_t Server::drainForced() const {
   return forced;
 }
 
+uint64_t Server::handshakesInProgress() const {
+  uint64_t in_progress = 0;
+  for (const auto& worker : workers_) {
+    in_progress += worker->handshakesInProgress();
+  }
+  return in_progress;
+}
+
+uint64_t Server::handshakeLimit() const {
+  std::lock_guard lock(mutex_);
+  return current_.global->limits.max_handshakes * workers_.size();
+}
+
 ConnectionListing Server::connections(std::chrono::milliseconds bound) {
   struct Answers {
     std::mutex mutex;

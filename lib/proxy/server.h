@@ -71,6 +71,10 @@ class Server {
   uint64_t activeConnections() const { return shared_.active_connections.load(); }
   // Connections closed because timeouts.drain expired, over all workers.
   uint64_t drainForced() const;
+  // Thread-safe: accept-side TLS handshakes in progress over all workers,
+  // and the most there can be, limits.max_handshakes on every worker.
+  uint64_t handshakesInProgress() const;
+  uint64_t handshakeLimit() const;
   // Asks every worker for its live connections and waits up to `bound`.
   ConnectionListing connections(std::chrono::milliseconds bound);
 

@@ -89,6 +89,9 @@ class Worker {
   bool finished() const { return finished_.load(std::memory_order_relaxed); }
   // Connections this worker closed because timeouts.drain expired.
   uint64_t drainForced() const { return drain_forced_.load(std::memory_order_relaxed); }
+  // Thread-safe: accept-side TLS handshakes in progress (against
+  // limits.max_handshakes).
+  uint64_t handshakesInProgress() const { return handshakes_.inProgress(); }
 
   // On the worker's own thread: its live connections.
   std::vector<ConnectionSnapshot> snapshotConnections() const;

@@ -10,22 +10,12 @@
 #include "util/config_error.h"
 #include "util/errno_text.h"
 #include "util/file_contents.h"
+#include "util/text.h"
 
 namespace tlsgate {
 namespace {
 
 constexpr std::size_t kKeyBytes = 80;
-
-std::string_view trimmed(std::string_view line) {
-  const auto space = [](char c) { return c == ' ' || c == '\t' || c == '\r'; };
-  while (!line.empty() && space(line.front())) {
-    line.remove_prefix(1);
-  }
-  while (!line.empty() && space(line.back())) {
-    line.remove_suffix(1);
-  }
-  return line;
-}
 
 // Strict base64 of exactly 80 bytes; false for anything else.
 bool decodeKey(std::string_view text, TicketKey& key) {
@@ -65,7 +55,7 @@ ParseResult<TicketKeys> TicketKeys::parse(std::string_view text) {
   std::size_t line_number = 0;
   while (!text.empty()) {
     const std::size_t end = std::min(text.find('\n'), text.size());
-    const std::string_view line = trimmed(text.substr(0, end));
+    const std::string_view line = trimLine(text.substr(0, end));
     text.remove_prefix(std::min(end + 1, text.size()));
     ++line_number;
     if (line.empty() || line.front() == '#') {

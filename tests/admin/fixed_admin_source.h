@@ -80,6 +80,7 @@ inline MetricsSnapshot sampleMetrics() {
   MetricsSnapshot metrics;
   metrics.status = sampleStatus();
   metrics.now_unix = 1700000000;
+  metrics.handshakes_in_progress = {5, 2048};  // two workers of max_handshakes 1024
 
   ListenerTotals& web = metrics.listeners.emplace_back();
   web.name = "web";

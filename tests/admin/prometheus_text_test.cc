@@ -103,6 +103,8 @@ TEST(PrometheusTextTest, EveryFamilyHasHelpAndTypeOnce) {
            "tlsgate_connections_active",
            "tlsgate_handshakes_total",
            "tlsgate_handshake_failures_total",
+           "tlsgate_tls_handshakes_in_progress",
+           "tlsgate_tls_handshakes_limit",
            "tlsgate_handshake_duration_seconds",
            "tlsgate_session_resumptions_total",
            "tlsgate_bytes_total",
@@ -116,7 +118,7 @@ TEST(PrometheusTextTest, EveryFamilyHasHelpAndTypeOnce) {
     EXPECT_EQ(types[family], 1) << family;
     EXPECT_EQ(helps[family], 1) << family;
   }
-  EXPECT_EQ(types.size(), 22U);
+  EXPECT_EQ(types.size(), 24U);
 }
 
 TEST(PrometheusTextTest, ProcessAndReloadGauges) {
@@ -178,6 +180,14 @@ TEST(PrometheusTextTest, TlsSidesAppearWhenConfiguredOrCounted) {
   // old is no longer configured, but its accept side has counts.
   EXPECT_LINE(text, "tlsgate_handshakes_total{listener=\"old\",side=\"accept\",result=\"ok\"} 5");
   EXPECT_NO_LINE_WITH(text, "listener=\"old\",side=\"connect\"");
+}
+
+TEST(PrometheusTextTest, HandshakesInProgressBesideTheirLimit) {
+  const std::string text = renderPrometheus(sampleMetrics());
+  EXPECT_LINE(text, "# TYPE tlsgate_tls_handshakes_in_progress gauge");
+  EXPECT_LINE(text, "tlsgate_tls_handshakes_in_progress 5");
+  EXPECT_LINE(text, "# TYPE tlsgate_tls_handshakes_limit gauge");
+  EXPECT_LINE(text, "tlsgate_tls_handshakes_limit 2048");
 }
 
 TEST(PrometheusTextTest, HistogramBucketsAreCumulative) {
@@ -259,6 +269,7 @@ TEST(PrometheusTextTest, AnEmptySnapshotStillNamesEveryFamily) {
   const std::string text = renderPrometheus(MetricsSnapshot{});
   EXPECT_LINE(text, "# TYPE tlsgate_connections_total counter");
   EXPECT_LINE(text, "tlsgate_ready 0");
+  EXPECT_LINE(text, "tlsgate_tls_handshakes_in_progress 0");
   EXPECT_NO_LINE_WITH(text, "listener=");
   EXPECT_EQ(text.back(), '\n');
 }

@@ -16,6 +16,7 @@
 #include <vector>
 
 #include "tls/ticket_keys.h"
+#include "util/text.h"
 
 namespace {
 
@@ -65,23 +66,12 @@ std::optional<std::vector<unsigned char>> decode80(std::string_view text) {
   return out;
 }
 
-std::string_view trimmed(std::string_view line) {
-  const auto space = [](char c) { return c == ' ' || c == '\t' || c == '\r'; };
-  while (!line.empty() && space(line.front())) {
-    line.remove_prefix(1);
-  }
-  while (!line.empty() && space(line.back())) {
-    line.remove_suffix(1);
-  }
-  return line;
-}
-
 // The key names the file holds, or nullopt when a line is not a key.
 std::optional<std::vector<std::array<unsigned char, 16>>> expectedNames(std::string_view text) {
   std::vector<std::array<unsigned char, 16>> names;
   while (!text.empty()) {
     const std::size_t end = std::min(text.find('\n'), text.size());
-    const std::string_view line = trimmed(text.substr(0, end));
+    const std::string_view line = tlsgate::trimLine(text.substr(0, end));
     text.remove_prefix(std::min(end + 1, text.size()));
     if (line.empty() || line.front() == '#') {
       continue;

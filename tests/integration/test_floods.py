@@ -1,5 +1,6 @@
 """Floods and peers that do not play along: stalled partial ClientHellos
-cost little memory; limits.max_handshakes pauses accepting and resumes; a
+cost little memory and are no handshakes in progress, whole ones are until
+they end; limits.max_handshakes pauses accepting and resumes; a
 TLS client that makes tlsgate answer and never reads leaves the daemon's
 memory bounded; limits.buffer_size below one TLS record still delivers a
 record larger than it."""
@@ -14,8 +15,10 @@ import unittest
 
 import harness
 from harness import EchoServer, IntegrationTest, free_port, listener
+from test_admin import http_get, parse_metrics, value
 
 STALLED = 1000
+STALLED_WHOLE = 100
 
 
 def client_hello(pki):
@@ -108,9 +111,19 @@ class FloodsTest(IntegrationTest):
 
     def terminate(self, backend_port, accept_tls=None, **global_overrides):
         self.port = free_port()
+        self.admin = f"127.0.0.1:{free_port()}"
         tls = accept_tls or harness.server_tls(self.pki)
         return harness.config([listener("web", self.port, backend_port, accept_tls=tls)], workers=1,
-                              **global_overrides)
+                              admin={"listen": self.admin}, **global_overrides)
+
+    def handshakes_in_progress(self):
+        """tlsgate_tls_handshakes_in_progress and tlsgate_tls_handshakes_limit."""
+        m = parse_metrics(http_get(self.admin, "/metrics")[2])
+        return value(m, "tlsgate_tls_handshakes_in_progress"), value(m, "tlsgate_tls_handshakes_limit")
+
+    def wait_for_handshakes_in_progress(self, count):
+        harness.wait_until(lambda: self.handshakes_in_progress()[0] == count, harness.IO_TIMEOUT,
+                           what=f"tlsgate_tls_handshakes_in_progress to be {count}")
 
     def test_stalled_partial_client_hellos_cost_little_memory(self):
         hello = client_hello(self.pki)
@@ -132,9 +145,35 @@ class FloodsTest(IntegrationTest):
                 # An idle established connection holds 6.6-8 kB; one that has
                 # sent 10 bytes of its ClientHello must hold no more.
                 self.assertLess(per_connection, 6000, f"{per_connection:.0f} bytes per stalled ClientHello")
+                # No TLS session exists for them yet: none is a handshake in progress.
+                self.assertEqual(self.handshakes_in_progress(), (0, 1024))
             finally:
                 for s in stalled:
                     s.close()
+
+    def test_whole_stalled_client_hellos_are_handshakes_in_progress_until_they_end(self):
+        hello = client_hello(self.pki)
+        with EchoServer() as backend, self.daemon(self.terminate(backend.port,
+                                                                timeouts={"handshake": "60s"})):
+            self.assertEqual(self.handshakes_in_progress(), (0, 1024))
+            stalled = []
+            try:
+                for _ in range(STALLED_WHOLE):
+                    s = socket.create_connection(("127.0.0.1", self.port), timeout=5)
+                    s.sendall(hello)
+                    s.recv(1)  # the server's flight: this handshake has begun
+                    stalled.append(s)
+                self.assertEqual(self.handshakes_in_progress(), (STALLED_WHOLE, 1024))
+                # A handshake that completes is counted while it lasts, not after.
+                self.assertEqual(harness.echo_round_trip(self.port, self.pki.client_context())[0], b"ping\n")
+                self.assertEqual(self.handshakes_in_progress()[0], STALLED_WHOLE)
+                for s in stalled[:STALLED_WHOLE // 2]:
+                    s.close()
+                self.wait_for_handshakes_in_progress(STALLED_WHOLE - STALLED_WHOLE // 2)
+            finally:
+                for s in stalled:
+                    s.close()
+            self.wait_for_handshakes_in_progress(0)
 
     def test_max_handshakes_pauses_accepting_until_one_ends(self):
         hello = client_hello(self.pki)
@@ -159,6 +198,7 @@ class FloodsTest(IntegrationTest):
                 waiting.settimeout(1.0)
                 with self.assertRaises((socket.timeout, TimeoutError)):
                     waiting.recv(1)
+                self.assertEqual(self.handshakes_in_progress(), (2, 2))
                 # One handshake ends: accepting resumes and the third is served.
                 stalled[0].close()
                 waiting.settimeout(10)
@@ -166,6 +206,7 @@ class FloodsTest(IntegrationTest):
                 waiting.close()
                 stalled[1].close()
                 self.assertTrue(handshakes_with(self.port, self.pki.client_context(), timeout=10))
+                self.wait_for_handshakes_in_progress(0)
 
     def test_a_client_that_never_reads_keyupdate_answers_leaves_memory_bounded(self):
         tls = harness.server_tls(self.pki, ciphersuites="TLS_AES_128_CCM_SHA256")

@@ -1,76 +1,20 @@
 #include "protocol/client_hello_reader.h"
 
 #include <gtest/gtest.h>
-#include <openssl/bio.h>
 #include <openssl/ssl.h>
 
-#include <memory>
 #include <string>
 #include <vector>
 
+#include "support/client_hello.h"
 #include "test_bytes.h"
 
 namespace tlsgate {
 namespace {
 
 using test::contents;
+using test::openSslClientHello;
 using test::put;
-
-struct HelloOptions {
-  const char* sni = nullptr;
-  std::vector<std::string> alpn;
-  int max_version = 0;               // 0: whatever OpenSSL offers
-  std::size_t custom_extension = 0;  // bytes of an extra extension, to make the hello large
-  bool padding = false;              // SSL_OP_TLSEXT_PADDING
-};
-
-int addCustomExtension(SSL*, unsigned int, const unsigned char** out, std::size_t* out_length, int*,
-                       void* arg) {
-  const auto* blob = static_cast<const std::string*>(arg);
-  *out = reinterpret_cast<const unsigned char*>(blob->data());
-  *out_length = blob->size();
-  return 1;
-}
-
-// The bytes a real OpenSSL client sends first: its ClientHello, framed in
-// as many records as OpenSSL chooses.
-std::string openSslClientHello(const HelloOptions& options) {
-  std::unique_ptr<SSL_CTX, decltype(&SSL_CTX_free)> ctx(SSL_CTX_new(TLS_client_method()),
-                                                        SSL_CTX_free);
-  const std::string blob(options.custom_extension, 'x');
-  if (options.custom_extension > 0) {
-    SSL_CTX_add_client_custom_ext(ctx.get(), 0xFEED, addCustomExtension, nullptr,
-                                  const_cast<std::string*>(&blob), nullptr, nullptr);
-  }
-  if (options.max_version != 0) {
-    SSL_CTX_set_max_proto_version(ctx.get(), options.max_version);
-  }
-  if (options.padding) {
-    SSL_CTX_set_options(ctx.get(), SSL_OP_TLSEXT_PADDING);
-  }
-  std::unique_ptr<SSL, decltype(&SSL_free)> ssl(SSL_new(ctx.get()), SSL_free);
-  BIO* wbio = BIO_new(BIO_s_mem());
-  SSL_set_bio(ssl.get(), BIO_new(BIO_s_mem()), wbio);
-  SSL_set_connect_state(ssl.get());
-  if (options.sni != nullptr) {
-    // SSL_set_tlsext_host_name() is a macro with a C cast; this is its body.
-    SSL_ctrl(ssl.get(), SSL_CTRL_SET_TLSEXT_HOSTNAME, TLSEXT_NAMETYPE_host_name,
-             const_cast<char*>(options.sni));
-  }
-  if (!options.alpn.empty()) {
-    std::string wire;
-    for (const std::string& name : options.alpn) {
-      wire += static_cast<char>(name.size());
-      wire += name;
-    }
-    SSL_set_alpn_protos(ssl.get(), reinterpret_cast<const unsigned char*>(wire.data()),
-                        static_cast<unsigned int>(wire.size()));
-  }
-  EXPECT_EQ(SSL_do_handshake(ssl.get()), -1);  // waits for the ServerHello
-  char* data = nullptr;
-  const long size = BIO_get_mem_data(wbio, &data);
-  return {data, static_cast<std::size_t>(size)};
-}
 
 std::string u16(std::size_t n) {
   return {static_cast<char>(n >> 8), static_cast<char>(n & 0xFF)};
@@ -170,7 +114,7 @@ TEST(ClientHelloReaderTest, ReadsSniAndAlpnFromAnOpenSslClientHello) {
 
 TEST(ClientHelloReaderTest, ReadsATls12OnlyHelloWithoutSniOrAlpn) {
   Peeked peeked =
-      peekAll(openSslClientHello({.sni = nullptr, .alpn = {}, .max_version = TLS1_2_VERSION}));
+      peekAll(openSslClientHello({.sni = "", .alpn = {}, .max_version = TLS1_2_VERSION}));
   ASSERT_TRUE(peeked.result.isDone()) << peeked.result.reason;
   EXPECT_TRUE(peeked.info.sni.empty());
   EXPECT_TRUE(peeked.info.alpn.empty());

@@ -4,8 +4,6 @@
 #pragma once
 
 #include <gtest/gtest.h>
-#include <openssl/bio.h>
-#include <openssl/ssl.h>
 #include <poll.h>
 #include <sys/socket.h>
 #include <unistd.h>
@@ -26,6 +24,7 @@
 #include "proxy/memory_port.h"
 #include "proxy/phase.h"
 #include "proxy/worker.h"
+#include "support/client_hello.h"
 #include "tls/session_pair.h"
 
 namespace tlsgate::test {
@@ -59,36 +58,6 @@ inline std::string readAvailable(int fd) {
     }
     out.append(buffer, static_cast<std::size_t>(n));
   }
-}
-
-// The bytes a real OpenSSL client sends first: its ClientHello, as many
-// records as OpenSSL makes of it.
-inline std::string openSslClientHello(const std::string& sni,
-                                      const std::vector<std::string>& alpn = {}) {
-  std::unique_ptr<SSL_CTX, decltype(&SSL_CTX_free)> ctx(SSL_CTX_new(TLS_client_method()),
-                                                        SSL_CTX_free);
-  std::unique_ptr<SSL, decltype(&SSL_free)> ssl(SSL_new(ctx.get()), SSL_free);
-  BIO* wbio = BIO_new(BIO_s_mem());
-  SSL_set_bio(ssl.get(), BIO_new(BIO_s_mem()), wbio);
-  SSL_set_connect_state(ssl.get());
-  if (!sni.empty()) {
-    // SSL_set_tlsext_host_name() is a macro with a C cast; this is its body.
-    SSL_ctrl(ssl.get(), SSL_CTRL_SET_TLSEXT_HOSTNAME, TLSEXT_NAMETYPE_host_name,
-             const_cast<char*>(sni.c_str()));
-  }
-  if (!alpn.empty()) {
-    std::string wire;
-    for (const std::string& name : alpn) {
-      wire += static_cast<char>(name.size());
-      wire += name;
-    }
-    SSL_set_alpn_protos(ssl.get(), reinterpret_cast<const unsigned char*>(wire.data()),
-                        static_cast<unsigned int>(wire.size()));
-  }
-  EXPECT_EQ(SSL_do_handshake(ssl.get()), -1);  // waits for the ServerHello
-  char* data = nullptr;
-  const long size = BIO_get_mem_data(wbio, &data);
-  return {data, static_cast<std::size_t>(size)};
 }
 
 // One phase over two real endpoints, driven the way a Connection drives

@@ -151,7 +151,7 @@ TEST_F(ProxyHeaderInPhaseTest, V2LocalHeaderKeepsTheSocketAddress) {
 // A client that reached the port past the balancer, or a balancer that was
 // not told to send the header.
 TEST_F(ProxyHeaderInPhaseTest, ClientHelloInsteadOfAHeaderFailsNamingSendProxy) {
-  ASSERT_TRUE(writeAll(balancer.get(), openSslClientHello("gate.test")));
+  ASSERT_TRUE(writeAll(balancer.get(), openSslClientHello({.sni = "gate.test", .alpn = {}})));
 
   std::optional<PhaseStatus> outcome = run();
 

@@ -110,7 +110,7 @@ class RoutePrereadTest : public RoutePhaseTest {
 };
 
 TEST_F(RoutePrereadTest, ClientHelloSniPicksTheRouteAndStaysUnread) {
-  const std::string hello = openSslClientHello("api.test", {"http/1.1"});
+  const std::string hello = openSslClientHello({.sni = "api.test", .alpn = {"http/1.1"}});
   ASSERT_TRUE(writeAll(client.get(), hello));
 
   harness.start(std::make_unique<RoutePhase>(true));
@@ -127,7 +127,7 @@ TEST_F(RoutePrereadTest, ClientHelloSniPicksTheRouteAndStaysUnread) {
 // The whole offer counts, not only the first protocol; and a ClientHello
 // cut in two waits for its second half.
 TEST_F(RoutePrereadTest, ClientHelloAlpnOfferPicksTheRouteOnceItIsWhole) {
-  const std::string hello = openSslClientHello("www.test", {"http/1.1", "h2"});
+  const std::string hello = openSslClientHello({.sni = "www.test", .alpn = {"http/1.1", "h2"}});
   ASSERT_TRUE(writeAll(client.get(), hello.substr(0, 20)));
 
   harness.start(std::make_unique<RoutePhase>(true));
