@@ -136,16 +136,23 @@ class AdminTest(IntegrationTest):
 
     # ------------------------------------------------------------------ /metrics
 
+    def s_client(self, *extra):
+        """An `openssl s_client` process connected to the listener."""
+        return harness.process([harness.tool("openssl"), "s_client", "-connect", f"127.0.0.1:{self.port}",
+                                "-servername", "localhost", "-CAfile", self.pki.ca, *extra])
+
+    def echo_through(self, client, line):
+        """Sends `line` through s_client and waits for both copies back."""
+        client.stdin.write(line.encode() + b"\n")
+        client.stdin.flush()
+        harness.wait_until(lambda: client.lines.count(line) >= 2, harness.IO_TIMEOUT,
+                           what=f"s_client to print {line!r} twice")
+
     def s_client_echo(self, *extra):
         """One `openssl s_client` connection that sends "ping", reads both
         copies the backend returns, and ends on stdin's EOF; its output."""
-        args = [harness.tool("openssl"), "s_client", "-connect", f"127.0.0.1:{self.port}", "-servername", "localhost",
-                "-CAfile", self.pki.ca, *extra]
-        with harness.process(args) as client:
-            client.stdin.write(b"ping\n")
-            client.stdin.flush()
-            harness.wait_until(lambda: client.lines.count("ping") >= 2, harness.IO_TIMEOUT,
-                               what="s_client to print both echoed lines")
+        with self.s_client(*extra) as client:
+            self.echo_through(client, "ping")
             client.stdin.close()
             self.assertEqual(client.wait(15), 0, "\n".join(client.lines))
         return "\n".join(client.lines)
@@ -175,20 +182,12 @@ class AdminTest(IntegrationTest):
         # through tlsgate's record layer, on the same keys: both must echo.
         with DoublingEchoServer() as backend, \
                 self.daemon(self.terminate(backend.port, limits={"record_layer_after": "300ms"})):
-            args = [harness.tool("openssl"), "s_client", "-connect", f"127.0.0.1:{self.port}",
-                    "-servername", "localhost", "-CAfile", self.pki.ca]
-            with harness.process(args) as client:
-                client.stdin.write(b"before\n")
-                client.stdin.flush()
-                harness.wait_until(lambda: client.lines.count("before") >= 2, harness.IO_TIMEOUT,
-                                   what="the echo before the hand-over")
+            with self.s_client() as client:
+                self.echo_through(client, "before")
                 harness.wait_until(
                     lambda: self.record_layer_metric("tlsgate_tls_record_layer_handovers_total") == 1,
                     harness.IO_TIMEOUT, what="the connection to move to the record layer")
-                client.stdin.write(b"after\n")
-                client.stdin.flush()
-                harness.wait_until(lambda: client.lines.count("after") >= 2, harness.IO_TIMEOUT,
-                                   what="the echo after the hand-over")
+                self.echo_through(client, "after")
                 client.stdin.close()
                 self.assertEqual(client.wait(15), 0, "\n".join(client.lines))
 
@@ -208,9 +207,7 @@ class AdminTest(IntegrationTest):
         # s_client's "K" command sends a KeyUpdate that asks for one back.
         with DoublingEchoServer() as backend, \
                 self.daemon(self.terminate(backend.port, limits={"record_layer_after": "2s"})):
-            args = [harness.tool("openssl"), "s_client", "-connect", f"127.0.0.1:{self.port}",
-                    "-servername", "localhost", "-CAfile", self.pki.ca]
-            with harness.process(args) as client:
+            with self.s_client() as client:
                 client.stdin.write(b"K\n")
                 client.stdin.flush()
                 harness.wait_until(lambda: any("KEYUPDATE" in line for line in client.lines),
@@ -219,10 +216,7 @@ class AdminTest(IntegrationTest):
                     lambda: self.record_layer_metric("tlsgate_tls_record_layer_declined_total",
                                                      reason="key_update") == 1,
                     harness.IO_TIMEOUT, what="the hand-over to be declined")
-                client.stdin.write(b"still\n")
-                client.stdin.flush()
-                harness.wait_until(lambda: client.lines.count("still") >= 2, harness.IO_TIMEOUT,
-                                   what="the echo on OpenSSL's new keys")
+                self.echo_through(client, "still")
                 client.stdin.close()
                 self.assertEqual(client.wait(15), 0, "\n".join(client.lines))
             self.assertEqual(self.record_layer_metric("tlsgate_tls_record_layer_handovers_total"), 0)
