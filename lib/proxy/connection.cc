@@ -193,9 +193,10 @@ void Connection::handOverIfDue() {
   }
   // OpenSSL holds part of a record: the next relay pass tries again, or
   // the timer, a little later.
+  // A reload may have changed the setting since the relay started.
   constexpr uint64_t kRetryMs = 10;
-  const auto after = static_cast<uint64_t>(worker_.global().limits.record_layer_after->count());
-  hand_over_at_ms_ = now + std::max(after, kRetryMs);
+  const std::optional<Duration>& after = worker_.global().limits.record_layer_after;
+  hand_over_at_ms_ = now + std::max(after ? static_cast<uint64_t>(after->count()) : 0, kRetryMs);
 }
 
 // Returns true when the current phase is done and the next may start.
