@@ -9,4 +9,8 @@ namespace tlsgate {
 // a file written with CRLF, or indented, reads as the same line.
 std::string_view trimLine(std::string_view line);
 
+// True when `text` is well-formed UTF-8 (RFC 3629: no overlong forms, no
+// surrogates, nothing above U+10FFFF). Plain ASCII is.
+bool isUtf8(std::string_view text);
+
 }  // namespace tlsgate
