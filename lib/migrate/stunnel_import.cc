@@ -7,6 +7,7 @@
 #include <set>
 
 #include "migrate/certificate_pins.h"
+#include "migrate/converted_check.h"
 #include "migrate/stunnel_values.h"
 #include "migrate/yaml_tree.h"
 #include "util/config_error.h"
@@ -216,7 +217,9 @@ class Importer {
       convertService(listeners, service);
     }
     reportGlobalRest(global);
-    return ImportResult{doc_.render(), report_.warnings()};
+    ImportResult result{doc_.render(), report_.warnings()};
+    checkConverted(result.yaml);
+    return result;
   }
 
  private:
@@ -432,9 +435,17 @@ class Importer {
       connect.set("address", YamlNode::text(stunnelAddress(*targets.front(), "localhost")),
                   targets.front()->where.str());
     } else {
-      YamlNode& list = connect.set("address", YamlNode::list());
+      YamlNode& list = connect.set("address", YamlNode::list(), targets.front()->where.str());
+      std::set<std::string> seen;
       for (const StunnelOption* target : targets) {
-        list.append(YamlNode::text(stunnelAddress(*target, "localhost")), target->where.str());
+        const std::string address = stunnelAddress(*target, "localhost");
+        if (!seen.insert(address).second) {
+          report_.changed(target->where, "connect = " + target->value +
+                                             " again: tlsgate lists each backend once, so it "
+                                             "gets no larger share of the connections");
+          continue;
+        }
+        list.append(YamlNode::text(address), target->where.str());
       }
       // stunnel's default is prio: the first backend that answers.
       const bool round_robin = failover != nullptr && lowerCase(failover->value) == "rr";
@@ -665,13 +676,13 @@ class Importer {
     }
     YamlNode allow = YamlNode::map();
     if (!hosts.empty()) {
-      YamlNode& names = allow.set("san_dns", YamlNode::list());
+      YamlNode& names = allow.set("san_dns", YamlNode::list(), hosts.front()->where.str());
       for (const StunnelOption* host : hosts) {
         names.append(YamlNode::text(lowerCase(host->value)), host->where.str());
       }
     }
     if (!ips.empty()) {
-      YamlNode& addresses = allow.set("san_ip", YamlNode::list());
+      YamlNode& addresses = allow.set("san_ip", YamlNode::list(), ips.front()->where.str());
       for (const StunnelOption* ip : ips) {
         addresses.append(YamlNode::text(ip->value), ip->where.str());
       }
@@ -766,7 +777,9 @@ class Importer {
                             "[" + section->name + "] " + section->where.str());
       }
       YamlNode route = YamlNode::map();
-      YamlNode& names = route.child("match").set("sni", YamlNode::list());
+      const std::string origin = "[" + section->name + "] " + section->where.str();
+      YamlNode& names =
+          route.set("match", YamlNode::map(), origin).set("sni", YamlNode::list(), origin);
       for (const StunnelOption* sni : secondary.takeAll("sni")) {
         const std::size_t colon = sni->value.find(':');
         if (colon != std::string::npos) {
@@ -778,7 +791,7 @@ class Importer {
       } else {
         convertConnectAddresses(route.child("connect"), primary);
       }
-      routes.append(std::move(route), "[" + section->name + "] " + section->where.str());
+      routes.append(std::move(route), origin);
       secondary.takeAll("accept");
       secondary.take("client");
       // The secondary's own options beyond these; the global defaults it

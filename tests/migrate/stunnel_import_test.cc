@@ -342,12 +342,18 @@ TEST(StunnelImportTest, WhatStunnelRefusesIsAnError) {
             "stunnel.conf: no [service] section: there is nothing to listen on");
   EXPECT_EQ(errorOf("[a]\naccept = 1\nconnect = 2\n"),
             "stunnel.conf:1: [a] is a server service without cert; stunnel needs one too");
+  EXPECT_EQ(errorOf("[a]\naccept = 1\nconnect = 2\nkey = k.pem\n"),
+            "stunnel.conf:1: [a] is a server service without cert; stunnel needs one too");
   EXPECT_EQ(errorOf("[a]\naccept = 1\ncert = c.pem\n"),
             "stunnel.conf:1: [a] has no connect address");
   EXPECT_EQ(errorOf("[a]\nclient = maybe\naccept = 1\nconnect = 2\n"),
             "stunnel.conf:2: client: expected yes or no, found 'maybe'");
   EXPECT_EQ(errorOf("[a]\naccept = 1\nconnect = 2\ncert = c.pem\nverify = 5\n"),
             "stunnel.conf:5: verify: expected 0 to 4, found '5'");
+  // A value that stunnel takes on trust and tlsgate refuses names its line.
+  EXPECT_EQ(errorOf("[a]\naccept = 1\nconnect = bad`host:2\ncert = c.pem\n"),
+            "stunnel.conf:3: tlsgate refuses the converted value: listeners[0].connect.address: "
+            "'bad`host' in 'bad`host:2' is not a host name or IPv4 address");
   EXPECT_EQ(errorOf("[a]\nsni = nowhere:x\ncert = c.pem\n"),
             "stunnel.conf:2: sni: no service is called [nowhere]");
 }
