@@ -37,7 +37,7 @@ struct Reason {
 };
 
 // Options that tlsgate has no equivalent of, and what to do instead.
-constexpr std::array<Reason, 38> kNoEquivalent = {{
+constexpr std::array<Reason, 40> kNoEquivalent = {{
     {"exec",
      "tlsgate connects to network services only; run the program as a service and connect to it"},
     {"execargs", "tlsgate connects to network services only"},
@@ -79,6 +79,10 @@ constexpr std::array<Reason, 38> kNoEquivalent = {{
     {"protocoldomain", "tlsgate authenticates to an HTTP proxy with Basic only"},
     {"protocolheader", "tlsgate sends no extra headers to an HTTP proxy"},
     {"reset", "tlsgate ends failed connections with a TCP FIN, never an RST"},
+    {"debug", "tlsgate has one log level for the whole process, global.log.level"},
+    {"socket",
+     "tlsgate sets SO_REUSEADDR on listening sockets and TCP_NODELAY on connections, and no "
+     "other socket option"},
     {"ticketkeysecret",
      "tlsgate reads ticket keys from a file: write one base64 80-byte key per line and set "
      "session.ticket_keys"},
@@ -852,7 +856,8 @@ class Importer {
       tls.set("cadir", YamlNode::text(capath->value), capath->where.str());
     }
     const std::string host = backendHost(service);
-    if (!verification.any()) {
+    // verify = 0 on a client asks for nothing that a server does not send anyway.
+    if (!verification.chain && !verification.peer) {
       tls.set("verify", YamlNode::plain("true"), "tlsgate's default; stunnel verified nothing");
       report_.changed(
           service.section().where,
@@ -1049,6 +1054,11 @@ class Importer {
   }
 
   void leaveOut(YamlNode& node, const StunnelOption& option) {
+    if (const std::string done = whatTlsgateDoesAnyway(option); !done.empty()) {
+      node.note(optionText(option) + " (" + option.where.str() + "): " + done);
+      reported_.insert(&option);
+      return;
+    }
     if (const Reason* nothing = findReason(kNothingToDo, option.key)) {
       node.note(optionText(option) + " (" + option.where.str() +
                 "): " + std::string(nothing->text));
@@ -1059,6 +1069,30 @@ class Importer {
     leaveOut(node, option,
              reason != nullptr ? std::string(reason->text)
                                : "tlsgate has no equivalent of stunnel's " + option.name);
+  }
+
+  // Values of pid and socket that say what tlsgate does without being told;
+  // empty for any other.
+  static std::string whatTlsgateDoesAnyway(const StunnelOption& option) {
+    if (option.key == "pid" && option.value.empty()) {
+      return "no PID file, as tlsgate writes none";
+    }
+    if (option.key != "socket") {
+      return "";
+    }
+    const std::string value = lowerCase(option.value);
+    for (const char* done : {"a:so_reuseaddr=yes", "a:so_reuseaddr=1"}) {
+      if (value == done) {
+        return "tlsgate sets SO_REUSEADDR on listening sockets";
+      }
+    }
+    for (const char* done :
+         {"l:tcp_nodelay=yes", "l:tcp_nodelay=1", "r:tcp_nodelay=yes", "r:tcp_nodelay=1"}) {
+      if (value == done) {
+        return "tlsgate sets TCP_NODELAY on both sides of every connection";
+      }
+    }
+    return "";
   }
 
   // A global default that several services inherit is noted in each, and

@@ -196,6 +196,13 @@ TEST(StunnelImportTest, AClientServiceThatDidNotVerifyGetsVerificationWithAWarni
             "the old behaviour, set verify: false");
 }
 
+TEST(StunnelImportTest, VerifyZeroOnAClientIsNoVerification) {
+  const Converted c = convert("[a]\nclient = yes\naccept = 1\nconnect = h:2\nverify = 0\n");
+  EXPECT_TRUE(c.listener("a").connect.tls->verify);
+  EXPECT_NE(c.warningAbout("did not verify the server's certificate"), "");
+  EXPECT_EQ(c.result.warnings.size(), 1U);
+}
+
 TEST(StunnelImportTest, VerifyChainWithCheckHostVerifiesThatName) {
   const Converted c = convert(
       "[pop]\nclient = yes\naccept = 110\nconnect = 10.0.0.5:995\nverifyChain = yes\n"
@@ -335,6 +342,15 @@ TEST(StunnelImportTest, WhatHasNoEquivalentIsACommentAndAWarning) {
   EXPECT_EQ(c.warningAbout("RNDfile"), "");
   EXPECT_NE(c.result.yaml.find("# RNDfile = /dev/urandom (stunnel.conf:3)"), std::string::npos);
   EXPECT_EQ(c.result.warnings.size(), 5U);
+}
+
+TEST(StunnelImportTest, SocketOptionsThatTlsgateSetsAnywayNeedNothing) {
+  Converted c = convert(
+      "pid =\nsocket = a:SO_REUSEADDR=yes\n[a]\naccept = 1\nconnect = 2\ncert = c.pem\n"
+      "socket = l:TCP_NODELAY=1\nsocket = r:TCP_NODELAY=1\n");
+  EXPECT_TRUE(c.result.equivalent()) << c.result.warnings.front().str();
+  c = convert("[a]\naccept = 1\nconnect = 2\ncert = c.pem\nsocket = l:SO_LINGER=1:60\n");
+  EXPECT_NE(c.warningAbout("socket = l:SO_LINGER=1:60 left out: tlsgate sets SO_REUSEADDR"), "");
 }
 
 TEST(StunnelImportTest, WhatStunnelRefusesIsAnError) {
