@@ -131,7 +131,9 @@ std::vector<IncludedFile> readIncludeDirectory(const StunnelOption& include) {
   std::sort(names.begin(), names.end());
   std::vector<IncludedFile> files;
   for (const std::string& name : names) {
-    const std::string path = dir + "/" + name;
+    std::string path = dir;
+    path += "/";
+    path += name;
     FileContents contents = readWholeFile(path);
     if (contents.error == EISDIR) {
       continue;

@@ -124,8 +124,11 @@ YamlNode& YamlNode::set(std::string_view key, YamlNode value, std::string_view c
       return *entry.value;
     }
   }
-  entries_.push_back(
-      {std::string(key), std::make_unique<YamlNode>(std::move(value)), std::string(comment)});
+  Entry entry;
+  entry.key = std::string(key);
+  entry.value = std::make_unique<YamlNode>(std::move(value));
+  entry.comment = std::string(comment);
+  entries_.push_back(std::move(entry));
   return *entries_.back().value;
 }
 
@@ -146,7 +149,10 @@ YamlNode* YamlNode::find(std::string_view key) {
 }
 
 YamlNode& YamlNode::append(YamlNode value, std::string_view comment) {
-  entries_.push_back({"", std::make_unique<YamlNode>(std::move(value)), std::string(comment)});
+  Entry entry;
+  entry.value = std::make_unique<YamlNode>(std::move(value));
+  entry.comment = std::string(comment);
+  entries_.push_back(std::move(entry));
   return *entries_.back().value;
 }
 
