@@ -216,6 +216,18 @@ class Importer {
         services.emplace_back(conf_.global, section);
       }
     }
+    for (const auto& [secondary, primary] : secondary_of_) {
+      if (secondary_of_.count(primary) != 0) {
+        throw ConfigError(secondary->where.str() + ": [" + secondary->name + "] names [" +
+                          primary->name + "] as its primary, which is itself the secondary of [" +
+                          secondary_of_.at(primary)->name + "]");
+      }
+    }
+    if (services.empty()) {
+      throw ConfigError(source_name_ +
+                        ": every service is an sni secondary; there is nothing to "
+                        "listen on");
+    }
     convertTimeouts(global, services);
     for (Service& service : services) {
       convertService(listeners, service);
@@ -355,6 +367,10 @@ class Importer {
                                      [&](const StunnelSection& s) { return s.name == primary; });
         if (it == conf_.services.end()) {
           throw ConfigError(sni->where.str() + ": sni: no service is called [" + primary + "]");
+        }
+        if (&*it == &section) {
+          throw ConfigError(sni->where.str() + ": sni: [" + primary +
+                            "] cannot be its own primary service");
         }
         secondary_of_[&section] = &*it;
         secondaries_[&*it].push_back(&section);

@@ -370,6 +370,11 @@ TEST(StunnelImportTest, WhatStunnelRefusesIsAnError) {
   EXPECT_EQ(errorOf("[a]\naccept = 1\nconnect = bad`host:2\ncert = c.pem\n"),
             "stunnel.conf:3: tlsgate refuses the converted value: listeners[0].connect.address: "
             "'bad`host' in 'bad`host:2' is not a host name or IPv4 address");
+  EXPECT_EQ(errorOf("[a]\nsni = a:x\ncert = c.pem\n"),
+            "stunnel.conf:2: sni: [a] cannot be its own primary service");
+  EXPECT_EQ(errorOf("[a]\nsni = b:x\ncert = c.pem\n[b]\nsni = c:y\ncert = c.pem\n"
+                    "[c]\naccept = 1\nconnect = 2\ncert = c.pem\n"),
+            "stunnel.conf:1: [a] names [b] as its primary, which is itself the secondary of [c]");
   EXPECT_EQ(errorOf("[a]\nsni = nowhere:x\ncert = c.pem\n"),
             "stunnel.conf:2: sni: no service is called [nowhere]");
 }
