@@ -1,4 +1,4 @@
-"""The command line: check, version, protocols, ciphers, cert-info, usage."""
+"""The command line: check, version, protocols, ciphers, cert-info, import, usage."""
 
 import json
 import os
@@ -180,6 +180,52 @@ class CliTest(IntegrationTest):
         proc = self.tlsgate("cert-info", os.path.join(self.dir, "nope.pem"))
         self.assertIn(proc.returncode, (1, 2))
         self.assertIn("nope.pem", proc.stdout + proc.stderr)
+
+    def write_stunnel_conf(self, text):
+        path = os.path.join(self.dir, "stunnel.conf")
+        with open(path, "w") as f:
+            f.write(text)
+        return path
+
+    def test_import_stunnel_equivalent_exits_0_and_check_accepts_the_output(self):
+        conf = self.write_stunnel_conf(
+            f"[web]\naccept = 127.0.0.1:{free_port()}\nconnect = {free_port()}\n"
+            f"cert = {self.pki.server_cert}\nkey = {self.pki.server_key}\n")
+        out = os.path.join(self.dir, "converted.yaml")
+        proc = self.tlsgate("import", "stunnel", conf, "-o", out)
+        self.assertEqual(proc.returncode, 0, proc.stdout + proc.stderr)
+        self.assertEqual(proc.stdout + proc.stderr, "")
+        with open(out) as f:
+            text = f.read()
+        self.assertIn(f"cert: {self.pki.server_cert}  # {conf}:4", text)
+        checked = self.tlsgate("check", "-c", out)
+        self.assertEqual(checked.returncode, 0, checked.stdout + checked.stderr)
+
+    def test_import_stunnel_with_differences_exits_3_with_a_warning_per_line(self):
+        conf = self.write_stunnel_conf(
+            "pid = /run/stunnel.pid\n[imap]\nclient = yes\naccept = 127.0.0.1:1143\n"
+            "connect = imap.example.com:993\n")
+        proc = self.tlsgate("import", "stunnel", conf)
+        self.assertEqual(proc.returncode, 3, proc.stdout + proc.stderr)
+        self.assertIn("address: imap.example.com:993", proc.stdout)  # the YAML on stdout
+        warnings = [line for line in proc.stderr.splitlines() if ": warning: " in line]
+        self.assertEqual(len(warnings), 2, proc.stderr)
+        self.assertTrue(any(w.startswith(f"{conf}:1: warning: pid = /run/stunnel.pid left out")
+                            for w in warnings), proc.stderr)
+        self.assertTrue(any(w.startswith(f"{conf}:2: warning: [imap] did not verify")
+                            for w in warnings), proc.stderr)
+
+    def test_import_errors_name_the_line_and_exit_1(self):
+        conf = self.write_stunnel_conf("[web]\naccept = 443\nconnect = 80\n")
+        proc = self.tlsgate("import", "stunnel", conf)
+        self.assertEqual(proc.returncode, 1, proc.stdout + proc.stderr)
+        self.assertIn(f"{conf}:1: [web] is a server service without cert", proc.stderr)
+        self.assertEqual(proc.stdout, "")
+        proc = self.tlsgate("import", "stunnel", os.path.join(self.dir, "missing.conf"))
+        self.assertEqual(proc.returncode, 1, proc.stdout + proc.stderr)
+        self.assertIn("missing.conf: cannot read the file", proc.stderr)
+        proc = self.tlsgate("import", "nginx", conf)
+        self.assertEqual(proc.returncode, 2, proc.stdout + proc.stderr)
 
     def test_usage_errors_exit_2(self):
         for args in (["frobnicate"], ["check", "--no-such-flag"], ["ciphers", "tls1.3", "--bogus"]):
