@@ -1,0 +1,614 @@
+"""`tlsgate import stunnel` against the real stunnel: each test writes a
+stunnel.conf, runs Debian's stunnel4 on it, runs tlsgate on what `tlsgate
+import stunnel` made of the same file, and drives the same clients through
+both. The outcomes must be the same: the certificate served, a refusal and
+its alert, the TLS version, and the exact bytes that reach the backend (or
+the TLS server behind a client service).
+
+The two copies of a stunnel.conf differ only in their accept ports, so that
+both programs run side by side."""
+
+import contextlib
+import hashlib
+import os
+import re
+import shutil
+import smtplib
+import socket
+import ssl
+import unittest
+
+import harness
+import peers
+from harness import IntegrationTest, TlsClient, TlsServer, free_port, recv_until_eof
+
+SAMPLE = "/usr/share/doc/stunnel4/examples/stunnel.conf-sample"
+
+# Both programs stay in the foreground and log to stderr only.
+GLOBAL = "foreground = yes\nsyslog = no\ndebug = info\n\n"
+
+# Every byte value, CR LF pairs and lone CRs, so that neither program can
+# rewrite anything unnoticed.
+PAYLOAD = bytes(range(256)) + b"\r\nline two\rno newline\r\n\x00" * 3
+
+
+class Stunnel(peers.Peer):
+    """stunnel4 in the foreground on a configuration the test wrote; ready
+    when each of `ports` is in LISTEN state (read from /proc, so no probe
+    connection reaches a backend)."""
+
+    name = "stunnel"
+
+    def __init__(self, conf, ports):
+        super().__init__()
+        self.program = harness.tool("stunnel4")
+        self.conf = conf
+        self.ports = list(ports)
+
+    def argv(self):
+        return [self.program, self.conf]
+
+    def ready(self):
+        return all(peers.listening(port) for port in self.ports)
+
+    def text(self):
+        with open(self.conf) as f:
+            return f"[{self.conf}]\n{f.read()}\n" + super().text()
+
+
+class RecordingServer(harness._ThreadedServer):
+    """Records, per connection, every byte it receives (in handle())."""
+
+    def __init__(self, **kw):
+        super().__init__(**kw)
+        self.received = []
+
+    def record(self):
+        """A new connection's list of chunks, to append to."""
+        chunks = []
+        with self.lock:
+            self.received.append(chunks)
+        return chunks
+
+    def connections(self):
+        with self.lock:
+            return len(self.received)
+
+    def since(self, mark):
+        """The bytes of each connection after the first `mark` ones."""
+        with self.lock:
+            return [b"".join(chunks) for chunks in self.received[mark:]]
+
+
+class RecordingEchoServer(RecordingServer):
+    """Echoes every byte and records it; on EOF it shuts down its write
+    side."""
+
+    def handle(self, conn, peer):
+        chunks = self.record()
+        while True:
+            data = conn.recv(65536)
+            if not data:
+                break
+            chunks.append(data)
+            conn.sendall(data)
+        conn.shutdown(socket.SHUT_WR)
+
+
+class RecordingSmtpServer(RecordingServer):
+    """A plaintext SMTP server that answers just enough for smtplib's
+    sendmail and records every byte it received, per connection."""
+
+    GREETING = b"220 mx.recording.test ESMTP recording server\r\n"
+
+    def handle(self, conn, peer):
+        chunks = self.record()
+        conn.sendall(self.GREETING)
+        buf = b""
+        in_data = False
+        while True:
+            data = conn.recv(65536)
+            if not data:
+                return
+            chunks.append(data)
+            buf += data
+            while b"\n" in buf:
+                line, buf = buf.split(b"\n", 1)
+                if in_data:
+                    if line == b".\r":
+                        in_data = False
+                        conn.sendall(b"250 2.0.0 queued\r\n")
+                    continue
+                word = line.strip().split(b" ", 1)[0].upper()
+                if word in (b"EHLO", b"HELO"):
+                    conn.sendall(b"250-mx.recording.test\r\n250-8BITMIME\r\n250 HELP\r\n")
+                elif word == b"DATA":
+                    in_data = True
+                    conn.sendall(b"354 go ahead\r\n")
+                elif word == b"QUIT":
+                    conn.sendall(b"221 2.0.0 bye\r\n")
+                    return
+                else:
+                    conn.sendall(b"250 2.1.0 ok\r\n")
+
+
+def await_verdict(client):
+    """In TLS 1.3 the client's handshake ends before the server has judged
+    the client's certificate; its verdict is the next thing it sends, a
+    session ticket or an alert. Wait for it before sending data: a server
+    that closes with the client's data unread resets the connection, and the
+    reset could overtake the alert."""
+    if client.version != "TLSv1.3":
+        return
+    while True:
+        try:
+            data = client.obj.read(1)
+        except ssl.SSLWantReadError:
+            session = client.obj.session
+            if session is not None and session.has_ticket:
+                return
+            if client.tcp_eof:
+                raise ConnectionAbortedError("closed before a session ticket or an alert")
+            client._fill()
+            continue
+        raise AssertionError(f"the server sent {data!r} before any session ticket")
+
+
+def refusal(error):
+    """What a refused connection looks like to the client, in words both
+    programs can be compared by."""
+    if isinstance(error, ssl.SSLError):
+        return f"tls alert: {error.reason}"
+    if isinstance(error, (ConnectionError, OSError)):
+        return "connection closed"
+    raise error
+
+
+class ImportStunnelTest(IntegrationTest):
+
+    def setUp(self):
+        harness.tool("stunnel4")
+        super().setUp()
+        # Certificates by fingerprint, so that outcomes name the file served.
+        self.cert_names = {}
+        self.name_cert(self.pki.server_cert)
+        self.name_cert(self.pki.untrusted_cert)
+
+    def name_cert(self, path):
+        self.cert_names[harness.cert_sha256(path)] = os.path.basename(path)
+        return path
+
+    # ------------------------------------------------------------------ running both
+
+    def write(self, name, text):
+        path = self.file(name)
+        with open(path, "w") as f:
+            f.write(text)
+        return path
+
+    def convert(self, conf, expect_exit=0):
+        """`tlsgate import stunnel CONF -o CONF.yaml`; returns (yaml path, stderr)."""
+        return self.convert_to(conf, conf + ".yaml", expect_exit)
+
+    def convert_to(self, conf, out, expect_exit=0):
+        proc = harness.run([self.binary, "import", "stunnel", conf, "-o", out], check=False)
+        self.assertEqual(proc.returncode, expect_exit, f"import of {conf}:\n{proc.stderr}")
+        return out, proc.stderr
+
+    @contextlib.contextmanager
+    def both(self, services, names, expect_exit=0):
+        """Run stunnel on GLOBAL + services(ports) and tlsgate on the
+        conversion of the same text with other accept ports. `names` are
+        the accept ports the text needs; yields {"stunnel": ports,
+        "tlsgate": ports}, each a dict by name."""
+        ports = {side: {name: free_port() for name in names} for side in ("stunnel", "tlsgate")}
+        original = self.write("stunnel.conf", GLOBAL + services(ports["stunnel"]))
+        copy = self.write("tlsgate-source.conf", GLOBAL + services(ports["tlsgate"]))
+        converted, _ = self.convert(copy, expect_exit)
+        with Stunnel(original, ports["stunnel"].values()), harness.Tlsgate(converted):
+            yield ports
+
+    # ------------------------------------------------------------------ probes
+
+    def client_context(self, cert=None, key=None, max_version=None):
+        """A client that accepts any server certificate (the outcome names
+        the one served), optionally with a certificate of its own."""
+        ctx = ssl.SSLContext(ssl.PROTOCOL_TLS_CLIENT)
+        ctx.check_hostname = False
+        ctx.verify_mode = ssl.CERT_NONE
+        if cert:
+            ctx.load_cert_chain(cert, key)
+        if max_version:
+            ctx.maximum_version = max_version
+        return ctx
+
+    def tls_probe(self, port, ctx, backend, server_hostname="localhost", payload=PAYLOAD):
+        """One TLS connection: the payload, close_notify, read to the end.
+        Returns what happened: the certificate served, the version, the
+        echo, a refusal, and what reached the backend."""
+        mark = backend.connections()
+        outcome = {}
+        try:
+            with TlsClient(port, ctx, server_hostname=server_hostname) as client:
+                client.handshake()
+                der = client.obj.getpeercert(binary_form=True)
+                outcome["certificate"] = self.cert_names.get(hashlib.sha256(der).hexdigest(), "unknown")
+                outcome["version"] = client.version
+                await_verdict(client)
+                client.sendall(payload)
+                client.close_notify()
+                outcome["echo_ok"] = client.recv_until_eof() == payload
+                outcome["end"] = client.tls_eof
+        except (ssl.SSLError, OSError) as e:
+            outcome["refused"] = refusal(e)
+        outcome["backend"] = backend.since(mark)
+        return outcome
+
+    def probe_both(self, ports, name, *args, **kw):
+        """tls_probe through stunnel and through tlsgate; asserts that the
+        outcomes are equal and returns the one outcome."""
+        seen = {side: self.tls_probe(ports[side][name], *args, **kw) for side in ("stunnel", "tlsgate")}
+        self.assertEqual(seen["tlsgate"], seen["stunnel"], f"[{name}]: tlsgate differs from stunnel")
+        return seen["stunnel"]
+
+    def assert_passed(self, outcome, certificate="server.pem", version="TLSv1.3"):
+        self.assertEqual(outcome, {"certificate": certificate, "version": version, "echo_ok": True,
+                                   "end": "close_notify", "backend": [PAYLOAD]})
+
+    def assert_refused(self, outcome, reason):
+        self.assertRegex(outcome.get("refused", ""), reason, outcome)
+        self.assertEqual(outcome["backend"], [], "a refused client reached the backend")
+
+    # ------------------------------------------------------------------ 1. plain server service
+
+    def plain_service(self, backend):
+        """A server service in front of `backend`, as services(ports) for both()."""
+        def conf(ports):
+            return (f"[plain]\naccept = 127.0.0.1:{ports['plain']}\nconnect = 127.0.0.1:{backend.port}\n"
+                    f"cert = {self.pki.server_cert}\nkey = {self.pki.server_key}\n")
+        return conf
+
+    def test_server_service_relays_the_same_bytes(self):
+        with RecordingEchoServer() as backend:
+            with self.both(self.plain_service(backend), ["plain"]) as ports:
+                self.assert_passed(self.probe_both(ports, "plain", self.client_context(), backend))
+
+    # ------------------------------------------------------------------ 2. client certificates
+
+    def test_verify_chain_requires_a_client_certificate_from_cafile(self):
+        os.mkdir(self.file("other-ca"))
+        other = harness.Pki(self.file("other-ca")).generate()
+        with RecordingEchoServer() as backend:
+            def conf(ports):
+                return (f"[clients]\naccept = 127.0.0.1:{ports['clients']}\nconnect = 127.0.0.1:{backend.port}\n"
+                        f"cert = {self.pki.server_cert}\nkey = {self.pki.server_key}\n"
+                        f"verifyChain = yes\nCAfile = {self.pki.ca}\n")
+            with self.both(conf, ["clients"]) as ports:
+                without = self.probe_both(ports, "clients", self.client_context(), backend)
+                self.assert_refused(without, r"CERTIFICATE_REQUIRED")
+                foreign = self.probe_both(ports, "clients", self.client_context(other.client_cert, other.client_key),
+                                          backend)
+                self.assert_refused(foreign, r"UNKNOWN_CA")
+                good = self.probe_both(ports, "clients",
+                                       self.client_context(self.pki.client_cert, self.pki.client_key), backend)
+                self.assert_passed(good)
+
+    # ------------------------------------------------------------------ 3. sni secondaries
+
+    def test_sni_secondary_services_serve_the_same_certificates(self):
+        other_cert, other_key = self.pki.extra_server_cert("other", "other.test")
+        self.name_cert(other_cert)
+        with RecordingEchoServer() as primary_backend, RecordingEchoServer() as other_backend:
+            def conf(ports):
+                return (f"[primary]\naccept = 127.0.0.1:{ports['primary']}\n"
+                        f"connect = 127.0.0.1:{primary_backend.port}\n"
+                        f"cert = {self.pki.server_cert}\nkey = {self.pki.server_key}\n\n"
+                        f"[other]\nsni = primary:other.test\nconnect = 127.0.0.1:{other_backend.port}\n"
+                        f"cert = {other_cert}\nkey = {other_key}\n")
+            with self.both(conf, ["primary"]) as ports:
+                ctx = self.client_context()
+                named = self.probe_both(ports, "primary", ctx, other_backend, server_hostname="other.test")
+                self.assert_passed(named, certificate="other.pem")
+                for unnamed in ("unknown.test", None):
+                    outcome = self.probe_both(ports, "primary", ctx, primary_backend, server_hostname=unnamed)
+                    self.assert_passed(outcome)
+                self.assertEqual(other_backend.connections(), 2, "only other.test goes to [other]'s backend")
+
+    # ------------------------------------------------------------------ 4. protocol versions
+
+    def test_a_tls12_client_with_and_without_ssl_version_min(self):
+        with RecordingEchoServer() as backend:
+            def conf(ports):
+                return (f"[any]\naccept = 127.0.0.1:{ports['any']}\nconnect = 127.0.0.1:{backend.port}\n"
+                        f"cert = {self.pki.server_cert}\nkey = {self.pki.server_key}\n\n"
+                        f"[modern]\naccept = 127.0.0.1:{ports['modern']}\nconnect = 127.0.0.1:{backend.port}\n"
+                        f"cert = {self.pki.server_cert}\nkey = {self.pki.server_key}\nsslVersionMin = TLSv1.3\n")
+            with self.both(conf, ["any", "modern"]) as ports:
+                tls12 = self.client_context(max_version=ssl.TLSVersion.TLSv1_2)
+                self.assert_passed(self.probe_both(ports, "any", tls12, backend), version="TLSv1.2")
+                self.assert_refused(self.probe_both(ports, "modern", tls12, backend), r"PROTOCOL_VERSION")
+                self.assert_passed(self.probe_both(ports, "modern", self.client_context(), backend))
+
+    # ------------------------------------------------------------------ 5. protocol = smtp
+
+    def smtp_upgrade_probe(self, port, backend):
+        """smtplib to a server service with protocol = smtp: greeting, EHLO,
+        STARTTLS, EHLO again, one message, QUIT. Returns what the client saw
+        and what the plaintext backend received."""
+        mark = backend.connections()
+        client = smtplib.SMTP(timeout=harness.IO_TIMEOUT)
+        try:
+            code, greeting = client.connect("127.0.0.1", port)
+            outcome = {"greeting": (code, greeting)}
+            client.ehlo("client.test")
+            outcome["offered_starttls"] = client.has_extn("starttls")
+            client._host = "localhost"  # the name smtplib's starttls sends as SNI
+            client.starttls(context=self.client_context())
+            der = client.sock.getpeercert(binary_form=True)
+            outcome["certificate"] = self.cert_names.get(hashlib.sha256(der).hexdigest(), "unknown")
+            outcome["version"] = client.sock.version()
+            outcome["after_tls"] = client.ehlo("client.test")
+            outcome["refused"] = client.sendmail("alice@example.test", ["bob@example.test"],
+                                                 b"Subject: through protocol = smtp\r\n\r\n" + PAYLOAD[32:127])
+            outcome["quit"] = client.quit()
+        finally:
+            client.close()
+        harness.wait_until(lambda: backend.connections() > mark, harness.IO_TIMEOUT, what="the backend connection")
+        outcome["backend"] = backend.since(mark)
+        return outcome
+
+    def test_protocol_smtp_server_offers_starttls(self):
+        with RecordingSmtpServer() as backend:
+            def conf(ports):
+                return (f"[smtps]\naccept = 127.0.0.1:{ports['smtps']}\nconnect = 127.0.0.1:{backend.port}\n"
+                        f"cert = {self.pki.server_cert}\nkey = {self.pki.server_key}\nprotocol = smtp\n")
+            with self.both(conf, ["smtps"]) as ports:
+                seen = {side: self.smtp_upgrade_probe(ports[side]["smtps"], backend)
+                        for side in ("stunnel", "tlsgate")}
+                # The one difference: stunnel connects to the backend first and
+                # passes its greeting on with "stunnel for" put in; tlsgate
+                # greets with its own host name and connects after the upgrade.
+                self.assertEqual(seen["stunnel"].pop("greeting"),
+                                 (220, b"mx.recording.test stunnel for ESMTP recording server"))
+                code, greeting = seen["tlsgate"].pop("greeting")
+                self.assertEqual(code, 220)
+                self.assertRegex(greeting, rb"^\S+ ESMTP ready$")
+                self.assertEqual(seen["tlsgate"], seen["stunnel"])
+                self.assertTrue(seen["stunnel"]["offered_starttls"])
+                self.assertEqual(len(seen["stunnel"]["backend"]), 1)
+                self.assertRegex(seen["stunnel"]["backend"][0], rb"^ehlo client\.test\r\nmail FROM:")
+                self.assertEqual(seen["stunnel"]["version"], "TLSv1.3")
+
+    def exim_relay_probe(self, port, exim, subject):
+        """A plaintext smtplib client through a client service with protocol
+        = smtp to Exim, which offers STARTTLS: one message. Returns what the
+        client saw and how Exim received the message."""
+        client = smtplib.SMTP(timeout=harness.IO_TIMEOUT)
+        try:
+            code, greeting = client.connect("127.0.0.1", port)
+            # Exim's greeting carries the time of day.
+            outcome = {"greeting": (code, re.sub(rb", \d.*", b"", greeting))}
+            code, features = client.ehlo("client.test")
+            outcome["ehlo"] = (code, features)
+            outcome["refused"] = client.sendmail("alice@example.test", ["bob@example.test"],
+                                                 f"Subject: {subject}\r\n\r\nrelayed by a client service\r\n")
+            outcome["quit"] = client.quit()
+        finally:
+            client.close()
+        message = exim.wait_for_message(subject)
+        received = re.search(r"^Received: (.*?)\n\S", message, re.M | re.S).group(1)
+        received = re.sub(r"id \S+.*", "", received, flags=re.S)
+        # The suite differs: tlsgate puts TLS_AES_128_GCM_SHA256 first, stunnel
+        # OpenSSL's order (test_tls13_suite_choice_differs).
+        received = re.sub(r" tls \S+", " tls SUITE", received)
+        outcome["received"] = re.sub(r"\s+", " ", received).strip()
+        outcome["body"] = message.split("\n\n", 1)[1]
+        return outcome
+
+    def test_protocol_smtp_client_upgrades_at_exim(self):
+        with peers.Exim(self.pki) as exim:
+            def conf(ports):
+                return (f"[submit]\nclient = yes\naccept = 127.0.0.1:{ports['submit']}\n"
+                        f"connect = localhost:{exim.port}\nprotocol = smtp\n"
+                        f"verifyChain = yes\nCAfile = {self.pki.ca}\ncheckHost = localhost\n")
+            with self.both(conf, ["submit"]) as ports:
+                seen = {side: self.exim_relay_probe(ports[side]["submit"], exim, f"relayed by {side}")
+                        for side in ("stunnel", "tlsgate")}
+                self.assertEqual(seen["tlsgate"], seen["stunnel"])
+                self.assertRegex(seen["stunnel"]["received"], r"with esmtps \(TLS1\.3\)")
+
+    # ------------------------------------------------------------------ 6. client services
+
+    def plain_probe(self, port, server, payload=PAYLOAD):
+        """A plaintext client through a client service to `server`: the
+        payload, FIN, read to the end. Returns what the client got and what
+        the TLS server saw."""
+        with server.lock:
+            events, errors, names = len(server.events), len(server.errors), len(server.server_names)
+        with socket.create_connection(("127.0.0.1", port), timeout=harness.IO_TIMEOUT) as sock:
+            try:
+                sock.sendall(payload)
+                sock.shutdown(socket.SHUT_WR)
+            except OSError:
+                pass
+            data, how = recv_until_eof(sock)
+        # stunnel's `reset = yes` (its default) ends a failed connection with
+        # an RST, tlsgate with a FIN; for the client both say "closed".
+        how = "closed" if how in ("eof", "reset") else how
+        # The server's record of this connection is written before it closes.
+        harness.wait_until(lambda: len(server.events) > events or len(server.errors) > errors,
+                           harness.IO_TIMEOUT, what="the TLS server to finish the connection")
+        with server.lock:
+            return {"reply": data, "how": how, "server_saw": server.events[events:],
+                    "server_errors": [re.sub(r"\(_ssl\.c:\d+\)", "", e) for e in server.errors[errors:]],
+                    "sni": server.server_names[names:]}
+
+    def plain_probe_both(self, ports, name, server):
+        seen = {side: self.plain_probe(ports[side][name], server) for side in ("stunnel", "tlsgate")}
+        self.assertEqual(seen["tlsgate"], seen["stunnel"], f"[{name}]: tlsgate differs from stunnel")
+        return seen["stunnel"]
+
+    def test_client_service_verifies_the_server(self):
+        good_ctx = self.pki.server_context()
+        bad_ctx = self.pki.server_context(untrusted=True)
+        with TlsServer(good_ctx, mode="echo") as good, TlsServer(bad_ctx, mode="echo") as bad:
+            def conf(ports):
+                return "".join(f"[{name}]\nclient = yes\naccept = 127.0.0.1:{ports[name]}\n"
+                               f"connect = localhost:{server.port}\n"
+                               f"verifyChain = yes\nCAfile = {self.pki.ca}\ncheckHost = localhost\n\n"
+                               for name, server in (("good", good), ("bad", bad)))
+            with self.both(conf, ["good", "bad"]) as ports:
+                passed = self.plain_probe_both(ports, "good", good)
+                digest = hashlib.sha256(PAYLOAD).hexdigest()
+                self.assertEqual(passed["reply"], PAYLOAD)
+                self.assertEqual(passed["server_saw"], [("close_notify", len(PAYLOAD), digest)])
+                self.assertEqual(passed["sni"], ["localhost"])
+                refused = self.plain_probe_both(ports, "bad", bad)
+                self.assertEqual(refused["reply"], b"")
+                self.assertEqual(refused["server_saw"], [])
+                self.assertEqual(len(refused["server_errors"]), 1, refused)
+                self.assertRegex(refused["server_errors"][0], r"UNKNOWN_CA")
+
+    def test_client_service_to_an_ip_address_sends_no_sni(self):
+        """A difference: stunnel sends a literal IP address as SNI,
+        which RFC 6066 section 3 forbids; tlsgate sends none."""
+        with TlsServer(self.pki.server_context(), mode="echo") as server:
+            def conf(ports):
+                return (f"[by-ip]\nclient = yes\naccept = 127.0.0.1:{ports['by-ip']}\n"
+                        f"connect = 127.0.0.1:{server.port}\n"
+                        f"verifyChain = yes\nCAfile = {self.pki.ca}\ncheckHost = localhost\n")
+            with self.both(conf, ["by-ip"]) as ports:
+                seen = {side: self.plain_probe(ports[side]["by-ip"], server) for side in ("stunnel", "tlsgate")}
+                self.assertEqual(seen["stunnel"].pop("sni"), ["127.0.0.1"])
+                self.assertEqual(seen["tlsgate"].pop("sni"), [None])
+                self.assertEqual(seen["tlsgate"], seen["stunnel"])
+                self.assertEqual(seen["tlsgate"]["reply"], PAYLOAD)
+
+    # ------------------------------------------------------------------ 7. Debian's sample
+
+    SAMPLE_WARNINGS = [f"{SAMPLE}:{line}: warning: OCSPaia = yes left out: tlsgate does not check peer certificates "
+                       "with OCSP" for line in (69, 78, 87)]
+
+    def sample(self):
+        if not os.path.exists(SAMPLE):
+            raise unittest.SkipTest(f"{SAMPLE} is not installed (stunnel4's examples)")
+        with open(SAMPLE, encoding="utf-8") as f:
+            return f.read()
+
+    def test_debian_sample_converts_with_three_ocsp_warnings(self):
+        self.sample()
+        converted, stderr = self.convert_to(SAMPLE, self.file("sample.yaml"), expect_exit=3)
+        warnings = [line for line in stderr.splitlines() if ": warning: " in line]
+        self.assertEqual(warnings, self.SAMPLE_WARNINGS)
+        check = harness.run([self.binary, "check", "-c", converted], check=False)
+        self.assertEqual(check.returncode, 0, check.stdout + check.stderr)
+        self.assertIn("ok (3 listener(s))", check.stdout + check.stderr)
+
+    def adapted_sample(self, ports, servers, capath):
+        """The sample with only its ports and addresses changed, CApath
+        pointed at the test CA, and `;foreground = yes` taken out of its
+        comment so that both programs stay under the test's control."""
+        text = self.sample()
+        text, n = re.subn(r"(?m)^;foreground = yes$", "foreground = yes", text)
+        self.assertEqual(n, 1)
+        for name, server in servers.items():
+            section = re.escape(f"[gmail-{name}]")
+            text, n = re.subn(rf"(?s)({section}.*?^accept = )127\.0\.0\.1:\d+$", rf"\g<1>127.0.0.1:{ports[name]}",
+                              text, count=1, flags=re.M)
+            self.assertEqual(n, 1, name)
+            text, n = re.subn(rf"(?s)({section}.*?^connect = )\S+$", rf"\g<1>localhost:{server.port}",
+                              text, count=1, flags=re.M)
+            self.assertEqual(n, 1, name)
+        text, n = re.subn(r"(?m)^CApath = /etc/ssl/certs$", f"CApath = {capath}", text)
+        self.assertEqual(n, 3)
+        return text
+
+    def test_debian_sample_adapted_behaves_the_same(self):
+        capath = self.file("capath")
+        os.mkdir(capath)
+        shutil.copy(self.pki.ca, os.path.join(capath, "test-ca.pem"))
+        harness.run([harness.tool("openssl"), "rehash", capath])
+        pop = self.pki.extra_server_cert("pop", "pop.gmail.com")
+        os.mkdir(self.file("other-ca"))
+        other = harness.Pki(self.file("other-ca")).generate()
+        smtp = other.extra_server_cert("smtp", "smtp.gmail.com")
+
+        def context(cert, key):
+            ctx = ssl.SSLContext(ssl.PROTOCOL_TLS_SERVER)
+            ctx.load_cert_chain(cert, key)
+            return ctx
+
+        # pop: the right name from the test CA; imap: a certificate for
+        # pop.gmail.com (checkHost refuses it); smtp: the right name from
+        # another CA (CApath refuses it).
+        with TlsServer(context(*pop)) as pop_server, TlsServer(context(*pop)) as imap_server, \
+                TlsServer(context(*smtp)) as smtp_server:
+            servers = {"pop3": pop_server, "imap": imap_server, "smtp": smtp_server}
+            ports = {side: {name: free_port() for name in servers} for side in ("stunnel", "tlsgate")}
+            original = self.write("stunnel.conf", self.adapted_sample(ports["stunnel"], servers, capath))
+            copy = self.write("tlsgate-source.conf", self.adapted_sample(ports["tlsgate"], servers, capath))
+            converted, stderr = self.convert(copy, expect_exit=3)
+            self.assertEqual([line for line in stderr.splitlines() if ": warning: " in line],
+                             [w.replace(SAMPLE, copy) for w in self.SAMPLE_WARNINGS])
+            with Stunnel(original, ports["stunnel"].values()), harness.Tlsgate(converted):
+                passed = self.plain_probe_both(ports, "pop3", pop_server)
+                self.assertEqual(passed["reply"], PAYLOAD)
+                self.assertEqual(passed["server_saw"],
+                                 [("close_notify", len(PAYLOAD), hashlib.sha256(PAYLOAD).hexdigest())])
+                # A chain from another CA: the same alert from both.
+                refused = self.plain_probe_both(ports, "smtp", smtp_server)
+                self.assertEqual(refused["reply"], b"")
+                self.assertEqual(refused["server_saw"], [])
+                self.assertEqual(len(refused["server_errors"]), 1, refused)
+                self.assertRegex(refused["server_errors"][0], r"UNKNOWN_CA")
+                # The wrong name: both refuse, with different alerts. stunnel
+                # checks checkHost in its verify callback and ends with
+                # internal_error; tlsgate has OpenSSL check the name and sends
+                # bad_certificate.
+                seen = {side: self.plain_probe(ports[side]["imap"], imap_server) for side in ("stunnel", "tlsgate")}
+                self.assertRegex(seen["stunnel"].pop("server_errors")[0], r"ALERT_INTERNAL_ERROR")
+                self.assertRegex(seen["tlsgate"].pop("server_errors")[0], r"ALERT_BAD_CERTIFICATE")
+                self.assertEqual(seen["tlsgate"], seen["stunnel"])
+                self.assertEqual(seen["tlsgate"]["reply"], b"")
+                self.assertEqual(seen["tlsgate"]["server_saw"], [])
+
+
+    # ------------------------------------------------------------------ cipher defaults
+
+    def cipher_probe(self, port, ctx):
+        try:
+            with TlsClient(port, ctx) as client:
+                client.handshake()
+                return client.version, client.cipher[0]
+        except (ssl.SSLError, OSError) as e:
+            return refusal(e)
+
+    def test_tls13_suite_choice_differs(self):
+        """Where the client lists AES-256 first (Python, OpenSSL), stunnel
+        follows the client and tlsgate its own order, AES-128 first (see
+        docs/configuration.md, ciphersuites). Both are TLS 1.3 AEAD suites;
+        the import does not carry stunnel's order over."""
+        with RecordingEchoServer() as backend, self.both(self.plain_service(backend), ["plain"]) as ports:
+            ctx = self.client_context()
+            stunnel, tlsgate = (self.cipher_probe(ports[side]["plain"], ctx) for side in ("stunnel", "tlsgate"))
+            self.assertEqual(stunnel, ("TLSv1.3", "TLS_AES_256_GCM_SHA384"))
+            self.assertEqual(tlsgate, ("TLSv1.3", "TLS_AES_128_GCM_SHA256"))
+
+    @unittest.expectedFailure
+    def test_tls12_cbc_only_client_is_treated_alike(self):
+        """stunnel's default `ciphers` is HIGH:!aNULL:!SSLv2:!DH:!kDHEPSK,
+        which admits CBC suites; tlsgate's default cipher has AEAD suites
+        only. The import leaves `cipher` unset and exits 0, so a TLS 1.2
+        client that offers only ECDHE-ECDSA-AES128-SHA passes stunnel and is
+        refused by tlsgate. Expected to fail until the import either keeps
+        stunnel's list or warns about the difference."""
+        with RecordingEchoServer() as backend, self.both(self.plain_service(backend), ["plain"]) as ports:
+            ctx = self.client_context(max_version=ssl.TLSVersion.TLSv1_2)
+            ctx.set_ciphers("ECDHE-ECDSA-AES128-SHA")
+            stunnel, tlsgate = (self.cipher_probe(ports[side]["plain"], ctx) for side in ("stunnel", "tlsgate"))
+            self.assertEqual(stunnel, ("TLSv1.2", "ECDHE-ECDSA-AES128-SHA"))
+            self.assertEqual(tlsgate, stunnel)
+
+
+if __name__ == "__main__":
+    unittest.main()
