@@ -10,6 +10,7 @@
 #include "migrate/converted_check.h"
 #include "migrate/stunnel_values.h"
 #include "migrate/yaml_tree.h"
+#include "tls/cipher_defaults.h"
 #include "util/config_error.h"
 
 namespace tlsgate {
@@ -21,6 +22,10 @@ constexpr int64_t kDefaultTimeoutBusy = 300;
 constexpr int64_t kDefaultTimeoutClose = 60;
 constexpr int64_t kDefaultTimeoutConnect = 10;
 constexpr int64_t kDefaultTimeoutIdle = 43200;
+// stunnel 5.68's TLS 1.2 cipher list when it has no ciphers line; the
+// converted file keeps tlsgate's (kDefaultCipherList).
+constexpr std::string_view kStunnelCipherDefault = "HIGH:!aNULL:!SSLv2:!DH:!kDHEPSK";
+constexpr std::string_view kTlsgateCipherDefault = kDefaultCipherList;
 // tlsgate's 0 turns the session cache off; stunnel's 0 means no limit.
 constexpr uint64_t kUnlimitedSessionCache = 1000000;
 
@@ -482,7 +487,8 @@ class Importer {
   // -- the TLS policy both sides share ------------------------------------------
 
   void convertPolicy(YamlNode& tls, Service& service, bool server) {
-    if (const StunnelOption* ciphers = service.take("ciphers")) {
+    const StunnelOption* ciphers = service.take("ciphers");
+    if (ciphers != nullptr) {
       tls.set("cipher", YamlNode::text(ciphers->value), ciphers->where.str());
     }
     if (const StunnelOption* suites = service.take("ciphersuites")) {
@@ -502,7 +508,9 @@ class Importer {
               level->where.str());
     }
     convertOptions(tls, service, server);
-    convertProtocols(tls, service, security_level);
+    if (convertProtocols(tls, service, security_level) && ciphers == nullptr) {
+      noteCipherDefault(tls, service);
+    }
     if (const StunnelOption* renegotiation = service.take("renegotiation")) {
       if (stunnelYesNo(*renegotiation)) {
         report_.changed(renegotiation->where,
@@ -512,7 +520,30 @@ class Importer {
     }
   }
 
-  void convertProtocols(YamlNode& tls, Service& service, uint64_t security_level) {
+  // stunnel's TLS 1.2 default admits CBC suites; tlsgate's does not, and
+  // that default is kept. Said in each tls block it applies to, and warned
+  // about once: it is one difference, however many services share it.
+  void noteCipherDefault(YamlNode& tls, const Service& service) {
+    tls.note("cipher: tlsgate's default (" + std::string(kTlsgateCipherDefault) +
+             ") where stunnel's (" + std::string(kStunnelCipherDefault) +
+             ") also admits CBC suites");
+    if (cipher_default_noted_) {
+      return;
+    }
+    cipher_default_noted_ = true;
+    report_.changed(service.section().where,
+                    "no ciphers line: stunnel's default TLS 1.2 cipher list, " +
+                        std::string(kStunnelCipherDefault) +
+                        ", also admits CBC suites (LUCKY13); tlsgate's default admits only " +
+                        std::string(kTlsgateCipherDefault) +
+                        ", for this and every other service without ciphers. To keep stunnel's "
+                        "list, set cipher: \"" +
+                        std::string(kStunnelCipherDefault) + "\"");
+  }
+
+  // Returns whether the versions include TLS 1.2 or an earlier one, to
+  // which `ciphers` applies.
+  bool convertProtocols(YamlNode& tls, Service& service, uint64_t security_level) {
     const StunnelOption* exact = service.take("sslversion");
     const StunnelOption* min = service.take("sslversionmin");
     const StunnelOption* max = service.take("sslversionmax");
@@ -567,9 +598,11 @@ class Importer {
           break;
       }
     }
+    const bool below_tls13 = std::any_of(names.begin(), names.end(),
+                                         [](const std::string& name) { return name != "tls1.3"; });
     if (written == nullptr && disabled_.empty() &&
         names == std::vector<std::string>{"tls1.2", "tls1.3"}) {
-      return;  // tlsgate's default: what OpenSSL 3 lets stunnel speak
+      return below_tls13;  // tlsgate's default: what OpenSSL 3 lets stunnel speak
     }
     if (names.empty()) {
       throw ConfigError(
@@ -582,6 +615,7 @@ class Importer {
     for (const std::string& name : names) {
       list.append(YamlNode::text(name));
     }
+    return below_tls13;
   }
 
   // options = NAME / -NAME lines: the protocol switches become protocols,
@@ -1127,6 +1161,7 @@ class Importer {
   std::set<const StunnelOption*> taken_global_;
   std::set<const StunnelOption*> reported_;
   std::set<StunnelTlsVersion> disabled_;
+  bool cipher_default_noted_ = false;
   std::map<const StunnelSection*, const StunnelSection*> secondary_of_;
   std::map<const StunnelSection*, std::vector<const StunnelSection*>> secondaries_;
 };

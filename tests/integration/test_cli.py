@@ -190,7 +190,8 @@ class CliTest(IntegrationTest):
     def test_import_stunnel_equivalent_exits_0_and_check_accepts_the_output(self):
         conf = self.write_stunnel_conf(
             f"[web]\naccept = 127.0.0.1:{free_port()}\nconnect = {free_port()}\n"
-            f"cert = {self.pki.server_cert}\nkey = {self.pki.server_key}\n")
+            f"cert = {self.pki.server_cert}\nkey = {self.pki.server_key}\n"
+            "ciphers = ECDHE+AESGCM:ECDHE+CHACHA20\n")
         out = os.path.join(self.dir, "converted.yaml")
         proc = self.tlsgate("import", "stunnel", conf, "-o", out)
         self.assertEqual(proc.returncode, 0, proc.stdout + proc.stderr)
@@ -209,7 +210,9 @@ class CliTest(IntegrationTest):
         self.assertEqual(proc.returncode, 3, proc.stdout + proc.stderr)
         self.assertIn("address: imap.example.com:993", proc.stdout)  # the YAML on stdout
         warnings = [line for line in proc.stderr.splitlines() if ": warning: " in line]
-        self.assertEqual(len(warnings), 2, proc.stderr)
+        self.assertEqual(len(warnings), 3, proc.stderr)
+        self.assertTrue(any(w.startswith(f"{conf}:2: warning: no ciphers line") for w in warnings),
+                        proc.stderr)
         self.assertTrue(any(w.startswith(f"{conf}:1: warning: pid = /run/stunnel.pid left out")
                             for w in warnings), proc.stderr)
         self.assertTrue(any(w.startswith(f"{conf}:2: warning: [imap] did not verify")
