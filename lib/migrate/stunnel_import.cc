@@ -907,6 +907,15 @@ class Importer {
     }
     const std::string host = backendHost(service);
     // verify = 0 on a client asks for nothing that a server does not send anyway.
+    if (!verification.chain && !verification.peer && host.empty() && hosts.empty() && ips.empty()) {
+      tls.set("verify", YamlNode::plain("false"), service.section().where.str());
+      report_.changed(service.section().where,
+                      "[" + service.section().name +
+                          "] did not verify the server's certificate, and its unix socket has no "
+                          "name to verify it by: verify: false, as before. Add checkHost = NAME "
+                          "to verify it");
+      return;
+    }
     if (!verification.chain && !verification.peer) {
       tls.set("verify", YamlNode::plain("true"), "tlsgate's default; stunnel verified nothing");
       report_.changed(
@@ -919,6 +928,11 @@ class Importer {
       return;
     }
     const std::vector<const StunnelOption*> names = hosts.empty() ? ips : hosts;
+    if (names.empty() && host.empty()) {
+      throw ConfigError(verification.where().str() +
+                        ": a unix-socket backend has no name, and tlsgate verifies a name as well "
+                        "as the chain: add checkHost = NAME, the name in its certificate");
+    }
     tls.set("verify", YamlNode::plain("true"), verification.where().str());
     if (!verification.chain) {
       // verifyPeer alone trusts the certificates of CAfile whatever their
@@ -950,15 +964,21 @@ class Importer {
     }
   }
 
-  std::string backendHost(Service& service) {
+  // The name tlsgate verifies the backend by unless checkHost says another:
+  // the SNI name, else the host of the TLS server's address (behind an HTTP
+  // proxy, protocolHost's). Empty for a unix socket.
+  static std::string backendHost(Service& service) {
     if (const StunnelOption* sni = service.take("sni"); sni != nullptr && !sni->value.empty()) {
       return sni->value;
     }
-    const std::vector<const StunnelOption*> targets = service.takeAll("connect");
-    if (targets.empty()) {
-      return "localhost";
+    const StunnelOption* protocol = service.take("protocol");
+    const StunnelOption* target = protocol != nullptr && lowerCase(protocol->value) == "connect"
+                                      ? service.take("protocolhost")
+                                      : service.take("connect");
+    if (target == nullptr || target->value.empty() || target->value.front() == '/') {
+      return "";
     }
-    const std::string host = stunnelHost(targets.front()->value);
+    const std::string host = stunnelHost(target->value);
     return host.empty() ? "localhost" : host;
   }
 

@@ -232,6 +232,28 @@ TEST(StunnelImportTest, VerifyZeroOnAClientIsNoVerification) {
   EXPECT_EQ(c.differences().size(), 1U);
 }
 
+TEST(StunnelImportTest, AUnixSocketBackendIsVerifiedByCheckHostOnly) {
+  Converted c = convert("[a]\nclient = yes\naccept = 1\nconnect = /run/tls.sock\n");
+  EXPECT_FALSE(c.listener("a").connect.tls->verify);
+  EXPECT_NE(c.warningAbout("its unix socket has no name to verify it by"), "");
+  c = convert(
+      "[a]\nclient = yes\naccept = 1\nconnect = /run/tls.sock\nverifyChain = yes\n"
+      "checkHost = backend.example\n");
+  EXPECT_TRUE(c.listener("a").connect.tls->verify);
+  EXPECT_EQ(c.listener("a").connect.tls->peer_name, "backend.example");
+  EXPECT_EQ(
+      errorOf("[a]\nclient = yes\naccept = 1\nconnect = /run/tls.sock\nverifyChain = yes\n"),
+      "stunnel.conf:5: a unix-socket backend has no name, and tlsgate verifies a name as well "
+      "as the chain: add checkHost = NAME, the name in its certificate");
+}
+
+TEST(StunnelImportTest, BehindAnHttpProxyTheBackendIsVerifiedByItsOwnName) {
+  const Converted c = convert(
+      "[a]\nclient = yes\naccept = 1\nconnect = proxy:3128\nprotocol = connect\n"
+      "protocolHost = backend.example:443\n");
+  EXPECT_NE(c.warningAbout("and the name 'backend.example'"), "");
+}
+
 TEST(StunnelImportTest, VerifyChainWithCheckHostVerifiesThatName) {
   const Converted c = convert(
       "[pop]\nclient = yes\naccept = 110\nconnect = 10.0.0.5:995\nverifyChain = yes\n"
