@@ -8,6 +8,7 @@
 #include <optional>
 
 #include "app/admin_target.h"
+#include "app/import_command.h"
 #include "app/info_commands.h"
 #include "app/logging.h"
 #include "app/service.h"
@@ -82,6 +83,17 @@ int dispatch(int argc, char** argv) {
   CLI::App* cert_info_cmd = app.add_subcommand("cert-info", "certificate fields (tls::status)");
   std::string cert_path;
   cert_info_cmd->add_option("file", cert_path, "PEM or DER certificate file")->required();
+  CLI::App* import_cmd = app.add_subcommand(
+      "import", "convert a stunnel.conf or hitch.conf to tlsgate YAML (exit 3: not equivalent)");
+  std::string import_format;
+  std::string import_input;
+  std::optional<std::string> import_output;
+  import_cmd->add_option("format", import_format, "stunnel or hitch")
+      ->required()
+      ->check(CLI::IsMember({"stunnel", "hitch"}));
+  import_cmd->add_option("file", import_input, "the stunnel.conf or hitch.conf to convert")
+      ->required();
+  import_cmd->add_option("-o,--output", import_output, "write the YAML here (default: stdout)");
 
   try {
     app.parse(argc, argv);
@@ -113,6 +125,10 @@ int dispatch(int argc, char** argv) {
           tlsgate::resolveAdminTarget(admin_address, config_path, token_file);
       return *status_cmd ? tlsgate::runStatusCommand(target, status_json, std::cout, std::cerr)
                          : tlsgate::runHealthCommand(target, std::cerr);
+    }
+    if (*import_cmd) {
+      return tlsgate::runImportCommand(import_format, import_input, import_output, std::cout,
+                                       std::cerr);
     }
     if (*cert_info_cmd) {
       std::cout << tlsgate::certInfoText(cert_path);

@@ -20,13 +20,15 @@ build_pkgs=(
   libcli11-dev nlohmann-json3-dev libsystemd-dev libcpp-httplib-dev
   googletest libgtest-dev libgmock-dev
 )
-# Peers the integration tests talk to. The servers among them (Exim, PostgreSQL,
+# Peers the integration tests talk to; stunnel4 and hitch also run with the
+# files that `tlsgate import` converts, to prove the results equivalent. The servers among them (Exim, PostgreSQL,
 # Dovecot, haproxy, tinyproxy) are started privately by the tests on their own
 # ports and directories; the system instances their packages set up are not
 # started here and never used (see "policy-rc.d" below).
 test_pkgs=(openssl ca-certificates curl python3 tcl tcl-tls prometheus
            exim4-daemon-light swaks libnet-ssleay-perl postgresql dovecot-imapd dovecot-pop3d
-           haproxy tinyproxy microsocks python3-cryptography testssl.sh)
+           haproxy tinyproxy microsocks python3-cryptography testssl.sh
+           stunnel4 hitch)
 # The fuzz targets (clang's libFuzzer) and the tree's format and lint checks.
 check_pkgs=(clang libclang-rt-14-dev clang-format clang-tidy)
 # Shared libraries the binary links against, plus the openssl CLI for

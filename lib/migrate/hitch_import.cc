@@ -13,6 +13,7 @@
 #include <string>
 #include <vector>
 
+#include "migrate/converted_check.h"
 #include "migrate/yaml_tree.h"
 #include "util/config_error.h"
 #include "util/errno_text.h"
@@ -68,8 +69,10 @@ std::string shown(const HitchOption& option) {
   return option.name + " = " + (option.quoted ? "\"" + option.value + "\"" : option.value);
 }
 
-std::string joined(const std::string& first, std::string_view second) {
-  return second.empty() ? first : first + "; " + std::string(second);
+// A comment ends with the source line, so that an error tlsgate finds in
+// the YAML line can be traced back to it (converted_check.h).
+std::string joined(const std::string& where, std::string_view extra) {
+  return extra.empty() ? where : std::string(extra) + "; " + where;
 }
 
 struct HostPort {
@@ -125,6 +128,7 @@ class Importer {
     catchAll();
     ImportResult result;
     result.yaml = root_.render();
+    checkConverted(result.yaml);
     result.warnings = report_.warnings();
     std::stable_sort(result.warnings.begin(), result.warnings.end(),
                      [](const ImportWarning& a, const ImportWarning& b) {
@@ -872,7 +876,7 @@ class Importer {
         noted(notes, option, "an empty string has no effect in hitch");
         continue;
       }
-      own.push_back(certificateOf(option, option.where.str() + ", this frontend's own"));
+      own.push_back(certificateOf(option, "this frontend's own; " + option.where.str()));
     }
     own = tlsgateOrder(own, own.empty() ? 0 : own.size() - 1);
     const HitchOption* match_global = pick(options, "match-global-certs", notes);
@@ -962,7 +966,7 @@ class Importer {
     }
     std::vector<std::string> out;
     // The notes are the only entries of `notes`; render and strip "# ".
-    const std::string text = notes.empty() ? "" : notes.render();
+    const std::string text = notes.render();
     std::size_t start = 0;
     while (start < text.size()) {
       const std::size_t end = std::min(text.find('\n', start), text.size());
@@ -983,11 +987,10 @@ class Importer {
     if (frontend == nullptr) {
       return "hitch's default frontend " + std::string(kHitchDefaultFrontend);
     }
-    std::string comment = frontend->where.str();
     if (address.host.empty()) {
-      comment += "; \"*\": hitch listens on IPv4 and IPv6";
+      return "\"*\": hitch listens on IPv4 and IPv6; " + frontend->where.str();
     }
-    return comment;
+    return frontend->where.str();
   }
 
   HostPort frontendAddress(const HitchFrontend* frontend, YamlNode& notes) {
@@ -1061,7 +1064,7 @@ class Importer {
         entry.set("key", literal(cert.key->value), from(*cert.key));
       }
       list.append(std::move(entry),
-                  i == 0 ? cert.comment + "; the default, hitch's last pem-file" : cert.comment);
+                  i == 0 ? "the default, hitch's last pem-file; " + cert.comment : cert.comment);
     }
     const Certificate& first = certs.front();
     if (first.ocsp != nullptr) {

@@ -154,9 +154,13 @@ void YamlNode::note(std::string_view line) {
   entries_.push_back({"", nullptr, std::string(line)});
 }
 
+bool YamlNode::empty() const {
+  return std::none_of(entries_.begin(), entries_.end(),
+                      [](const Entry& e) { return e.value != nullptr; });
+}
+
 bool YamlNode::isInline() const {
-  return kind_ == Kind::scalar || std::none_of(entries_.begin(), entries_.end(),
-                                               [](const Entry& e) { return e.value != nullptr; });
+  return kind_ == Kind::scalar || empty();
 }
 
 std::string YamlNode::inlineText() const {

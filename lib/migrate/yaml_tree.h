@@ -22,7 +22,8 @@ class YamlNode {
   static YamlNode list();
 
   Kind kind() const { return kind_; }
-  bool empty() const { return entries_.empty(); }
+  // True when the node holds no key or item; notes do not count.
+  bool empty() const;
 
   // Map: sets `key` (replacing the value and comment it had), or adds it at
   // the end. Returns the stored value.

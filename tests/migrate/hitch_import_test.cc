@@ -108,7 +108,7 @@ TEST(HitchImportTest, DebianExampleConvertsWithItsDefaults) {
             0U)
       << yaml;
   EXPECT_EQ(c.yaml["global"]["workers"].as<int>(), 4);
-  EXPECT_TRUE(contains(yaml, "workers: 4  # hitch.conf:9"));
+  EXPECT_TRUE(contains(yaml, "workers: 4  # hitch: worker processes; tlsgate: threads; hitch.conf:9"));
   EXPECT_EQ(c.yaml["global"]["user"].as<std::string>(), "hitch");
   EXPECT_EQ(c.yaml["global"]["group"].as<std::string>(), "hitch");
   // "*" is IPv4 and IPv6, which tlsgate listens on separately.
@@ -145,8 +145,8 @@ TEST(HitchImportTest, EveryEmittedKeyNamesItsLine) {
       "alpn-protos = \"h2, http/1.1\"\n");
   EXPECT_TRUE(contains(c.result.yaml, "address: 127.0.0.1:8443  # hitch.conf:1")) << c.result.yaml;
   EXPECT_TRUE(contains(c.result.yaml, "cipher: HIGH  # hitch.conf:3"));
-  EXPECT_TRUE(contains(c.result.yaml, "alpn:  # hitch.conf:4"));
-  EXPECT_TRUE(contains(c.result.yaml, "# hitch.conf:2; the default, hitch's last pem-file"));
+  EXPECT_TRUE(contains(c.result.yaml, "alpn:  # tlsgate speaks ALPN only; hitch also offers these over NPN; hitch.conf:4"));
+  EXPECT_TRUE(contains(c.result.yaml, "# the default, hitch's last pem-file; hitch.conf:2"));
 }
 
 TEST(HitchImportTest, NoFrontendMeansHitchsDefaultOne) {
