@@ -1,5 +1,6 @@
 #include "migrate/hitch_import.h"
 
+#include <arpa/inet.h>
 #include <dirent.h>
 #include <fnmatch.h>
 #include <netdb.h>
@@ -13,6 +14,7 @@
 #include <string>
 #include <vector>
 
+#include "config/host_name.h"
 #include "migrate/converted_check.h"
 #include "migrate/yaml_tree.h"
 #include "util/config_error.h"
@@ -58,6 +60,18 @@ bool allDigits(std::string_view text) {
   return !text.empty() && std::all_of(text.begin(), text.end(), [](char c) {
     return std::isdigit(static_cast<unsigned char>(c)) != 0;
   });
+}
+
+// What hitch hands getaddrinfo as a host: an IPv6 or IPv4 literal, or a
+// name. Anything else fails when hitch starts.
+void checkHost(const std::string& host, const SourceLine& where, const std::string& what) {
+  in6_addr v6{};
+  if (inet_pton(AF_INET6, host.c_str(), &v6) == 1 || isHostName(host)) {
+    return;
+  }
+  fail(where, what + " host '" + host +
+                  "' is neither an IP address nor a host name; hitch cannot listen or connect "
+                  "there");
 }
 
 // "name = value" as the file has it, for notes and warnings.
@@ -680,6 +694,9 @@ class Importer {
     if (const HitchOption* alpn = pick(conf_.global, "alpn-protos", tls)) {
       tls.set("alpn", alpnList(*alpn),
               from(*alpn, "tlsgate speaks ALPN only; hitch also offers these over NPN"));
+      changed(*alpn,
+              "a client that offers ALPN but none of these protocols: hitch closes the "
+              "connection after the handshake, tlsgate goes on without ALPN");
     }
   }
 
@@ -1009,6 +1026,9 @@ class Importer {
     }
     seen_.insert(port);
     out.port = portNumber(*port, "frontend");
+    if (!out.host.empty()) {
+      checkHost(out.host, host->where, "frontend");
+    }
     if (!out.host.empty() && out.host.find(':') == std::string::npos &&
         out.host.find_first_not_of("0123456789.") != std::string::npos) {
       changed(*host, "tlsgate listens on the first address " + out.host +
@@ -1163,6 +1183,7 @@ class Importer {
     port.value = spec.substr(close + 2, spec.find('+', close + 2) - close - 2);
     port.where = where;
     const std::string number = portNumber(port, "backend");
+    checkHost(host, where, "backend");
     return (host.find(':') != std::string::npos ? "[" + host + "]" : host) + ":" + number;
   }
 

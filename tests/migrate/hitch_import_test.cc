@@ -108,7 +108,8 @@ TEST(HitchImportTest, DebianExampleConvertsWithItsDefaults) {
             0U)
       << yaml;
   EXPECT_EQ(c.yaml["global"]["workers"].as<int>(), 4);
-  EXPECT_TRUE(contains(yaml, "workers: 4  # hitch: worker processes; tlsgate: threads; hitch.conf:9"));
+  EXPECT_TRUE(
+      contains(yaml, "workers: 4  # hitch: worker processes; tlsgate: threads; hitch.conf:9"));
   EXPECT_EQ(c.yaml["global"]["user"].as<std::string>(), "hitch");
   EXPECT_EQ(c.yaml["global"]["group"].as<std::string>(), "hitch");
   // "*" is IPv4 and IPv6, which tlsgate listens on separately.
@@ -145,7 +146,9 @@ TEST(HitchImportTest, EveryEmittedKeyNamesItsLine) {
       "alpn-protos = \"h2, http/1.1\"\n");
   EXPECT_TRUE(contains(c.result.yaml, "address: 127.0.0.1:8443  # hitch.conf:1")) << c.result.yaml;
   EXPECT_TRUE(contains(c.result.yaml, "cipher: HIGH  # hitch.conf:3"));
-  EXPECT_TRUE(contains(c.result.yaml, "alpn:  # tlsgate speaks ALPN only; hitch also offers these over NPN; hitch.conf:4"));
+  EXPECT_TRUE(contains(
+      c.result.yaml,
+      "alpn:  # tlsgate speaks ALPN only; hitch also offers these over NPN; hitch.conf:4"));
   EXPECT_TRUE(contains(c.result.yaml, "# the default, hitch's last pem-file; hitch.conf:2"));
 }
 
@@ -201,6 +204,12 @@ TEST(HitchImportTest, BackendForms) {
             "or a unix socket path");
   EXPECT_EQ(importError(std::string(kMinimal) + "backend = \"[h]:99999\"\n"),
             "hitch.conf:2: backend port 99999 is out of range");
+  EXPECT_EQ(importError(std::string(kMinimal) + "backend = \"[a b]:80\"\n"),
+            "hitch.conf:2: backend host 'a b' is neither an IP address nor a host name; hitch "
+            "cannot listen or connect there");
+  EXPECT_EQ(importError("frontend = \"[*]:4 x]:443\"\n" + std::string(kMinimal)),
+            "hitch.conf:1: frontend host '*]:4 x' is neither an IP address nor a host name; "
+            "hitch cannot listen or connect there");
   EXPECT_EQ(importError("frontend = \"[*]:0\"\n" + std::string(kMinimal)),
             "hitch.conf:1: frontend port 0: hitch lets the system pick a port, tlsgate needs a "
             "fixed one");
@@ -380,6 +389,10 @@ TEST(HitchImportTest, Alpn) {
   ASSERT_EQ(c.defaults()["alpn"].size(), 2U);
   EXPECT_EQ(c.defaults()["alpn"][0].as<std::string>(), "h2");
   EXPECT_EQ(c.defaults()["alpn"][1].as<std::string>(), "http/1.1");
+  EXPECT_EQ(c.warnings(),
+            "hitch.conf:2: warning: alpn-protos = \"h2, http/1.1,\": a client that offers ALPN "
+            "but none of these protocols: hitch closes the connection after the handshake, "
+            "tlsgate goes on without ALPN\n");
   EXPECT_EQ(importError(std::string(kMinimal) + "alpn-protos = \"h2,,http/1.1\"\n"),
             "hitch.conf:2: alpn-protos \"h2,,http/1.1\" has an empty protocol in the list; "
             "hitch refuses it");
