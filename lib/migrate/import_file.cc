@@ -1,5 +1,7 @@
 #include "migrate/import_file.h"
 
+#include "migrate/hitch_conf.h"
+#include "migrate/hitch_import.h"
 #include "migrate/stunnel_conf.h"
 #include "migrate/stunnel_import.h"
 #include "util/config_error.h"
@@ -21,9 +23,9 @@ ImportResult importFile(ImportFormat format, const std::string& path) {
     case ImportFormat::stunnel:
       return importStunnel(readStunnelConf(path), path);
     case ImportFormat::hitch:
-      break;
+      return importHitch(readHitchConf(path));
   }
-  throw ConfigError(path + ": hitch.conf files cannot be converted by this build yet");
+  throw ConfigError(path + ": unknown import format");
 }
 
 }  // namespace tlsgate

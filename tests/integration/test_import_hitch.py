@@ -1,0 +1,258 @@
+"""`tlsgate import hitch`: the real hitch runs an original hitch.conf and
+tlsgate runs its conversion, each on its own loopback port, and the same
+clients go through both. The outcome of every client (served certificate,
+protocol, ALPN, the bytes and PROXY header that reach the backend, or the
+failure) must be the same.
+
+hitch runs in the foreground (--daemon=off on its command line, which
+overrides the file). As root it insists on switching to a user, so the
+files name _hitch, the user Debian's package makes. Frontends listen on
+127.0.0.1 rather than "*": the tests stay on loopback.
+"""
+
+import hashlib
+import os
+import re
+import socket
+import ssl
+import subprocess
+import unittest
+
+import harness
+import peers
+from harness import IntegrationTest
+
+
+def hitch_binary():
+    return harness.tool("hitch")
+
+
+class Outcome:
+    """What one client saw: ok with the certificate, version, ALPN and
+    echo, or a failure."""
+
+    def __init__(self, ok, cert=None, version=None, alpn=None, echoed=None):
+        self.ok, self.cert, self.version, self.alpn, self.echoed = ok, cert, version, alpn, echoed
+
+    def __eq__(self, other):
+        return vars(self) == vars(other)
+
+    def __repr__(self):
+        return f"Outcome({vars(self)})"
+
+
+def client(port, sni=None, tls12=False, alpn=None, cert=None, cafile=None, message=b"ping\n"):
+    """One connection: handshake, a line out, its echo back."""
+    ctx = ssl.SSLContext(ssl.PROTOCOL_TLS_CLIENT)
+    ctx.check_hostname = False
+    ctx.verify_mode = ssl.CERT_NONE
+    if tls12:
+        ctx.maximum_version = ssl.TLSVersion.TLSv1_2
+    if alpn:
+        ctx.set_alpn_protocols(alpn)
+    if cert:
+        ctx.load_cert_chain(*cert)
+    try:
+        with socket.create_connection(("127.0.0.1", port), timeout=harness.IO_TIMEOUT) as raw:
+            with ctx.wrap_socket(raw, server_hostname=sni) as tls:
+                served = hashlib.sha256(tls.getpeercert(binary_form=True)).hexdigest()
+                tls.sendall(message)
+                echoed = b""
+                while len(echoed) < len(message):
+                    data = tls.recv(len(message) - len(echoed))
+                    if not data:
+                        break
+                    echoed += data
+                if echoed != message:
+                    return Outcome(False)
+                return Outcome(True, served, tls.version(), tls.selected_alpn_protocol(), echoed)
+    except (ssl.SSLError, ConnectionError, socket.timeout, OSError):
+        return Outcome(False)
+
+
+class QuietTlsgate(harness.Tlsgate):
+    """The conversion keeps hitch's log level (errors only), so tlsgate does
+    not log "ready": wait for its port instead."""
+
+    def __init__(self, config_path, port):
+        super().__init__(config_path)
+        self.port = port
+
+    def _wait_ready(self):
+        harness.wait_for_port(self.port, self.ready_timeout)
+
+
+class ImportHitchTest(IntegrationTest):
+
+    def setUp(self):
+        super().setUp()
+        self.hitch = hitch_binary()
+        self.echo = harness.EchoServer().start()
+        self.addCleanup(self.echo.stop)
+
+    # -- helpers --
+
+    def combined(self, cert, key, name):
+        """A pem-file as hitch likes it: key and certificate in one file."""
+        path = self.file(name)
+        with open(path, "w") as out:
+            for part in (key, cert):
+                with open(part) as f:
+                    out.write(f.read())
+        return path
+
+    def convert(self, text, name="tlsgate-hitch.conf"):
+        """Runs `tlsgate import hitch` on `text`; returns (yaml path, exit
+        status, stderr)."""
+        source = self.file(name)
+        with open(source, "w") as f:
+            f.write(text)
+        out = self.file(name + ".yaml")
+        proc = harness.run([self.binary, "import", "hitch", source, "-o", out], check=False)
+        self.assertIn(proc.returncode, (0, 3), proc.stderr)
+        return out, proc.returncode, proc.stderr
+
+    def both(self, template, backend_port=None):
+        """Starts hitch on `template` and tlsgate on its conversion; the
+        template's {port} and {backend} are filled in for each. Returns a
+        context manager yielding (hitch port, tlsgate port, exit status,
+        warnings)."""
+        test = self
+        backend = backend_port or self.echo.port
+
+        class Both:
+            def __enter__(self):
+                self.hitch_port, self.tlsgate_port = harness.free_port(), harness.free_port()
+                hitch_conf = test.file("hitch.conf")
+                with open(hitch_conf, "w") as f:
+                    f.write(template.format(port=self.hitch_port, backend=backend))
+                yaml, self.status, self.warnings = test.convert(
+                    template.format(port=self.tlsgate_port, backend=backend))
+                self.hitch_cm = harness.process([test.hitch, f"--config={hitch_conf}", "--daemon=off"])
+                self.proc = self.hitch_cm.__enter__()
+                try:
+                    harness.wait_for_port(self.hitch_port)
+                except AssertionError:
+                    raise AssertionError("hitch did not start:\n" + "\n".join(self.proc.lines))
+                self.gate = QuietTlsgate(yaml, self.tlsgate_port)
+                self.gate.start()
+                return self
+
+            def __exit__(self, *exc):
+                try:
+                    self.gate.__exit__(*exc)
+                finally:
+                    self.hitch_cm.__exit__(None, None, None)
+                return False
+
+        return Both()
+
+    def assert_same(self, both, **kw):
+        hitch = client(both.hitch_port, **kw)
+        tlsgate = client(both.tlsgate_port, **kw)
+        self.assertEqual(hitch, tlsgate, f"client {kw}: hitch saw {hitch}, tlsgate {tlsgate}\n"
+                                         f"import warnings:\n{both.warnings}")
+        return hitch
+
+    def sha(self, path):
+        return harness.cert_sha256(path)
+
+    # -- tests --
+
+    def test_debian_example_with_proxy_v2(self):
+        with open("/usr/share/doc/hitch/examples/hitch.conf.example") as f:
+            example = f.read()
+        site = self.combined(self.pki.server_cert, self.pki.server_key, "site.pem")
+        # Adapted in ports, paths and the user only.
+        example = (example.replace("{", "{{").replace("}", "}}")
+                   .replace('host = "*"', 'host = "127.0.0.1"')
+                   .replace('port = "443"', 'port = "{port}"')
+                   .replace("[127.0.0.1]:6086", "[127.0.0.1]:{backend}")
+                   .replace('"hitch"', '"_hitch"'))
+        example += f'pem-file = "{site}"\n'
+        recorder = peers.ProxyHeaderRecorder().start()
+        self.addCleanup(recorder.stop)
+        with self.both(example, backend_port=recorder.port) as both:
+            self.assertEqual(both.status, 3)
+            self.assertRegex(both.warnings, r"hitch\.conf:11: warning: daemon = on left out")
+            got = self.assert_same(both, sni="localhost")
+            self.assertTrue(got.ok)
+            self.assertEqual(got.cert, self.sha(self.pki.server_cert))
+            hitch_header = recorder.header(0)
+            tlsgate_header = recorder.header(1)
+        for header, port in ((hitch_header, both.hitch_port), (tlsgate_header, both.tlsgate_port)):
+            self.assertEqual(header["version"], 2)
+            self.assertEqual(header["src"][0], "127.0.0.1")
+            self.assertEqual(header["dst"], ("127.0.0.1", port))
+            tlvs = dict(header["tlvs"])
+            self.assertEqual(tlvs.get(0x02), b"localhost")  # PP2_TYPE_AUTHORITY: the SNI
+            self.assertIn(0x20, tlvs)  # PP2_TYPE_SSL
+            self.assertIn(b"TLSv1.3", tlvs[0x20])
+
+    def sni_template(self, extra=""):
+        alpha = self.combined(*self.pki.extra_server_cert("alpha", "alpha.test"), "alpha-combined.pem")
+        beta_cert, beta_key = self.pki.extra_server_cert("beta", "beta.test")
+        site = self.combined(self.pki.server_cert, self.pki.server_key, "site.pem")
+        return ("frontend = \"[127.0.0.1]:{port}\"\n"
+                "backend = \"[127.0.0.1]:{backend}\"\n"
+                "user = \"_hitch\"\n"
+                f"pem-file = \"{alpha}\"\n"
+                f"pem-file = {{{{ cert = \"{beta_cert}\" private-key = \"{beta_key}\" }}}}\n"
+                f"pem-file = \"{site}\"\n"
+                "alpn-protos = \"h2, http/1.1\"\n" + extra)
+
+    def test_certificates_by_sni_alpn_and_tls12(self):
+        with self.both(self.sni_template()) as both:
+            self.assertEqual(both.status, 3)
+            self.assertRegex(both.warnings, r"alpn-protos = \"h2, http/1.1\": a client that offers "
+                                            r"ALPN but none of these protocols: hitch closes")
+            self.assertEqual(self.assert_same(both, sni="alpha.test").cert,
+                             self.sha(self.pki.path("alpha.pem")))
+            self.assertEqual(self.assert_same(both, sni="beta.test").cert,
+                             self.sha(self.pki.path("beta.pem")))
+            # No SNI, and an unknown name: hitch's default, the last pem-file.
+            self.assertEqual(self.assert_same(both).cert, self.sha(self.pki.server_cert))
+            self.assertEqual(self.assert_same(both, sni="unknown.test").cert,
+                             self.sha(self.pki.server_cert))
+            self.assertEqual(self.assert_same(both, sni="alpha.test", alpn=["http/1.1", "h2"]).alpn, "h2")
+            # The difference the warning names: no protocol in common.
+            self.assertFalse(client(both.hitch_port, alpn=["spdy/3"]).ok)
+            self.assertIsNone(client(both.tlsgate_port, alpn=["spdy/3"]).alpn)
+            self.assertTrue(client(both.tlsgate_port, alpn=["spdy/3"]).ok)
+            self.assertEqual(self.assert_same(both, tls12=True).version, "TLSv1.2")
+
+    def test_sni_nomatch_abort_and_tls13_only(self):
+        with self.both(self.sni_template("sni-nomatch-abort = on\ntls-protos = TLSv1.3\n")) as both:
+            self.assertFalse(self.assert_same(both, sni="unknown.test").ok)
+            self.assertTrue(self.assert_same(both, sni="beta.test").ok)
+            self.assertTrue(self.assert_same(both).ok)  # no SNI: the default certificate
+            self.assertFalse(self.assert_same(both, tls12=True).ok)
+
+    def test_client_verify(self):
+        site = self.combined(self.pki.server_cert, self.pki.server_key, "site.pem")
+        template = ("frontend = {{\n  host = \"127.0.0.1\"\n  port = \"{port}\"\n}}\n"
+                    "backend = \"[127.0.0.1]:{backend}\"\nuser = \"_hitch\"\n"
+                    f"pem-file = \"{site}\"\n"
+                    f"client-verify = required\nclient-verify-ca = \"{self.pki.ca}\"\n")
+        with self.both(template) as both:
+            self.assertEqual(both.status, 0, both.warnings)
+            self.assertFalse(self.assert_same(both).ok)
+            self.assertFalse(self.assert_same(both, cert=(self.pki.untrusted_cert, self.pki.untrusted_key)).ok)
+            self.assertTrue(self.assert_same(both, cert=(self.pki.client_cert, self.pki.client_key)).ok)
+            self.assertFalse(self.assert_same(both, tls12=True).ok)
+
+    def test_frontend_tls_settings_need_a_frontend_pem_file(self):
+        # hitch applies a frontend's tls-protos only to the frontend's own
+        # pem-files: here TLS 1.2 still works, and the conversion says so.
+        site = self.combined(self.pki.server_cert, self.pki.server_key, "site.pem")
+        template = ("frontend = {{\n  host = \"127.0.0.1\"\n  port = \"{port}\"\n  tls-protos = TLSv1.3\n}}\n"
+                    "backend = \"[127.0.0.1]:{backend}\"\nuser = \"_hitch\"\n"
+                    f"pem-file = \"{site}\"\n")
+        with self.both(template) as both:
+            self.assertEqual(both.status, 3)
+            self.assertIn("tls-protos = TLSv1.3 left out", both.warnings)
+            self.assertEqual(self.assert_same(both, tls12=True).version, "TLSv1.2")
+
+
+if __name__ == "__main__":
+    unittest.main()
