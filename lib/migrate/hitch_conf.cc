@@ -264,7 +264,7 @@ class Lexer {
 
 enum class ValueType { text, boolean, number, workers, verify, protocols, frontend, pem_file };
 
-enum BlockKind : unsigned { kGlobal = 1, kFrontend = 2, kPemBlock = 4 };
+enum BlockKind : unsigned { global_block = 1, frontend_block = 2, pem_block = 4 };
 
 struct OptionRule {
   std::string_view name;
@@ -273,64 +273,64 @@ struct OptionRule {
 };
 
 constexpr OptionRule kRules[] = {
-    {"frontend", ValueType::frontend, kGlobal},
-    {"backend", ValueType::text, kGlobal},
-    {"pem-file", ValueType::pem_file, kGlobal | kFrontend},
-    {"ciphers", ValueType::text, kGlobal | kFrontend},
-    {"ciphersuites", ValueType::text, kGlobal | kFrontend},
-    {"tls", ValueType::boolean, kGlobal | kFrontend},
-    {"ssl", ValueType::boolean, kGlobal | kFrontend},
-    {"tls-protos", ValueType::protocols, kGlobal | kFrontend},
-    {"prefer-server-ciphers", ValueType::boolean, kGlobal | kFrontend},
-    {"ssl-engine", ValueType::text, kGlobal},
-    {"workers", ValueType::workers, kGlobal},
-    {"backlog", ValueType::number, kGlobal},
-    {"keepalive", ValueType::number, kGlobal},
-    {"chroot", ValueType::text, kGlobal},
-    {"user", ValueType::text, kGlobal},
-    {"group", ValueType::text, kGlobal},
-    {"quiet", ValueType::boolean, kGlobal},
-    {"syslog", ValueType::boolean, kGlobal},
-    {"syslog-facility", ValueType::text, kGlobal},
-    {"daemon", ValueType::boolean, kGlobal},
-    {"write-ip", ValueType::boolean, kGlobal},
-    {"write-proxy", ValueType::boolean, kGlobal},
-    {"write-proxy-v1", ValueType::boolean, kGlobal},
-    {"write-proxy-v2", ValueType::boolean, kGlobal},
-    {"proxy-proxy", ValueType::boolean, kGlobal},
-    {"alpn-protos", ValueType::text, kGlobal},
-    {"proxy-tlv", ValueType::boolean, kGlobal},
-    {"proxy-authority", ValueType::boolean, kGlobal},
-    {"proxy-client-cert", ValueType::boolean, kGlobal},
-    {"sni-nomatch-abort", ValueType::boolean, kGlobal | kFrontend},
-    {"ocsp-verify-staple", ValueType::boolean, kGlobal | kPemBlock},
-    {"ocsp-resp-tmo", ValueType::number, kGlobal},
-    {"ocsp-connect-tmo", ValueType::number, kGlobal},
-    {"ocsp-refresh-interval", ValueType::number, kGlobal},
-    {"ocsp-dir", ValueType::text, kGlobal},
-    {"pem-dir", ValueType::text, kGlobal},
-    {"pem-dir-glob", ValueType::text, kGlobal},
-    {"session-cache", ValueType::number, kGlobal},
-    {"shared-cache-listen", ValueType::text, kGlobal},
-    {"shared-cache-peer", ValueType::text, kGlobal},
-    {"shared-cache-if", ValueType::text, kGlobal},
-    {"log-filename", ValueType::text, kGlobal},
-    {"log-level", ValueType::number, kGlobal},
-    {"send-bufsize", ValueType::number, kGlobal},
-    {"recv-bufsize", ValueType::number, kGlobal},
-    {"backend-refresh", ValueType::number, kGlobal},
-    {"backend-connect-timeout", ValueType::number, kGlobal},
-    {"ssl-handshake-timeout", ValueType::number, kGlobal},
-    {"tcp-fastopen", ValueType::boolean, kGlobal},
-    {"ecdh-curve", ValueType::text, kGlobal},
-    {"client-verify", ValueType::verify, kGlobal | kFrontend | kPemBlock},
-    {"client-verify-ca", ValueType::text, kGlobal | kFrontend | kPemBlock},
-    {"host", ValueType::text, kFrontend},
-    {"port", ValueType::text, kFrontend},
-    {"match-global-certs", ValueType::boolean, kFrontend},
-    {"cert", ValueType::text, kPemBlock},
-    {"ocsp-resp-file", ValueType::text, kPemBlock},
-    {"private-key", ValueType::text, kPemBlock},
+    {"frontend", ValueType::frontend, global_block},
+    {"backend", ValueType::text, global_block},
+    {"pem-file", ValueType::pem_file, global_block | frontend_block},
+    {"ciphers", ValueType::text, global_block | frontend_block},
+    {"ciphersuites", ValueType::text, global_block | frontend_block},
+    {"tls", ValueType::boolean, global_block | frontend_block},
+    {"ssl", ValueType::boolean, global_block | frontend_block},
+    {"tls-protos", ValueType::protocols, global_block | frontend_block},
+    {"prefer-server-ciphers", ValueType::boolean, global_block | frontend_block},
+    {"ssl-engine", ValueType::text, global_block},
+    {"workers", ValueType::workers, global_block},
+    {"backlog", ValueType::number, global_block},
+    {"keepalive", ValueType::number, global_block},
+    {"chroot", ValueType::text, global_block},
+    {"user", ValueType::text, global_block},
+    {"group", ValueType::text, global_block},
+    {"quiet", ValueType::boolean, global_block},
+    {"syslog", ValueType::boolean, global_block},
+    {"syslog-facility", ValueType::text, global_block},
+    {"daemon", ValueType::boolean, global_block},
+    {"write-ip", ValueType::boolean, global_block},
+    {"write-proxy", ValueType::boolean, global_block},
+    {"write-proxy-v1", ValueType::boolean, global_block},
+    {"write-proxy-v2", ValueType::boolean, global_block},
+    {"proxy-proxy", ValueType::boolean, global_block},
+    {"alpn-protos", ValueType::text, global_block},
+    {"proxy-tlv", ValueType::boolean, global_block},
+    {"proxy-authority", ValueType::boolean, global_block},
+    {"proxy-client-cert", ValueType::boolean, global_block},
+    {"sni-nomatch-abort", ValueType::boolean, global_block | frontend_block},
+    {"ocsp-verify-staple", ValueType::boolean, global_block | pem_block},
+    {"ocsp-resp-tmo", ValueType::number, global_block},
+    {"ocsp-connect-tmo", ValueType::number, global_block},
+    {"ocsp-refresh-interval", ValueType::number, global_block},
+    {"ocsp-dir", ValueType::text, global_block},
+    {"pem-dir", ValueType::text, global_block},
+    {"pem-dir-glob", ValueType::text, global_block},
+    {"session-cache", ValueType::number, global_block},
+    {"shared-cache-listen", ValueType::text, global_block},
+    {"shared-cache-peer", ValueType::text, global_block},
+    {"shared-cache-if", ValueType::text, global_block},
+    {"log-filename", ValueType::text, global_block},
+    {"log-level", ValueType::number, global_block},
+    {"send-bufsize", ValueType::number, global_block},
+    {"recv-bufsize", ValueType::number, global_block},
+    {"backend-refresh", ValueType::number, global_block},
+    {"backend-connect-timeout", ValueType::number, global_block},
+    {"ssl-handshake-timeout", ValueType::number, global_block},
+    {"tcp-fastopen", ValueType::boolean, global_block},
+    {"ecdh-curve", ValueType::text, global_block},
+    {"client-verify", ValueType::verify, global_block | frontend_block | pem_block},
+    {"client-verify-ca", ValueType::text, global_block | frontend_block | pem_block},
+    {"host", ValueType::text, frontend_block},
+    {"port", ValueType::text, frontend_block},
+    {"match-global-certs", ValueType::boolean, frontend_block},
+    {"cert", ValueType::text, pem_block},
+    {"ocsp-resp-file", ValueType::text, pem_block},
+    {"private-key", ValueType::text, pem_block},
     // Words of cfg_lex.l that no record of cfg_parser.y takes: hitch reads
     // them from its command line only.
     {"pidfile", ValueType::text, 0},
@@ -382,9 +382,9 @@ std::string describe(const Token& token) {
 
 std::string scopeName(unsigned scope) {
   switch (scope) {
-    case kFrontend:
+    case frontend_block:
       return "a frontend block";
-    case kPemBlock:
+    case pem_block:
       return "a pem-file block";
     default:
       return "the top level";
@@ -393,7 +393,7 @@ std::string scopeName(unsigned scope) {
 
 std::string allowedPlaces(unsigned scopes) {
   std::vector<std::string> places;
-  for (const unsigned scope : {kGlobal, kFrontend, kPemBlock}) {
+  for (const unsigned scope : {global_block, frontend_block, pem_block}) {
     if ((scopes & scope) != 0) {
       places.push_back(scopeName(scope));
     }
@@ -416,9 +416,9 @@ class Parser {
     if (token_.kind == TokenKind::end) {
       fail(token_.where, "the file holds no options; hitch refuses an empty configuration");
     }
-    ProtocolScope scope{kGlobal, false};
+    ProtocolScope scope{global_block, false};
     while (token_.kind != TokenKind::end) {
-      HitchOption option = record(kGlobal, scope);
+      HitchOption option = record(global_block, scope);
       if (option.name == "frontend" && (option.block || !option.value.empty())) {
         conf_.frontends.push_back(frontendOf(std::move(option)));
       } else {
@@ -517,10 +517,10 @@ class Parser {
         protocols(option);
         return;
       case ValueType::frontend:
-        blockOrString(option, kFrontend);
+        blockOrString(option, frontend_block);
         return;
       case ValueType::pem_file:
-        blockOrString(option, kPemBlock);
+        blockOrString(option, pem_block);
         return;
     }
   }
@@ -574,7 +574,7 @@ class Parser {
       fail(open, "the " + option.name + " block is empty; hitch wants at least one option in it");
     }
     advance();
-    if (kind == kPemBlock) {
+    if (kind == pem_block) {
       const HitchOption* cert = option.last("cert");
       if (cert == nullptr || cert->value.empty()) {
         fail(option.where, "a pem-file block needs cert = \"FILE\"");

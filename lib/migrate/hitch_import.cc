@@ -742,7 +742,7 @@ class Importer {
                              : effective_verify->value == "required" ? "require"
                              : effective_verify->value == "optional" ? "request"
                                                                      : "none";
-    if (mode == "none") {
+    if (effective_verify == nullptr || mode == "none") {
       if (verify != nullptr) {
         YamlNode& certs = tls.child("client_certs");
         certs.set("mode", YamlNode::plain("none"), from(*verify));
@@ -753,7 +753,7 @@ class Importer {
       return;
     }
     if (effective_ca == nullptr || effective_ca->value.empty()) {
-      fail((verify ? verify : effective_verify)->where,
+      fail(effective_verify->where,
            "client-verify = " + effective_verify->value +
                " needs client-verify-ca; hitch refuses the file without it");
     }

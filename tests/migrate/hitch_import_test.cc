@@ -70,6 +70,8 @@ class TempDir {
   ~TempDir() { std::system(("rm -rf '" + path_ + "'").c_str()); }
   TempDir(const TempDir&) = delete;
   TempDir& operator=(const TempDir&) = delete;
+  TempDir(TempDir&&) = delete;
+  TempDir& operator=(TempDir&&) = delete;
 
   std::string write(const std::string& name, const std::string& text = "pem\n") const {
     std::ofstream(path_ + "/" + name) << text;
