@@ -116,13 +116,6 @@ constexpr std::string_view kKeywords[] = {
 constexpr std::array<std::string_view, 5> kTrueWords = {"yes", "y", "on", "true", "t"};
 constexpr std::array<std::string_view, 5> kFalseWords = {"no", "n", "off", "false", "f"};
 
-std::string lowerCase(std::string_view text) {
-  std::string out(text);
-  std::transform(out.begin(), out.end(), out.begin(),
-                 [](unsigned char c) { return static_cast<char>(std::tolower(c)); });
-  return out;
-}
-
 // "on" or "off" for a word cfg_lex.l reads as a boolean, case aside.
 std::optional<std::string> booleanWord(std::string_view word) {
   const std::string lower = lowerCase(word);

@@ -18,13 +18,6 @@ constexpr std::string_view kUtf8Bom = "\xEF\xBB\xBF";
 // An include directory that includes itself would never end.
 constexpr int kMaxIncludeDepth = 8;
 
-std::string lowerCase(std::string_view text) {
-  std::string out(text);
-  std::transform(out.begin(), out.end(), out.begin(),
-                 [](unsigned char c) { return static_cast<char>(std::tolower(c)); });
-  return out;
-}
-
 [[noreturn]] void fail(const SourceLine& where, const std::string& reason) {
   throw ConfigError(where.str() + ": " + reason);
 }

@@ -12,6 +12,7 @@
 #include "migrate/yaml_tree.h"
 #include "tls/cipher_defaults.h"
 #include "util/config_error.h"
+#include "util/text.h"
 
 namespace tlsgate {
 namespace {
@@ -120,13 +121,6 @@ const Reason* findReason(const auto& table, std::string_view key) {
   const auto it = std::find_if(table.begin(), table.end(),
                                [&](const Reason& reason) { return reason.key == key; });
   return it == table.end() ? nullptr : &*it;
-}
-
-std::string lowerCase(std::string_view text) {
-  std::string out(text);
-  std::transform(out.begin(), out.end(), out.begin(),
-                 [](unsigned char c) { return static_cast<char>(std::tolower(c)); });
-  return out;
 }
 
 // One service's options: its own lines, and for what it does not set, the

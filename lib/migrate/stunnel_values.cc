@@ -6,16 +6,10 @@
 #include <charconv>
 
 #include "util/config_error.h"
+#include "util/text.h"
 
 namespace tlsgate {
 namespace {
-
-std::string lowerCase(std::string_view text) {
-  std::string out(text);
-  std::transform(out.begin(), out.end(), out.begin(),
-                 [](unsigned char c) { return static_cast<char>(std::tolower(c)); });
-  return out;
-}
 
 [[noreturn]] void refuse(const StunnelOption& option, const std::string& reason) {
   throw ConfigError(option.where.str() + ": " + option.name + ": " + reason);

@@ -1,5 +1,8 @@
 #include "util/text.h"
 
+#include <algorithm>
+#include <cctype>
+
 namespace tlsgate {
 namespace {
 
@@ -47,6 +50,13 @@ std::size_t utf8SequenceLength(std::string_view text) {
 }
 
 }  // namespace
+
+std::string lowerCase(std::string_view text) {
+  std::string out(text);
+  std::transform(out.begin(), out.end(), out.begin(),
+                 [](unsigned char c) { return static_cast<char>(c < 0x80 ? std::tolower(c) : c); });
+  return out;
+}
 
 bool isUtf8(std::string_view text) {
   while (!text.empty()) {

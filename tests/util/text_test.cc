@@ -22,3 +22,27 @@ TEST(TrimLine, KeepsOtherBytes) {
 
 }  // namespace
 }  // namespace tlsgate
+
+namespace tlsgate {
+namespace {
+
+TEST(TextTest, LowerCaseChangesAsciiLettersOnly) {
+  EXPECT_EQ(lowerCase("CAfile = /Etc/X"), "cafile = /etc/x");
+  EXPECT_EQ(lowerCase("\xC3\x89t\xC3\xA9"), "\xC3\x89t\xC3\xA9");  // "Été": bytes above 0x7f stay
+}
+
+TEST(TextTest, Utf8IsCheckedAsRfc3629SaysIt) {
+  EXPECT_TRUE(isUtf8(""));
+  EXPECT_TRUE(isUtf8("plain ascii"));
+  EXPECT_TRUE(isUtf8("caf\xC3\xA9 \xE2\x82\xAC \xF0\x9F\x94\x92"));  // é, €, a lock
+  EXPECT_FALSE(isUtf8("caf\xE9"));                                   // Latin-1
+  EXPECT_FALSE(isUtf8("\xC0\xAF"));                                  // overlong '/'
+  EXPECT_FALSE(isUtf8("\xE0\x80\xAF"));                              // overlong, three bytes
+  EXPECT_FALSE(isUtf8("\xED\xA0\x80"));                              // a surrogate
+  EXPECT_FALSE(isUtf8("\xF4\x90\x80\x80"));                          // above U+10FFFF
+  EXPECT_FALSE(isUtf8("\xE2\x82"));                                  // cut short
+  EXPECT_FALSE(isUtf8("\x80"));                                      // a lone continuation
+}
+
+}  // namespace
+}  // namespace tlsgate
