@@ -27,13 +27,14 @@ void checkConverted(const std::string& yaml) {
     ConfigLoader::loadString(yaml, std::string(kName), "/nonexistent/tlsgate-import");
   } catch (const ConfigError& e) {
     // "converted.yaml:LINE:COL: path: reason"
-    static const std::regex kError(R"(^converted\.yaml:(\d+):\d+: (.*)$)");
+    static const std::regex kError(R"(^converted\.yaml:(\d+):\d+: ([\s\S]*)$)");
     static const std::regex kSource(R"(([^\s#]+:\d+)\s*$)");
     const std::string message = e.what();
     std::smatch error;
     std::smatch source;
+    std::string line;
     if (std::regex_match(message, error, kError)) {
-      const std::string line(lineOf(yaml, std::stoi(error[1].str())));
+      line = std::string(lineOf(yaml, std::stoi(error[1].str())));
       const std::size_t comment = line.find("  # ");
       const std::string note = comment == std::string::npos ? "" : line.substr(comment + 4);
       if (std::regex_search(note, source, kSource)) {
@@ -44,7 +45,7 @@ void checkConverted(const std::string& yaml) {
     throw ImportBug(
         "the converted configuration is not valid, which is a bug in tlsgate "
         "import; please report it with the input file: " +
-        message);
+        message + (line.empty() ? "" : " (the converted line reads: " + line + ")"));
   }
 }
 

@@ -421,6 +421,10 @@ TEST(StunnelImportTest, WhatStunnelRefusesIsAnError) {
   EXPECT_EQ(errorOf("[a]\naccept = 1\nconnect = bad`host:2\ncert = c.pem\n"),
             "stunnel.conf:3: tlsgate refuses the converted value: listeners[0].connect.address: "
             "'bad`host' in 'bad`host:2' is not a host name or IPv4 address");
+  // Even when tlsgate's reason quotes a control character of the value.
+  EXPECT_EQ(errorOf("[a]\naccept = 1\nconnect = bad\rhost:2\ncert = c.pem\n")
+                .rfind("stunnel.conf:3: tlsgate refuses the converted value: ", 0),
+            0U);
   EXPECT_EQ(errorOf("[a]\nsni = a:x\ncert = c.pem\n"),
             "stunnel.conf:2: sni: [a] cannot be its own primary service");
   EXPECT_EQ(errorOf("[a]\nsni = b:x\ncert = c.pem\n[b]\nsni = c:y\ncert = c.pem\n"
