@@ -966,13 +966,19 @@ class Importer {
       return sni->value;
     }
     const StunnelOption* protocol = service.take("protocol");
-    const StunnelOption* target = protocol != nullptr && lowerCase(protocol->value) == "connect"
-                                      ? service.take("protocolhost")
-                                      : service.take("connect");
-    if (target == nullptr || target->value.empty() || target->value.front() == '/') {
+    const std::vector<const StunnelOption*> targets =
+        protocol != nullptr && lowerCase(protocol->value) == "connect"
+            ? service.takeAll("protocolhost")
+            : service.takeAll("connect");
+    // One unix socket among the backends leaves no name for all of them.
+    const bool any_unix =
+        std::any_of(targets.begin(), targets.end(), [](const StunnelOption* target) {
+          return target->value.empty() || target->value.front() == '/';
+        });
+    if (targets.empty() || any_unix) {
       return "";
     }
-    const std::string host = stunnelHost(target->value);
+    const std::string host = stunnelHost(targets.back()->value);
     return host.empty() ? "localhost" : host;
   }
 

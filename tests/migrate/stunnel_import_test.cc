@@ -235,6 +235,8 @@ TEST(StunnelImportTest, VerifyZeroOnAClientIsNoVerification) {
 TEST(StunnelImportTest, AUnixSocketBackendIsVerifiedByCheckHostOnly) {
   Converted c = convert("[a]\nclient = yes\naccept = 1\nconnect = /run/tls.sock\n");
   EXPECT_FALSE(c.listener("a").connect.tls->verify);
+  c = convert("[a]\nclient = yes\naccept = 1\nconnect = /run/tls.sock\nconnect = h:2\n");
+  EXPECT_FALSE(c.listener("a").connect.tls->verify);  // no one name serves both
   EXPECT_NE(c.warningAbout("its unix socket has no name to verify it by"), "");
   c = convert(
       "[a]\nclient = yes\naccept = 1\nconnect = /run/tls.sock\nverifyChain = yes\n"
