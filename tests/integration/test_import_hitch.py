@@ -112,22 +112,25 @@ class ImportHitchTest(IntegrationTest):
         self.assertIn(proc.returncode, (0, 3), proc.stderr)
         return out, proc.returncode, proc.stderr
 
-    def both(self, template, backend_port=None):
+    def both(self, template, backend_port=None, extra_ports=()):
         """Starts hitch on `template` and tlsgate on its conversion; the
-        template's {port} and {backend} are filled in for each. Returns a
-        context manager yielding (hitch port, tlsgate port, exit status,
-        warnings)."""
+        template's {port} and {backend} are filled in for each, and so is
+        each name of `extra_ports` with another port (in both.extra, by
+        side). Returns a context manager yielding (hitch port, tlsgate port,
+        exit status, warnings)."""
         test = self
         backend = backend_port or self.echo.port
 
         class Both:
             def __enter__(self):
                 self.hitch_port, self.tlsgate_port = harness.free_port(), harness.free_port()
+                self.extra = {side: {name: harness.free_port() for name in extra_ports}
+                              for side in ("hitch", "tlsgate")}
                 hitch_conf = test.file("hitch.conf")
                 with open(hitch_conf, "w") as f:
-                    f.write(template.format(port=self.hitch_port, backend=backend))
+                    f.write(template.format(port=self.hitch_port, backend=backend, **self.extra["hitch"]))
                 yaml, self.status, self.warnings = test.convert(
-                    template.format(port=self.tlsgate_port, backend=backend))
+                    template.format(port=self.tlsgate_port, backend=backend, **self.extra["tlsgate"]))
                 self.hitch_cm = harness.process([test.hitch, f"--config={hitch_conf}", "--daemon=off"])
                 self.proc = self.hitch_cm.__enter__()
                 try:
@@ -253,6 +256,134 @@ class ImportHitchTest(IntegrationTest):
             self.assertIn("tls-protos = TLSv1.3 left out", both.warnings)
             self.assertEqual(self.assert_same(both, tls12=True).version, "TLSv1.2")
 
+    # -- every option --
+
+    # The warnings of EVERY_OPTION's conversion: each one the migration guide
+    # names, and no other. {source} is the converted file.
+    EVERY_OPTION_WARNINGS = [
+        "{source}:5: warning: match-global-certs = on: tlsgate looks for an exact name among all the "
+        "certificates before a wildcard; hitch looks through the frontend's own before the global ones",
+        "{source}:15: warning: pem-dir = \"{dir}/pem-dir\": its 1 files are listed one by one; a certificate "
+        "added to {dir}/pem-dir/ later needs another import",
+        "{source}:20: warning: prefer-server-ciphers = off: tlsgate always picks the cipher by its own order, "
+        "not the client's",
+        "{source}:21: warning: alpn-protos = \"h2, http/1.1\": a client that offers ALPN but none of these "
+        "protocols: hitch closes the connection after the handshake, tlsgate goes on without ALPN",
+        "{source}:24: warning: ocsp-dir = \"{dir}/ocsp\" left out: tlsgate fetches no OCSP responses; fetch "
+        "them with openssl ocsp and name the file in ocsp_staple",
+        "{source}:35: warning: keepalive = 600 left out: tlsgate sets no TCP keepalive on client connections",
+        "{source}:36: warning: backlog = 200 left out: tlsgate listens with a backlog of 4096",
+    ]
+
+    def every_option(self):
+        """A hitch.conf with every option of docs/migrating-from-hitch.md
+        that hitch 1.7.2 starts with (line numbers matter: see
+        EVERY_OPTION_WARNINGS). Left out because hitch 1.7.2 refuses them:
+        backend-connect-timeout and ssl-handshake-timeout (hitch 1.8),
+        session-cache and shared-cache-* (built without
+        --enable-sessioncache), client-verify in a pem-file block (1.8).
+        Left out for other reasons: syslog = off (see
+        test_syslog_off_is_hitch_default), syslog = on, daemon = on and
+        quiet (the test reads hitch's output), write-proxy-v1, write-ip and
+        proxy-proxy (one of them per file; proxy-proxy needs a PROXY
+        sender), ocsp-resp-file (needs a response), chroot, ssl-engine,
+        tcp-fastopen, send-bufsize and recv-bufsize (no equivalent; the
+        guide lists them as left out). The frontend's ciphersuites are the
+        global ones: where they differ, hitch 1.7.2 fails a TLS 1.3
+        handshake that SNI moves to a global certificate ("bad cipher"),
+        while tlsgate serves every certificate of the listener with the
+        frontend's settings."""
+        pki = self.pki
+        site = self.combined(pki.server_cert, pki.server_key, "site.pem")
+        other = self.combined(*pki.extra_server_cert("other", "other.test"), "other-combined.pem")
+        os.mkdir(self.file("pem-dir"))
+        self.combined(*pki.extra_server_cert("dir", "dir.test"), "pem-dir/dir.pem")
+        os.mkdir(self.file("ocsp"))
+        d = self.dir
+        os.chmod(d, 0o755)  # hitch reads the log directory as _hitch
+        return ("frontend = {{\n  host = \"127.0.0.1\"\n  port = \"{port}\"\n"
+                f"  pem-file = \"{other}\"\n  match-global-certs = on\n  sni-nomatch-abort = off\n"
+                "  tls-protos = TLSv1.2 TLSv1.3\n  ciphers = \"ECDHE+AESGCM\"\n"
+                "  ciphersuites = \"TLS_AES_256_GCM_SHA384:TLS_AES_128_GCM_SHA256\"\n  prefer-server-ciphers = on\n}}\n"
+                # 12
+                "frontend = \"[127.0.0.1]:{second}\"\nbackend = \"[127.0.0.1]:{backend}\"\n"
+                f"pem-file = \"{site}\"\npem-dir = \"{d}/pem-dir\"\npem-dir-glob = \"*.pem\"\n"
+                "ciphers = \"EECDH+AESGCM\"\nciphersuites = \"TLS_AES_256_GCM_SHA384:TLS_AES_128_GCM_SHA256\"\n"
+                "tls-protos = TLSv1.2 TLSv1.3\nprefer-server-ciphers = off\nalpn-protos = \"h2, http/1.1\"\n"
+                # 22
+                f"sni-nomatch-abort = off\nwrite-proxy-v2 = on\nocsp-dir = \"{d}/ocsp\"\n"
+                "ocsp-verify-staple = off\nworkers = 2\nuser = \"_hitch\"\ngroup = \"_hitch\"\n"
+                "syslog-facility = \"daemon\"\nlog-level = 1\n"
+                f"log-filename = \"{d}/log-{{port}}.log\"\n"
+                # 32
+                f"client-verify = optional\nclient-verify-ca = \"{pki.ca}\"\necdh-curve = \"prime256v1\"\n"
+                "keepalive = 600\nbacklog = 200\ndaemon = off\nproxy-tlv = on\nproxy-authority = on\n"
+                "proxy-client-cert = off\nbackend-refresh = 0\n")
+
+    def test_every_option_converts_and_behaves_the_same(self):
+        """Every hitch option that the migration guide names, in one file:
+        hitch runs it, tlsgate its conversion; one client per certificate,
+        protocol and client certificate gets the same outcome, and the same
+        PROXY v2 header reaches the backend."""
+        template = self.every_option()
+        recorder = peers.ProxyHeaderRecorder().start()
+        self.addCleanup(recorder.stop)
+        with self.both(template, backend_port=recorder.port, extra_ports=["second"]) as both:
+            self.assertEqual(both.status, 3)
+            source = self.file("tlsgate-hitch.conf")
+            warnings = [line for line in both.warnings.splitlines() if ": warning: " in line]
+            self.assertEqual(warnings, [w.format(source=source, dir=self.dir) for w in self.EVERY_OPTION_WARNINGS])
+            second = {"hitch": both.extra["hitch"]["second"], "tlsgate": both.extra["tlsgate"]["second"]}
+            harness.wait_for_port(second["hitch"])
+            harness.wait_for_port(second["tlsgate"])
+            sha = self.sha
+            client_cert = (self.pki.client_cert, self.pki.client_key)
+            untrusted = (self.pki.untrusted_cert, self.pki.untrusted_key)
+            # The first frontend: its own certificate first, then the global ones.
+            for sni, cert in (("other.test", "other.pem"), ("localhost", "server.pem"), ("dir.test", "dir.pem"),
+                              (None, "other.pem")):
+                got = self.assert_same(both, sni=sni)
+                self.assertEqual(got.cert, sha(self.pki.path(cert)), sni)
+            self.assertEqual(self.assert_same(both, sni="other.test", tls12=True).version, "TLSv1.2")
+            self.assertEqual(self.assert_same(both, sni="other.test", alpn=["http/1.1"]).alpn, "http/1.1")
+            # The second frontend: the global settings.
+            def same(**kw):
+                seen = {side: client(second[side], **kw) for side in ("hitch", "tlsgate")}
+                self.assertEqual(seen["tlsgate"], seen["hitch"], kw)
+                return seen["hitch"]
+            for sni, cert in (("localhost", "server.pem"), ("dir.test", "dir.pem"), (None, "server.pem")):
+                self.assertEqual(same(sni=sni).cert, sha(self.pki.path(cert)), sni)
+            self.assertEqual(same(alpn=["h2", "http/1.1"]).alpn, "h2")
+            self.assertEqual(same(tls12=True).version, "TLSv1.2")
+            self.assertTrue(same(cert=client_cert).ok)
+            self.assertFalse(same(cert=untrusted).ok)
+            headers = [recorder.header(i) for i in range(len(recorder.headers))]
+        self.assertTrue(headers)
+        self.assertEqual({h["version"] for h in headers}, {2})
+        tlsgate_ports = (both.tlsgate_port, second["tlsgate"])
+        by_port = {}
+        for h in headers:
+            kinds = sorted(kind for kind, _ in h["tlvs"])
+            if h["dst"][1] in tlsgate_ports:
+                # tlsgate adds PP2_TYPE_CRC32C, which hitch does not send.
+                self.assertIn(0x03, kinds)
+                kinds.remove(0x03)
+            by_port.setdefault(h["dst"][1], []).append(kinds)
+        # The same kinds of TLV from both, frontend by frontend.
+        self.assertEqual(by_port[both.tlsgate_port], by_port[both.hitch_port])
+        self.assertEqual(by_port[second["tlsgate"]], by_port[second["hitch"]])
+
+    @unittest.expectedFailure
+    def test_syslog_off_is_hitch_default(self):
+        """A conversion bug: `syslog = off` is hitch's default and needs
+        nothing in tlsgate, but next to a log-filename the import warns
+        "syslog = off left out: tlsgate import has no conversion for it" and
+        exits 3 (without log-filename it is quiet). Expected: a comment and
+        exit 0, as for `daemon = off`: both log to the file."""
+        site = self.combined(self.pki.server_cert, self.pki.server_key, "site.pem")
+        _, status, stderr = self.convert(f'frontend = "[127.0.0.1]:8443"\npem-file = "{site}"\nsyslog = off\n'
+                                         f'log-filename = "{self.dir}/hitch.log"\n')
+        self.assertEqual(status, 0, stderr)
 
 if __name__ == "__main__":
     unittest.main()
