@@ -307,6 +307,8 @@ class Importer {
       if (to_syslog) {
         changed(*syslog, "tlsgate logs to one place; it writes to " + file->value +
                              " and not to syslog as well");
+      } else if (syslog != nullptr) {
+        noted(log, *syslog, "the default, as in tlsgate");
       }
     } else if (to_syslog) {
       log.set("file", YamlNode::plain("syslog"), from(*syslog));

@@ -290,6 +290,8 @@ class Importer {
       taken_global_.insert(mode);
       if (lowerCase(mode->value) == "overwrite") {
         report_.changed(mode->where, "log = overwrite: tlsgate appends to its log file");
+      } else {
+        log.note(optionText(*mode) + " (" + mode->where.str() + "): tlsgate appends too");
       }
     }
     global.set("log", std::move(log));
@@ -336,13 +338,22 @@ class Importer {
                         std::string(setting.name) + " = 0: tlsgate waits at least 1s");
       }
       timeouts.set(setting.tlsgate, YamlNode::plain(durationText(seconds)), comment);
-      for (const auto& [value, option] : values) {
+      // One warning for each line that set another value, naming the
+      // services it set it for: a global default is one line for many.
+      std::map<const StunnelOption*, std::string> shorter;
+      for (std::size_t i = 0; i < values.size(); ++i) {
+        const auto& [value, option] = values[i];
         if (value != longest->first && option != nullptr) {
-          report_.changed(option->where, std::string(setting.name) + " = " + option->value +
-                                             ": tlsgate's timeouts are the same for every "
-                                             "listener, and the longest one, " +
-                                             durationText(seconds) + ", applies");
+          std::string& names = shorter[option];
+          names += (names.empty() ? "[" : ", [") + services[i].section().name + "]";
         }
+      }
+      for (const auto& [option, names] : shorter) {
+        report_.changed(option->where, std::string(setting.name) + " = " + option->value + " for " +
+                                           names +
+                                           ": tlsgate's timeouts are the same for every "
+                                           "listener, and the longest one, " +
+                                           durationText(seconds) + ", applies");
       }
     }
   }
@@ -510,6 +521,9 @@ class Importer {
         report_.changed(renegotiation->where,
                         "renegotiation = yes: tlsgate never renegotiates (TLS 1.3 has no "
                         "renegotiation; for TLS 1.2 it is a denial-of-service risk)");
+      } else {
+        tls.note(optionText(*renegotiation) + " (" + renegotiation->where.str() +
+                 "): tlsgate never renegotiates");
       }
     }
   }
@@ -622,7 +636,9 @@ class Importer {
           name == "single_dh_use" || name == "single_ecdh_use" ||
           name == "dont_insert_empty_fragments" || name == "no_renegotiation" ||
           name == "cipher_server_preference") {
-        continue;  // what OpenSSL 3 and tlsgate do anyway
+        tls.note(optionText(*option) + " (" + option->where.str() +
+                 "): what OpenSSL 3 and tlsgate do anyway");
+        continue;
       }
       if (name == "no_tlsv1" || name == "no_tlsv1.0" || name == "no_tlsv1_0") {
         disabled_.insert(StunnelTlsVersion::tls1_0);
@@ -690,7 +706,13 @@ class Importer {
     std::vector<const StunnelOption*> hosts = service.takeAll("checkhost");
     std::vector<const StunnelOption*> ips = service.takeAll("checkip");
     std::vector<const StunnelOption*> emails = service.takeAll("checkemail");
-    if (!verification.any()) {
+    if (!verification.chain && !verification.peer && !verification.optional) {
+      // verify = 0 asks for a certificate and ignores it: the same clients
+      // get in when tlsgate does not ask.
+      if (verification.request_ignored) {
+        tls.note(optionText(*verification.source) + " (" + verification.where().str() +
+                 "): stunnel asked for a client certificate and ignored it; tlsgate does not ask");
+      }
       for (const StunnelOption* unused : {cafile, capath, crl}) {
         if (unused != nullptr) {
           tls.note(optionText(*unused) + " (" + unused->where.str() +
@@ -716,11 +738,6 @@ class Importer {
     }
     if (crl != nullptr) {
       clients.set("crl", YamlNode::text(crl->value), crl->where.str());
-    }
-    if (verification.request_ignored) {
-      report_.changed(verification.where(),
-                      "verify = 0: tlsgate checks a client certificate that is sent, where "
-                      "stunnel ignored it");
     }
     YamlNode allow = YamlNode::map();
     if (!hosts.empty()) {
@@ -1147,10 +1164,23 @@ class Importer {
     if (option.key == "pid" && option.value.empty()) {
       return "no PID file, as tlsgate writes none";
     }
+    if (option.key == "reset" && lowerCase(option.value) == "no") {
+      return "tlsgate ends failed connections with a FIN too";
+    }
+    // Switches that tlsgate has no equivalent of, turned off.
+    const std::string value = lowerCase(option.value);
+    for (const char* key : {"ocspaia", "ocspnonce", "ocsprequire", "fips", "libwrap", "retry",
+                            "pty", "compression"}) {
+      if (option.key == key && value == "no") {
+        return "off, as in tlsgate";
+      }
+    }
+    if (option.key == "transparent" && (value == "none" || value == "no")) {
+      return "off, as in tlsgate";
+    }
     if (option.key != "socket") {
       return "";
     }
-    const std::string value = lowerCase(option.value);
     for (const char* done : {"a:so_reuseaddr=yes", "a:so_reuseaddr=1"}) {
       if (value == done) {
         return "tlsgate sets SO_REUSEADDR on listening sockets";

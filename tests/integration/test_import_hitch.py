@@ -373,13 +373,9 @@ class ImportHitchTest(IntegrationTest):
         self.assertEqual(by_port[both.tlsgate_port], by_port[both.hitch_port])
         self.assertEqual(by_port[second["tlsgate"]], by_port[second["hitch"]])
 
-    @unittest.expectedFailure
     def test_syslog_off_is_hitch_default(self):
-        """A conversion bug: `syslog = off` is hitch's default and needs
-        nothing in tlsgate, but next to a log-filename the import warns
-        "syslog = off left out: tlsgate import has no conversion for it" and
-        exits 3 (without log-filename it is quiet). Expected: a comment and
-        exit 0, as for `daemon = off`: both log to the file."""
+        """`syslog = off` is hitch's default and needs nothing in tlsgate,
+        next to a log-filename too: a comment, and exit 0."""
         site = self.combined(self.pki.server_cert, self.pki.server_key, "site.pem")
         _, status, stderr = self.convert(f'frontend = "[127.0.0.1]:8443"\npem-file = "{site}"\nsyslog = off\n'
                                          f'log-filename = "{self.dir}/hitch.log"\n')

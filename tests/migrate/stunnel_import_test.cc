@@ -123,9 +123,11 @@ TEST(StunnelImportTest, TimeoutsThatDifferBetweenServicesTakeTheLongestWithAWarn
       "[b]\naccept = 3\nconnect = 4\ncert = c.pem\nTIMEOUTidle = 120\n");
   EXPECT_EQ(c.config.global.timeouts.connect, std::chrono::seconds(3));
   EXPECT_EQ(c.config.global.timeouts.idle, std::chrono::minutes(2));
-  EXPECT_EQ(c.warningAbout("TIMEOUTidle"),
-            "stunnel.conf:6: warning: TIMEOUTidle = 60: tlsgate's timeouts are the same for every "
-            "listener, and the longest one, 2m, applies");
+  EXPECT_EQ(
+      c.warningAbout("TIMEOUTidle"),
+      "stunnel.conf:6: warning: TIMEOUTidle = 60 for [a]: tlsgate's timeouts are the same for "
+      "every "
+      "listener, and the longest one, 2m, applies");
 }
 
 TEST(StunnelImportTest, GlobalOptionsBecomeGlobalKeys) {
@@ -194,6 +196,23 @@ TEST(StunnelImportTest, RequireCertNoOrVerifyOneOnlyRequestsTheCertificate) {
                 .listener("a")
                 .accept.tls->client_certs.mode,
             ClientCertMode::request);
+}
+
+TEST(StunnelImportTest, OptionsThatNeedNothingStillLeaveAComment) {
+  const Converted c = convert(
+      "log = append\noutput = /var/log/s.log\n[a]\naccept = 1\nconnect = 2\ncert = c.pem\n"
+      "options = NO_SSLv3\nrenegotiation = no\nverify = 0\nOCSPaia = no\nreset = no\n");
+  EXPECT_TRUE(c.differences().empty()) << c.differences().front().str();
+  EXPECT_EQ(c.listener("a").accept.tls->client_certs.mode, ClientCertMode::none);
+  for (const char* note :
+       {"# log = append (stunnel.conf:1): tlsgate appends too",
+        "# options = NO_SSLv3 (stunnel.conf:7): what OpenSSL 3 and tlsgate do anyway",
+        "# renegotiation = no (stunnel.conf:8): tlsgate never renegotiates",
+        "# verify = 0 (stunnel.conf:9): stunnel asked for a client certificate and ignored it",
+        "# OCSPaia = no (stunnel.conf:10): off, as in tlsgate",
+        "# reset = no (stunnel.conf:11): tlsgate ends failed connections with a FIN too"}) {
+    EXPECT_NE(c.result.yaml.find(note), std::string::npos) << note << "\n" << c.result.yaml;
+  }
 }
 
 TEST(StunnelImportTest, ACaFileWithoutVerificationChangesNothing) {
