@@ -362,7 +362,6 @@ class Importer {
 
   void collectSecondaries() {
     for (const StunnelSection& section : conf_.services) {
-      const Service service(conf_.global, section);
       const StunnelOption* client = section.last("client");
       if (client != nullptr && stunnelYesNo(*client)) {
         continue;
