@@ -17,6 +17,7 @@
 #include "config/host_name.h"
 #include "migrate/converted_check.h"
 #include "migrate/yaml_tree.h"
+#include "tls/cipher_defaults.h"
 #include "util/config_error.h"
 #include "util/errno_text.h"
 #include "util/file_contents.h"
@@ -397,8 +398,9 @@ class Importer {
     }
     for (const HitchOption* daemon : conf_.all("daemon")) {
       if (daemon->value == "on") {
-        leaveOut(global, *daemon,
-                 "tlsgate stays in the foreground; let systemd (Type=notify) or docker run it");
+        noted(global, *daemon,
+              "tlsgate always runs in the foreground; systemd (Type=notify) or the container "
+              "runtime supervises it");
       } else {
         noted(global, *daemon, "tlsgate runs in the foreground too");
       }
@@ -587,6 +589,27 @@ class Importer {
     return out;
   }
 
+  // hitch's TLS 1.2 default admits CBC suites; tlsgate's does not, and that
+  // default is kept, with one warning when TLS 1.2 is on.
+  void noteCipherDefault(YamlNode& tls, const TlsOptions& own) {
+    tls.note("cipher: tlsgate's default (" + std::string(kDefaultCipherList) + ") where hitch's (" +
+             std::string(kHitchCiphers) + ") also admits CBC suites");
+    const std::string protocols = own.protocols != nullptr ? own.protocols->value : "TLSv1.2";
+    if (protocols.find("TLSv1.2") == std::string::npos &&
+        protocols.find("TLSv1.1") == std::string::npos &&
+        protocols.find("TLSv1.0") == std::string::npos) {
+      return;
+    }
+    const SourceLine where =
+        conf_.frontends.empty() ? SourceLine{conf_.file, 1} : conf_.frontends.front().where;
+    report_.changed(where,
+                    "no ciphers line: hitch's default TLS 1.2 cipher list, " +
+                        std::string(kHitchCiphers) +
+                        ", also admits CBC suites (LUCKY13); tlsgate's default admits only " +
+                        std::string(kDefaultCipherList) + ". To keep hitch's list, set cipher: \"" +
+                        std::string(kHitchCiphers) + "\" in tls_defaults");
+  }
+
   // Writes the settings of `own` into `tls`. With `global` set, `tls` is a
   // listener's block and only what the frontend itself sets goes in; the
   // rest comes from tls_defaults.
@@ -598,7 +621,7 @@ class Importer {
     if (own.ciphers != nullptr) {
       tls.set("cipher", literal(own.ciphers->value), from(*own.ciphers));
     } else if (defaults) {
-      tls.set("cipher", YamlNode::text(kHitchCiphers), "hitch's default ciphers");
+      noteCipherDefault(tls, own);
     }
     if (own.ciphersuites != nullptr) {
       tls.set("ciphersuites", literal(own.ciphersuites->value), from(*own.ciphersuites));

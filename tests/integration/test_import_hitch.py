@@ -177,7 +177,10 @@ class ImportHitchTest(IntegrationTest):
         self.addCleanup(recorder.stop)
         with self.both(example, backend_port=recorder.port) as both:
             self.assertEqual(both.status, 3)
-            self.assertRegex(both.warnings, r"hitch\.conf:11: warning: daemon = on left out")
+            # daemon = on needs nothing; hitch's CBC suites are the one difference.
+            warnings = [line for line in both.warnings.splitlines() if ": warning: " in line]
+            self.assertEqual(len(warnings), 1, both.warnings)
+            self.assertRegex(warnings[0], r"hitch\.conf:4: warning: no ciphers line: hitch's default")
             got = self.assert_same(both, sni="localhost")
             self.assertTrue(got.ok)
             self.assertEqual(got.cert, self.sha(self.pki.server_cert))
@@ -231,12 +234,45 @@ class ImportHitchTest(IntegrationTest):
             self.assertTrue(self.assert_same(both).ok)  # no SNI: the default certificate
             self.assertFalse(self.assert_same(both, tls12=True).ok)
 
+    def test_tls12_cbc_only_client_is_refused_by_tlsgate_as_the_import_warns(self):
+        """hitch's default ciphers admit CBC suites and tlsgate's do not; the
+        import keeps tlsgate's and says so. With the cipher list the warning
+        suggests, both accept the client."""
+        site = self.combined(self.pki.server_cert, self.pki.server_key, "site.pem")
+        base = ("frontend = {{\n  host = \"127.0.0.1\"\n  port = \"{port}\"\n}}\n"
+                "backend = \"[127.0.0.1]:{backend}\"\nuser = \"_hitch\"\n"
+                f"pem-file = \"{site}\"\n")
+        with self.both(base) as both:
+            self.assertIn("no ciphers line: hitch's default TLS 1.2 cipher list", both.warnings)
+            hitch, tlsgate = (self.cbc_probe(port) for port in (both.hitch_port, both.tlsgate_port))
+            self.assertEqual(hitch, ("TLSv1.2", "ECDHE-ECDSA-AES256-SHA384"))
+            self.assertIsNone(tlsgate)
+        kept = base + 'ciphers = "EECDH+AESGCM:EDH+AESGCM:AES256+EECDH:AES256+EDH"\n'
+        with self.both(kept) as both:
+            hitch, tlsgate = (self.cbc_probe(port) for port in (both.hitch_port, both.tlsgate_port))
+            self.assertEqual(tlsgate, hitch)
+
+    def cbc_probe(self, port):
+        """(version, cipher) for a TLS 1.2 client that offers one CBC suite, or None when refused."""
+        ctx = ssl.SSLContext(ssl.PROTOCOL_TLS_CLIENT)
+        ctx.check_hostname = False
+        ctx.verify_mode = ssl.CERT_NONE
+        ctx.maximum_version = ssl.TLSVersion.TLSv1_2
+        ctx.set_ciphers("ECDHE-ECDSA-AES256-SHA384")
+        try:
+            with socket.create_connection(("127.0.0.1", port), timeout=harness.IO_TIMEOUT) as raw:
+                with ctx.wrap_socket(raw, server_hostname="localhost") as tls:
+                    return tls.version(), tls.cipher()[0]
+        except (ssl.SSLError, OSError):
+            return None
+
     def test_client_verify(self):
         site = self.combined(self.pki.server_cert, self.pki.server_key, "site.pem")
         template = ("frontend = {{\n  host = \"127.0.0.1\"\n  port = \"{port}\"\n}}\n"
                     "backend = \"[127.0.0.1]:{backend}\"\nuser = \"_hitch\"\n"
                     f"pem-file = \"{site}\"\n"
-                    f"client-verify = required\nclient-verify-ca = \"{self.pki.ca}\"\n")
+                    f"client-verify = required\nclient-verify-ca = \"{self.pki.ca}\"\n"
+                    "ciphers = \"EECDH+AESGCM\"\n")
         with self.both(template) as both:
             self.assertEqual(both.status, 0, both.warnings)
             self.assertFalse(self.assert_same(both).ok)
@@ -377,7 +413,7 @@ class ImportHitchTest(IntegrationTest):
         """`syslog = off` is hitch's default and needs nothing in tlsgate,
         next to a log-filename too: a comment, and exit 0."""
         site = self.combined(self.pki.server_cert, self.pki.server_key, "site.pem")
-        _, status, stderr = self.convert(f'frontend = "[127.0.0.1]:8443"\npem-file = "{site}"\nsyslog = off\n'
+        _, status, stderr = self.convert(f'frontend = "[127.0.0.1]:8443"\npem-file = "{site}"\nsyslog = off\nciphers = "EECDH+AESGCM"\n'
                                          f'log-filename = "{self.dir}/hitch.log"\n')
         self.assertEqual(status, 0, stderr)
 
