@@ -15,9 +15,9 @@
 #include <vector>
 
 #include "config/host_name.h"
+#include "migrate/cipher_default.h"
 #include "migrate/converted_check.h"
 #include "migrate/yaml_tree.h"
-#include "tls/cipher_defaults.h"
 #include "util/config_error.h"
 #include "util/errno_text.h"
 #include "util/file_contents.h"
@@ -592,8 +592,7 @@ class Importer {
   // hitch's TLS 1.2 default admits CBC suites; tlsgate's does not, and that
   // default is kept, with one warning when TLS 1.2 is on.
   void noteCipherDefault(YamlNode& tls, const TlsOptions& own) {
-    tls.note("cipher: tlsgate's default (" + std::string(kDefaultCipherList) + ") where hitch's (" +
-             std::string(kHitchCiphers) + ") also admits CBC suites");
+    tls.note(cipherDefaultNote("hitch", kHitchCiphers));
     const std::string protocols = own.protocols != nullptr ? own.protocols->value : "TLSv1.2";
     if (protocols.find("TLSv1.2") == std::string::npos &&
         protocols.find("TLSv1.1") == std::string::npos &&
@@ -602,12 +601,7 @@ class Importer {
     }
     const SourceLine where =
         conf_.frontends.empty() ? SourceLine{conf_.file, 1} : conf_.frontends.front().where;
-    report_.changed(where,
-                    "no ciphers line: hitch's default TLS 1.2 cipher list, " +
-                        std::string(kHitchCiphers) +
-                        ", also admits CBC suites (LUCKY13); tlsgate's default admits only " +
-                        std::string(kDefaultCipherList) + ". To keep hitch's list, set cipher: \"" +
-                        std::string(kHitchCiphers) + "\" in tls_defaults");
+    report_.changed(where, cipherDefaultWarning("hitch", kHitchCiphers, "", " in tls_defaults"));
   }
 
   // Writes the settings of `own` into `tls`. With `global` set, `tls` is a

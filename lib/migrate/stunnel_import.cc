@@ -7,10 +7,10 @@
 #include <set>
 
 #include "migrate/certificate_pins.h"
+#include "migrate/cipher_default.h"
 #include "migrate/converted_check.h"
 #include "migrate/stunnel_values.h"
 #include "migrate/yaml_tree.h"
-#include "tls/cipher_defaults.h"
 #include "util/config_error.h"
 #include "util/text.h"
 
@@ -24,9 +24,8 @@ constexpr int64_t kDefaultTimeoutClose = 60;
 constexpr int64_t kDefaultTimeoutConnect = 10;
 constexpr int64_t kDefaultTimeoutIdle = 43200;
 // stunnel 5.68's TLS 1.2 cipher list when it has no ciphers line; the
-// converted file keeps tlsgate's (kDefaultCipherList).
+// converted file keeps tlsgate's (cipher_default.h).
 constexpr std::string_view kStunnelCipherDefault = "HIGH:!aNULL:!SSLv2:!DH:!kDHEPSK";
-constexpr std::string_view kTlsgateCipherDefault = kDefaultCipherList;
 // tlsgate's 0 turns the session cache off; stunnel's 0 means no limit.
 constexpr uint64_t kUnlimitedSessionCache = 1000000;
 
@@ -531,21 +530,14 @@ class Importer {
   // that default is kept. Said in each tls block it applies to, and warned
   // about once: it is one difference, however many services share it.
   void noteCipherDefault(YamlNode& tls, const Service& service) {
-    tls.note("cipher: tlsgate's default (" + std::string(kTlsgateCipherDefault) +
-             ") where stunnel's (" + std::string(kStunnelCipherDefault) +
-             ") also admits CBC suites");
+    tls.note(cipherDefaultNote("stunnel", kStunnelCipherDefault));
     if (cipher_default_noted_) {
       return;
     }
     cipher_default_noted_ = true;
     report_.changed(service.section().where,
-                    "no ciphers line: stunnel's default TLS 1.2 cipher list, " +
-                        std::string(kStunnelCipherDefault) +
-                        ", also admits CBC suites (LUCKY13); tlsgate's default admits only " +
-                        std::string(kTlsgateCipherDefault) +
-                        ", for this and every other service without ciphers. To keep stunnel's "
-                        "list, set cipher: \"" +
-                        std::string(kStunnelCipherDefault) + "\"");
+                    cipherDefaultWarning("stunnel", kStunnelCipherDefault,
+                                         ", for this and every other service without ciphers", ""));
   }
 
   // Returns whether the versions include TLS 1.2 or an earlier one, to
