@@ -3,6 +3,7 @@
 #include <openssl/decoder.h>
 #include <openssl/err.h>
 #include <openssl/objects.h>
+#include <openssl/pem.h>
 #include <spdlog/spdlog.h>
 #include <sys/stat.h>
 
@@ -47,6 +48,33 @@ std::string readPassword(const PasswordSource& source, const LocatedPath& key) {
   return line;
 }
 
+int copyPassword(char* buffer, int size, int /*rwflag*/, void* data) {
+  const auto* pass = static_cast<const std::string*>(data);
+  if (pass == nullptr || pass->size() > static_cast<std::size_t>(size)) {
+    return 0;
+  }
+  std::copy(pass->begin(), pass->end(), buffer);  // PEM takes the length, not a terminator
+  return static_cast<int>(pass->size());
+}
+
+// The decoder reads a file's first PEM block only. A file that holds the
+// certificate before its key (`cat cert.pem key.pem`, as stunnel's,
+// hitch's and haproxy's users often write them) has its key found by PEM's
+// reader, which passes over blocks of other kinds. nullptr when there is
+// none, or it cannot be decrypted.
+EVP_PKEY* readPemKeyAfterOtherBlocks(const std::string& path, std::string* pass) {
+  FileContents file = readWholeFile(path);
+  if (!file.ok() || file.bytes.find("-----BEGIN") == std::string::npos) {
+    return nullptr;
+  }
+  BIO* bio = BIO_new_mem_buf(file.bytes.data(), static_cast<int>(file.bytes.size()));
+  EVP_PKEY* pkey = PEM_read_bio_PrivateKey(bio, nullptr, copyPassword, pass);
+  BIO_free(bio);
+  OPENSSL_cleanse(file.bytes.data(), file.bytes.size());
+  ERR_clear_error();
+  return pkey;
+}
+
 EVP_PKEY* loadPrivateKey(const LocatedPath& path, const std::optional<PasswordSource>& password) {
   std::string pass = password ? readPassword(*password, path) : std::string();
   EVP_PKEY* pkey = nullptr;
@@ -69,6 +97,10 @@ EVP_PKEY* loadPrivateKey(const LocatedPath& path, const std::optional<PasswordSo
   int ok = OSSL_DECODER_from_bio(decoder, bio);
   BIO_free(bio);
   OSSL_DECODER_CTX_free(decoder);
+  if (ok != 1 || pkey == nullptr) {
+    pkey = readPemKeyAfterOtherBlocks(path.value, password ? &pass : nullptr);
+    ok = pkey != nullptr ? 1 : 0;
+  }
   OPENSSL_cleanse(pass.data(), pass.size());
   if (ok != 1 || pkey == nullptr) {
     ERR_clear_error();

@@ -8,6 +8,7 @@
 
 #include <cstdlib>
 #include <fstream>
+#include <iterator>
 #include <sstream>
 
 #include "support/test_pki.h"
@@ -113,6 +114,35 @@ TEST_F(TlsContextTest, EncryptedKeyWithPasswordFromEnvironment) {
   EXPECT_NE(errorOf(config).find("wrong password"), std::string::npos);
   ::unsetenv("TLSGATE_TEST_KEY_PASSWORD");
   EXPECT_NE(errorOf(config).find("TLSGATE_TEST_KEY_PASSWORD is not set"), std::string::npos);
+}
+
+TEST_F(TlsContextTest, KeyAfterTheCertificateInOneFileIsFound) {
+  // cat cert.pem key.pem: the order stunnel's, hitch's and haproxy's users
+  // often write, and which `tlsgate import` hands over as it is.
+  const auto read = [](const std::string& path) {
+    std::ifstream in(path);
+    return std::string(std::istreambuf_iterator<char>(in), {});
+  };
+  ServerTlsConfig config = serverConfig(server_cert);
+  config.certificates[0].cert.value =
+      pki.writeFile("cert-then-key.pem", read(server_cert.cert_path) + read(server_cert.key_path));
+  config.certificates[0].key.value.clear();
+  EXPECT_NO_THROW(ServerTlsContext::create(config)) << errorOf(config);
+  // Encrypted, after the certificate, with its password.
+  config.certificates[0].cert.value = pki.writeFile(
+      "cert-then-encrypted-key.pem",
+      read(server_cert.cert_path) + read(encryptKey(pki, server_cert.key_path, "s3cret")));
+  config.certificates[0].password = PasswordSource{};
+  config.certificates[0].password->env = Located<std::string>{"TLSGATE_TEST_KEY_PASSWORD", {}};
+  ::setenv("TLSGATE_TEST_KEY_PASSWORD", "s3cret", 1);
+  EXPECT_NO_THROW(ServerTlsContext::create(config)) << errorOf(config);
+  ::setenv("TLSGATE_TEST_KEY_PASSWORD", "wrong", 1);
+  EXPECT_NE(errorOf(config).find("wrong password"), std::string::npos);
+  ::unsetenv("TLSGATE_TEST_KEY_PASSWORD");
+  // A file with no key at all still says so.
+  config.certificates[0].password.reset();
+  config.certificates[0].cert.value = server_cert.cert_path;
+  EXPECT_NE(errorOf(config).find("no private key found"), std::string::npos);
 }
 
 TEST_F(TlsContextTest, EncryptedKeyWithPasswordFromFile) {
