@@ -179,6 +179,25 @@ class Importer {
   // The option in force for `name`: hitch keeps the last one. Empty
   // strings are no value to hitch and leave the one before in force, except
   // for the directories and the glob, which they reset.
+  // The last option under either of two names for one setting (quiet and
+  // log-level, write-proxy and write-proxy-v2); the earlier ones are noted
+  // as replaced, as hitch replaces them.
+  const HitchOption* pickEither(const std::vector<HitchOption>& options, std::string_view a,
+                                std::string_view b, YamlNode& notes) {
+    const HitchOption* chosen = nullptr;
+    for (const HitchOption& option : options) {
+      if (option.name != a && option.name != b) {
+        continue;
+      }
+      if (chosen != nullptr) {
+        noted(notes, *chosen,
+              "replaced by the one at line " + std::to_string(option.where.line) + ", as in hitch");
+      }
+      chosen = &option;
+    }
+    return chosen;
+  }
+
   const HitchOption* pick(const std::vector<HitchOption>& options, std::string_view name,
                           YamlNode& notes) {
     const bool empty_resets = name == "ocsp-dir" || name == "pem-dir" || name == "pem-dir-glob";
@@ -273,17 +292,7 @@ class Importer {
     const std::vector<HitchOption>& g = conf_.global;
     YamlNode& log = global.child("log");
     // quiet and log-level set the same thing; the later one wins.
-    const HitchOption* level = nullptr;
-    for (const HitchOption& option : g) {
-      if (option.name == "quiet" || option.name == "log-level") {
-        if (level != nullptr) {
-          noted(
-              log, *level,
-              "replaced by the one at line " + std::to_string(option.where.line) + ", as in hitch");
-        }
-        level = &option;
-      }
-    }
+    const HitchOption* level = pickEither(g, "quiet", "log-level", log);
     std::string number = "1";
     if (level != nullptr && level->name == "quiet") {
       number = level->value == "on" ? "0" : "1";
@@ -800,17 +809,7 @@ class Importer {
     write_ip_ = pick(g, "write-ip", global);
     proxy_proxy_ = pick(g, "proxy-proxy", global);
     write_v1_ = pick(g, "write-proxy-v1", global);
-    write_v2_ = nullptr;
-    for (const HitchOption& option : g) {
-      if (option.name == "write-proxy" || option.name == "write-proxy-v2") {
-        if (write_v2_ != nullptr) {
-          noted(
-              global, *write_v2_,
-              "replaced by the one at line " + std::to_string(option.where.line) + ", as in hitch");
-        }
-        write_v2_ = &option;
-      }
-    }
+    write_v2_ = pickEither(g, "write-proxy", "write-proxy-v2", global);
     proxy_tlv_ = pick(g, "proxy-tlv", global);
     proxy_authority_ = pick(g, "proxy-authority", global);
     proxy_client_cert_ = pick(g, "proxy-client-cert", global);
