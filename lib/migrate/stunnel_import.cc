@@ -918,18 +918,25 @@ class Importer {
                           "to verify it");
       return;
     }
+    const std::vector<const StunnelOption*> names = hosts.empty() ? ips : hosts;
     if (!verification.chain && !verification.peer) {
-      tls.set("verify", YamlNode::plain("true"), "tlsgate's default; stunnel verified nothing");
+      tls.set("verify", YamlNode::plain("true"),
+              "tlsgate's default; stunnel verified nothing: " + service.section().where.str());
+      // stunnel checks no name without verification; for a unix socket,
+      // which has none, checkHost's is the one to verify.
+      if (host.empty()) {
+        convertPeerName(tls, hosts, ips);
+      }
       report_.changed(
           service.section().where,
           "[" + service.section().name +
               "] did not verify the server's certificate; tlsgate verifies it " +
               (cafile != nullptr || capath != nullptr ? "against CAfile/CApath"
                                                       : "against the system trust store") +
-              " and the name '" + host + "'. To keep the old behaviour, set verify: false");
+              " and the name '" + (host.empty() ? names.front()->value : host) +
+              "'. To keep the old behaviour, set verify: false");
       return;
     }
-    const std::vector<const StunnelOption*> names = hosts.empty() ? ips : hosts;
     if (names.empty() && host.empty()) {
       throw ConfigError(verification.where().str() +
                         ": a unix-socket backend has no name, and tlsgate verifies a name as well "
@@ -946,15 +953,7 @@ class Importer {
                           "'; a self-signed peer certificate in CAfile passes both");
     }
     if (!names.empty()) {
-      tls.set("peer_name", YamlNode::text(names.front()->value), names.front()->where.str());
-      for (std::size_t i = 1; i < names.size(); ++i) {
-        leaveOut(tls, *names[i], "tlsgate verifies one name, " + names.front()->value);
-      }
-      if (!hosts.empty()) {
-        for (const StunnelOption* ip : ips) {
-          leaveOut(tls, *ip, "tlsgate verifies one name, " + names.front()->value);
-        }
-      }
+      convertPeerName(tls, hosts, ips);
     } else if (verification.chain && !verification.peer) {
       report_.changed(verification.where(),
                       "stunnel checked the chain only; tlsgate also checks that the certificate "
@@ -963,6 +962,21 @@ class Importer {
     }
     if (verification.peer) {
       convertPeerPins(tls, "pin_sha256", cafile, capath, verification);
+    }
+  }
+
+  // checkHost, else checkIP: tlsgate verifies one name, the first.
+  void convertPeerName(YamlNode& tls, const std::vector<const StunnelOption*>& hosts,
+                       const std::vector<const StunnelOption*>& ips) {
+    const std::vector<const StunnelOption*>& names = hosts.empty() ? ips : hosts;
+    tls.set("peer_name", YamlNode::text(names.front()->value), names.front()->where.str());
+    for (std::size_t i = 1; i < names.size(); ++i) {
+      leaveOut(tls, *names[i], "tlsgate verifies one name, " + names.front()->value);
+    }
+    if (!hosts.empty()) {
+      for (const StunnelOption* ip : ips) {
+        leaveOut(tls, *ip, "tlsgate verifies one name, " + names.front()->value);
+      }
     }
   }
 

@@ -268,6 +268,21 @@ TEST(StunnelImportTest, AUnixSocketBackendIsVerifiedByCheckHostOnly) {
       "as the chain: add checkHost = NAME, the name in its certificate");
 }
 
+// stunnel checks no name when it verifies nothing; tlsgate, which verifies,
+// takes checkHost's as the name of a unix-socket backend.
+TEST(StunnelImportTest, AnUnverifiedUnixSocketBackendIsVerifiedByCheckHost) {
+  const Converted c = convert(
+      "[a]\nclient = yes\naccept = 1\nconnect = /run/tls.sock\ncheckHost = backend.example\n"
+      "checkHost = other.example\n");
+  const ClientTlsConfig& tls = *c.listener("a").connect.tls;
+  EXPECT_TRUE(tls.verify);
+  EXPECT_EQ(tls.peer_name, "backend.example");
+  EXPECT_NE(c.warningAbout("and the name 'backend.example'. To keep the old behaviour"), "");
+  EXPECT_NE(c.result.yaml.find("# left out: checkHost = other.example (stunnel.conf:6)"),
+            std::string::npos)
+      << c.result.yaml;
+}
+
 TEST(StunnelImportTest, BehindAnHttpProxyTheBackendIsVerifiedByItsOwnName) {
   const Converted c = convert(
       "[a]\nclient = yes\naccept = 1\nconnect = proxy:3128\nprotocol = connect\n"
