@@ -1,7 +1,6 @@
 #include "config/config_node.h"
 
 #include <algorithm>
-#include <cctype>
 #include <charconv>
 #include <set>
 
@@ -10,6 +9,7 @@
 #include "config/env_expansion.h"
 #include "config/key_suggestion.h"
 #include "util/config_error.h"
+#include "util/text.h"
 
 namespace tlsgate {
 namespace {
@@ -19,12 +19,6 @@ std::string childPath(const std::string& parent, std::string_view key) {
     return std::string(key);
   }
   return parent + "." + std::string(key);
-}
-
-std::string lowercase(std::string text) {
-  std::transform(text.begin(), text.end(), text.begin(),
-                 [](unsigned char c) { return static_cast<char>(std::tolower(c)); });
-  return text;
 }
 
 bool contains(std::span<const std::string_view> keys, std::string_view key) {
@@ -170,7 +164,7 @@ std::string ConfigNode::asNonEmptyString() const {
 bool ConfigNode::asBool() const {
   // Only true and false: YAML 1.1's yes/no/on/off surprise people (the
   // "Norway problem"), so they are refused rather than guessed.
-  const std::string value = lowercase(scalar("true or false"));
+  const std::string value = lowerCase(scalar("true or false"));
   if (value == "true") {
     return true;
   }

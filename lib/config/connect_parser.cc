@@ -2,7 +2,6 @@
 
 #include <algorithm>
 #include <array>
-#include <cctype>
 #include <map>
 #include <string>
 #include <string_view>
@@ -13,6 +12,7 @@
 #include "config/tls_config_parser.h"
 #include "config/via_parser.h"
 #include "util/config_error.h"
+#include "util/text.h"
 
 namespace tlsgate {
 namespace {
@@ -32,8 +32,7 @@ std::string lineOf(const SourceMark& mark) {
 // Host names compare case-insensitively.
 std::string identityOf(const Address& address) {
   Address lowered = address;
-  std::transform(lowered.host.begin(), lowered.host.end(), lowered.host.begin(),
-                 [](unsigned char c) { return static_cast<char>(std::tolower(c)); });
+  lowered.host = lowerCase(lowered.host);
   return formatAddress(lowered);
 }
 

@@ -2,12 +2,12 @@
 
 #include <algorithm>
 #include <array>
-#include <cctype>
 #include <string>
 #include <string_view>
 
 #include "config/connect_parser.h"
 #include "config/host_name.h"
+#include "util/text.h"
 
 namespace tlsgate {
 namespace {
@@ -16,12 +16,6 @@ constexpr std::array<std::string_view, 2> kRouteKeys = {"match", "connect"};
 constexpr std::array<std::string_view, 2> kMatchKeys = {"sni", "alpn"};
 
 constexpr std::size_t kMaxAlpnProtocolLength = 255;  // one length byte on the wire (RFC 7301)
-
-std::string lowerCased(std::string text) {
-  std::transform(text.begin(), text.end(), text.begin(),
-                 [](unsigned char c) { return static_cast<char>(std::tolower(c)); });
-  return text;
-}
 
 // `key: VALUE` or `key: [VALUES]`, never empty.
 std::vector<ConfigNode> oneOrMany(const ConfigNode& node) {
@@ -36,7 +30,7 @@ std::vector<ConfigNode> oneOrMany(const ConfigNode& node) {
 }
 
 std::string parseSniEntry(const ConfigNode& item) {
-  std::string name = lowerCased(item.asNonEmptyString());
+  std::string name = lowerCase(item.asNonEmptyString());
   // Clients may send the absolute form; tlsgate compares without the dot.
   // "*." is a wildcard with no suffix, not the absolute form of "*".
   if (name.size() > 1 && name.ends_with('.') && name != "*.") {

@@ -15,6 +15,7 @@
 #include "config/env_expansion.h"
 #include "util/config_error.h"
 #include "util/side.h"
+#include "util/text.h"
 
 namespace tlsgate {
 namespace {
@@ -206,14 +207,8 @@ ClientCertMode parseClientCertMode(const ConfigNode& node) {
   node.fail("expected none, request or require, not '" + mode + "'");
 }
 
-std::string lowerCased(std::string text) {
-  std::transform(text.begin(), text.end(), text.begin(),
-                 [](unsigned char c) { return static_cast<char>(std::tolower(c)); });
-  return text;
-}
-
 std::string parseDnsRule(const ConfigNode& item) {
-  std::string name = lowerCased(item.asNonEmptyString());
+  std::string name = lowerCase(item.asNonEmptyString());
   const std::size_t star = name.find('*');
   if (star != std::string::npos && (star != 0 || !name.starts_with("*.") || name.size() < 3 ||
                                     name.find('*', 1) != std::string::npos)) {
@@ -414,8 +409,7 @@ std::vector<std::string> parseAlpn(const ConfigNode& node) {
 }
 
 std::string normalizedProtocolName(std::string name) {
-  std::transform(name.begin(), name.end(), name.begin(),
-                 [](unsigned char c) { return static_cast<char>(std::tolower(c)); });
+  name = lowerCase(name);
   // OpenSSL spells them TLSv1.2; accept that too.
   if (name.starts_with("tlsv") || name.starts_with("sslv")) {
     name.erase(3, 1);

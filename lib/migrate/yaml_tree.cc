@@ -5,6 +5,8 @@
 #include <cctype>
 #include <cstdio>
 
+#include "util/text.h"
+
 namespace tlsgate {
 namespace {
 
@@ -13,9 +15,7 @@ constexpr std::array<std::string_view, 11> kReservedWords = {
     "y", "n", "yes", "no", "on", "off", "true", "false", "null", "~", ""};
 
 bool isReservedWord(std::string_view value) {
-  std::string lower(value);
-  std::transform(lower.begin(), lower.end(), lower.begin(),
-                 [](unsigned char c) { return static_cast<char>(std::tolower(c)); });
+  const std::string lower = lowerCase(value);
   return std::find(kReservedWords.begin(), kReservedWords.end(), lower) != kReservedWords.end();
 }
 

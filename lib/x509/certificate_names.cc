@@ -4,8 +4,8 @@
 #include <openssl/x509v3.h>
 
 #include <algorithm>
-#include <cctype>
 
+#include "util/text.h"
 #include "x509/openssl_ptr.h"
 
 namespace tlsgate {
@@ -56,12 +56,6 @@ void addAltName(const GENERAL_NAME* name, CertificateNames& out) {
     default:
       return;
   }
-}
-
-std::string lowerCase(std::string text) {
-  std::transform(text.begin(), text.end(), text.begin(),
-                 [](unsigned char c) { return static_cast<char>(std::tolower(c)); });
-  return text;
 }
 
 }  // namespace
