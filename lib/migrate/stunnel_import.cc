@@ -359,10 +359,18 @@ class Importer {
 
   // -- sni secondaries --------------------------------------------------------
 
+  // client = yes in the section, or else in the global section.
+  bool isClient(const StunnelSection& section) const {
+    const StunnelOption* client = section.last("client");
+    if (client == nullptr) {
+      client = conf_.global.last("client");
+    }
+    return client != nullptr && stunnelYesNo(*client);
+  }
+
   void collectSecondaries() {
     for (const StunnelSection& section : conf_.services) {
-      const StunnelOption* client = section.last("client");
-      if (client != nullptr && stunnelYesNo(*client)) {
+      if (isClient(section)) {
         continue;
       }
       for (const StunnelOption* sni : section.all("sni")) {
@@ -379,6 +387,10 @@ class Importer {
         if (&*it == &section) {
           throw ConfigError(sni->where.str() + ": sni: [" + primary +
                             "] cannot be its own primary service");
+        }
+        if (isClient(*it)) {
+          throw ConfigError(sni->where.str() + ": sni: [" + primary +
+                            "] is a client service; the primary of an sni secondary accepts TLS");
         }
         secondary_of_[&section] = &*it;
         secondaries_[&*it].push_back(&section);

@@ -468,6 +468,16 @@ TEST(StunnelImportTest, WhatStunnelRefusesIsAnError) {
             "stunnel.conf:1: [a] names [b] as its primary, which is itself the secondary of [c]");
   EXPECT_EQ(errorOf("[a]\nsni = nowhere:x\ncert = c.pem\n"),
             "stunnel.conf:2: sni: no service is called [nowhere]");
+  // A client service's own sni line is the name it sends, so it has no
+  // secondaries, nor may one be named after it.
+  EXPECT_EQ(errorOf("[p]\nclient = yes\naccept = 1\nconnect = h:2\n[s]\nsni = p:x\n"
+                    "connect = h:3\ncert = c.pem\n"),
+            "stunnel.conf:6: sni: [p] is a client service; the primary of an sni secondary "
+            "accepts TLS");
+  EXPECT_EQ(errorOf("client = yes\n[p]\nclient = no\naccept = 1\nconnect = 2\ncert = c.pem\n"
+                    "[s]\nclient = no\nsni = q:x\ncert = c.pem\n[q]\naccept = 3\nconnect = h:4\n"),
+            "stunnel.conf:9: sni: [q] is a client service; the primary of an sni secondary "
+            "accepts TLS");
 }
 
 TEST(StunnelImportTest, VerifyPeerPinsTheCertificatesOfCaFile) {
