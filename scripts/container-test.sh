@@ -4,12 +4,17 @@
 # SIGTERM a drain of open connections, then exit code 0.
 #
 #   scripts/container-test.sh              build tlsgate:ci, then test it
+#   scripts/container-test.sh --binary B   build only the runtime stage, around
+#                                          the tlsgate binary B, then test it
 #   scripts/container-test.sh --no-build   test the tlsgate:ci image already built
 #   scripts/container-test.sh --base-only  only make the debian:12 base images
 #
 # Needs root (podman, debootstrap) on Debian 12. Installs podman, runc and
 # debootstrap when missing. The image build runs the whole test suite in its
-# build stage, so it takes several minutes; the rest takes seconds.
+# build stage, so it takes several minutes; the rest takes seconds. CI
+# passes --binary build/daemon/tlsgate: it has just built that binary with
+# the build stage's own commands and runs the test suite itself, so doing
+# both again inside the image would only double the time.
 #
 # No registry is needed: when podman has no debian:12 or debian:12-slim
 # image, they are made locally with debootstrap from the apt mirror this
@@ -28,13 +33,21 @@ cd "$(dirname "${BASH_SOURCE[0]}")/.."
 image=${TLSGATE_IMAGE:-tlsgate:ci}
 build=1
 base_only=0
-for arg in "$@"; do
-  case "$arg" in
+binary=
+while (($#)); do
+  case "$1" in
     --no-build) build=0 ;;
     --base-only) base_only=1 ;;
-    -h | --help) sed -n '2,23s/^# \{0,1\}//p' "$0"; exit 0 ;;
-    *) echo "container-test.sh: unknown option '$arg' (try --help)" >&2; exit 2 ;;
+    --binary)
+      binary=${2:?container-test.sh: --binary needs the path of a tlsgate binary}
+      shift
+      [[ -x "$binary" ]] || { echo "container-test.sh: $binary is not an executable" >&2; exit 2; }
+      binary=$(realpath "$binary")
+      ;;
+    -h | --help) sed -n '2,28s/^# \{0,1\}//p' "$0"; exit 0 ;;
+    *) echo "container-test.sh: unknown option '$1' (try --help)" >&2; exit 2 ;;
   esac
+  shift
 done
 
 if ((EUID != 0)); then
@@ -151,14 +164,16 @@ host_mirror() {
 # debian:12 has a few more packages, none of which the build needs: it
 # installs everything through scripts/install-deps.sh); the slim one also
 # drops documentation, man pages and locales, and tells dpkg to skip them in
-# later installs, as the published slim image does.
+# later installs, as the published slim image does. With --binary only
+# the runtime stage is built, and only debian:12-slim is made.
 base_images() {
-  local missing=() img
-  for img in debian:12 debian:12-slim; do
+  local wanted=(debian:12 debian:12-slim) missing=() img
+  [[ -n "$binary" ]] && wanted=(debian:12-slim)
+  for img in "${wanted[@]}"; do
     podman image exists "$img" || missing+=("$img")
   done
   if ((${#missing[@]} == 0)); then
-    echo "cached: debian:12 debian:12-slim"
+    echo "cached: ${wanted[*]}"
     return 0
   fi
   local mirror security
@@ -202,7 +217,7 @@ EOF
   local changes=(--change 'ENV PATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin'
     --change 'CMD ["bash"]')
 
-  if ! podman image exists debian:12; then
+  if [[ " ${missing[*]} " == *" debian:12 "* ]]; then
     tar -C "$rootfs" --numeric-owner -c . | podman import -q "${changes[@]}" - debian:12 >/dev/null
     echo "imported debian:12 ($(du -sh --apparent-size "$rootfs" | cut -f1))"
   fi
@@ -240,12 +255,32 @@ build_image() {
   # --ulimit nofile: a chroot build gets 1024 open files, fewer than the
   #   test suite's 500 concurrent connections need at both ends (docker
   #   build gives far more). Within this host's hard limit.
-  local build_nofile
+  # --binary: the Dockerfile's last stage, word for word but for the one
+  #   line that copies the binary out of the build stage, which takes it
+  #   from a build context holding the given binary instead.
+  local build_nofile dockerfile=docker/Dockerfile context=()
   build_nofile=$(( $(ulimit -Hn) < 8192 ? $(ulimit -Hn) : 8192 ))
+  if [[ -n "$binary" ]]; then
+    local copy='COPY --from=build /src/build/daemon/tlsgate /usr/bin/tlsgate'
+    if [[ $(grep -cxF "$copy" docker/Dockerfile) != 1 ]]; then
+      echo "docker/Dockerfile has no line '$copy'; --binary cannot stand in for the build stage"
+      return 1
+    fi
+    mkdir -p "$work/prebuilt"
+    cp "$binary" "$work/prebuilt/tlsgate"
+    dockerfile="$work/Containerfile.runtime"
+    awk -v copy="$copy" '
+      /^FROM / { stage = "" }
+      { stage = stage $0 "\n" }
+      END { printf "%s", stage }' docker/Dockerfile |
+      sed "s|^$copy\$|COPY --from=prebuilt tlsgate /usr/bin/tlsgate|" >"$dockerfile"
+    context=(--build-context "prebuilt=$work/prebuilt")
+    echo "runtime stage only, around $binary"
+  fi
   echo "podman build (log: $work/build.log)"
   if ! podman build --isolation=chroot --network=host --format docker --pull=never \
-    --ulimit "nofile=$build_nofile:$build_nofile" \
-    -f docker/Dockerfile -t "$image" . >"$work/build.log" 2>&1; then
+    --ulimit "nofile=$build_nofile:$build_nofile" "${context[@]}" \
+    -f "$dockerfile" -t "$image" . >"$work/build.log" 2>&1; then
     tail -60 "$work/build.log"
     cp "$work/build.log" /var/tmp/tlsgate-container-build.log
     echo "full log: /var/tmp/tlsgate-container-build.log"
@@ -486,7 +521,7 @@ stop_container() {
 # --- main --------------------------------------------------------------------
 
 step "install podman, runc, debootstrap" install_tools || finish
-step "base images debian:12, debian:12-slim" base_images || finish
+step "base images" base_images || finish
 ((base_only)) && finish
 if ((build)); then
   step "podman build $image" build_image || finish
