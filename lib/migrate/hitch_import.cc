@@ -44,19 +44,6 @@ constexpr std::size_t kMaxUnixPath = 107;
   throw ConfigError(where.str() + ": " + reason);
 }
 
-// A value from the file, as YAML text. tlsgate expands ${VAR} in every
-// value, so a '$' from hitch.conf is written "$$" to stay a '$'.
-YamlNode literal(std::string_view value) {
-  std::string out;
-  for (const char c : value) {
-    out += c;
-    if (c == '$') {
-      out += '$';
-    }
-  }
-  return YamlNode::text(out);
-}
-
 bool allDigits(std::string_view text) {
   return !text.empty() && std::all_of(text.begin(), text.end(), [](char c) {
     return std::isdigit(static_cast<unsigned char>(c)) != 0;
@@ -257,10 +244,10 @@ class Importer {
       noted(global, *frontend, "an empty string has no effect in hitch");
     }
     if (const HitchOption* user = pick(g, "user", global)) {
-      global.set("user", literal(user->value), from(*user));
+      global.set("user", YamlNode::text(user->value), from(*user));
     }
     if (const HitchOption* group = pick(g, "group", global)) {
-      global.set("group", literal(group->value), from(*group));
+      global.set("group", YamlNode::text(group->value), from(*group));
     }
     importLogging(global);
     importTimeouts(global);
@@ -313,7 +300,7 @@ class Importer {
     const HitchOption* facility = pick(g, "syslog-facility", log);
     const bool to_syslog = syslog != nullptr && syslog->value == "on";
     if (file != nullptr) {
-      log.set("file", literal(file->value), from(*file));
+      log.set("file", YamlNode::text(file->value), from(*file));
       if (to_syslog) {
         changed(*syslog, "tlsgate logs to one place; it writes to " + file->value +
                              " and not to syslog as well");
@@ -622,12 +609,12 @@ class Importer {
       writeProtocols(tls, *own.protocols);
     }
     if (own.ciphers != nullptr) {
-      tls.set("cipher", literal(own.ciphers->value), from(*own.ciphers));
+      tls.set("cipher", YamlNode::text(own.ciphers->value), from(*own.ciphers));
     } else if (defaults) {
       noteCipherDefault(tls, own);
     }
     if (own.ciphersuites != nullptr) {
-      tls.set("ciphersuites", literal(own.ciphersuites->value), from(*own.ciphersuites));
+      tls.set("ciphersuites", YamlNode::text(own.ciphersuites->value), from(*own.ciphersuites));
     } else if (defaults) {
       tls.set("ciphersuites", YamlNode::text(kOpenSslCiphersuites),
               "OpenSSL's default, which hitch keeps");
@@ -716,7 +703,7 @@ class Importer {
       if (curve->value == "auto") {
         noted(tls, *curve, "OpenSSL's default groups, as tlsgate's");
       } else {
-        tls.set("groups", literal(curve->value), from(*curve));
+        tls.set("groups", YamlNode::text(curve->value), from(*curve));
       }
     }
     if (const HitchOption* alpn = pick(conf_.global, "alpn-protos", tls)) {
@@ -747,7 +734,7 @@ class Importer {
       if (name.size() > 255) {
         fail(option.where, "alpn-protos: a protocol name is longer than 255 bytes");
       }
-      list.append(literal(name));
+      list.append(YamlNode::text(name));
       start = end + 1;
     }
     if (list.empty()) {
@@ -787,7 +774,7 @@ class Importer {
     }
     YamlNode& certs = tls.child("client_certs");
     certs.set("mode", YamlNode::plain(mode), from(*effective_verify));
-    certs.set("cafile", literal(effective_ca->value), from(*effective_ca));
+    certs.set("cafile", YamlNode::text(effective_ca->value), from(*effective_ca));
     certs.set("verify_depth", YamlNode::plain(std::to_string(kOpenSslVerifyDepth)),
               "OpenSSL's default, which hitch keeps");
     warnIfRelative(*effective_ca, effective_ca->value);
@@ -984,7 +971,7 @@ class Importer {
       }
       listener.set("name", YamlNode::text(name));
       YamlNode& accept = listener.child("accept");
-      accept.set("address", literal(addresses[i]), addressComment(frontend, address));
+      accept.set("address", YamlNode::text(addresses[i]), addressComment(frontend, address));
       YamlNode& tls = accept.child("tls");
       writeCertificates(tls, certs);
       writePolicy(tls, frontend_tls, &global_tls_);
@@ -1096,17 +1083,17 @@ class Importer {
     for (std::size_t i = 0; i < certs.size(); ++i) {
       const Certificate& cert = certs[i];
       YamlNode entry = YamlNode::map();
-      entry.set("cert", literal(cert.file));
+      entry.set("cert", YamlNode::text(cert.file));
       warnIfRelativeCert(cert);
       if (cert.key != nullptr) {
-        entry.set("key", literal(cert.key->value), from(*cert.key));
+        entry.set("key", YamlNode::text(cert.key->value), from(*cert.key));
       }
       list.append(std::move(entry),
                   i == 0 ? "the default, hitch's last pem-file; " + cert.comment : cert.comment);
     }
     const Certificate& first = certs.front();
     if (first.ocsp != nullptr) {
-      tls.set("ocsp_staple", literal(first.ocsp->value), from(*first.ocsp));
+      tls.set("ocsp_staple", YamlNode::text(first.ocsp->value), from(*first.ocsp));
     }
     for (std::size_t i = 1; i < certs.size(); ++i) {
       if (certs[i].ocsp != nullptr && stapled_.insert(certs[i].ocsp).second) {
@@ -1147,7 +1134,7 @@ class Importer {
                contents.bytes.find("-----BEGIN DH PARAMETERS-----") != std::string::npos;
     }
     if (has.front()) {
-      tls.set("dhparams", literal(certs.front().file),
+      tls.set("dhparams", YamlNode::text(certs.front().file),
               "hitch reads DH parameters from the pem-file");
     }
     if (std::any_of(has.begin() + 1, has.end(), [&](bool h) { return h != has.front(); })) {
@@ -1168,7 +1155,7 @@ class Importer {
       backend_comment_ = backend ? from(*backend) : "hitch's default backend";
       backend_ = backendAddress(spec, backend);
     }
-    connect.set("address", literal(backend_), backend_comment_);
+    connect.set("address", YamlNode::text(backend_), backend_comment_);
   }
 
   std::string backendAddress(const std::string& spec, const HitchOption* option) {

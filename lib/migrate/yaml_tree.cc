@@ -97,8 +97,16 @@ void appendComment(std::string& out, std::string_view comment) {
 }  // namespace
 
 YamlNode YamlNode::text(std::string_view value) {
+  std::string literal;
+  literal.reserve(value.size());
+  for (const char c : value) {
+    literal += c;
+    if (c == '$') {
+      literal += '$';
+    }
+  }
   YamlNode node(Kind::scalar);
-  node.scalar_ = quotedIfNeeded(value);
+  node.scalar_ = quotedIfNeeded(literal);
   return node;
 }
 

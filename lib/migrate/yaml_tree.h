@@ -15,6 +15,8 @@ class YamlNode {
   enum class Kind { scalar, map, list };
 
   // A string, quoted in the output when YAML would read it as anything else.
+  // tlsgate expands ${VAR} in every value, and a value taken from another
+  // program's file means itself, so each '$' is written "$$".
   static YamlNode text(std::string_view value);
   // A value written as it is: numbers, booleans, durations, sizes.
   static YamlNode plain(std::string_view value);

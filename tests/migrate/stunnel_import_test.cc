@@ -67,6 +67,21 @@ std::string errorOf(std::string_view text) {
   return "no error";
 }
 
+// stunnel reads '$' as itself; tlsgate expands ${VAR} in every value.
+TEST(StunnelImportTest, DollarSignsStayDollarSigns) {
+  const Converted c = convert(
+      "[https]\n"
+      "accept = 443\n"
+      "connect = 80\n"
+      "cert = /etc/stunnel/${HOME}$$x.pem\n"
+      "key = /etc/stunnel/${TLSGATE_NOT_SET}.key\n");
+  const ListenerConfig& https = c.listener("https");
+  ASSERT_TRUE(https.accept.tls);
+  ASSERT_EQ(https.accept.tls->certificates.size(), 1U);
+  EXPECT_EQ(https.accept.tls->certificates[0].cert.value, "/etc/stunnel/${HOME}$$x.pem");
+  EXPECT_EQ(https.accept.tls->certificates[0].key.value, "/etc/stunnel/${TLSGATE_NOT_SET}.key");
+}
+
 TEST(StunnelImportTest, AServerServiceTerminatesTlsInFrontOfItsBackend) {
   const Converted c = convert(
       "[https]\n"

@@ -3,6 +3,8 @@
 #include <gtest/gtest.h>
 #include <yaml-cpp/yaml.h>
 
+#include "config/env_expansion.h"
+
 namespace tlsgate {
 namespace {
 
@@ -63,6 +65,16 @@ TEST(YamlTreeTest, TextThatYamlWouldReadOtherwiseIsQuoted) {
     const YAML::Node parsed = YAML::Load(doc.render());
     EXPECT_EQ(parsed["k"].as<std::string>(), value) << doc.render();
     EXPECT_EQ(parsed[value].as<std::string>(), "as a key") << doc.render();
+  }
+}
+
+TEST(YamlTreeTest, DollarSignsAreWrittenSoThatTlsgateReadsThemAsThemselves) {
+  for (const std::string value : {"$", "a$b", "${HOME}", "$${X}", "x$"}) {
+    YamlNode doc = YamlNode::map();
+    doc.set("k", YamlNode::text(value));
+    const auto read = expandEnv(YAML::Load(doc.render())["k"].as<std::string>());
+    ASSERT_TRUE(read.isOk()) << doc.render() << read.error();
+    EXPECT_EQ(read.value(), value) << doc.render();
   }
 }
 
