@@ -6,6 +6,8 @@
 #include <string_view>
 #include <vector>
 
+#include "util/text.h"
+
 namespace tlsgate {
 
 // A line of the file being converted.
@@ -21,8 +23,9 @@ struct ImportWarning {
   SourceLine where;
   std::string message;
 
-  // "file:line: warning: message", as printed on stderr.
-  std::string str() const { return where.str() + ": warning: " + message; }
+  // "file:line: warning: message", as printed on stderr: one line, with the
+  // control bytes of a quoted value written \xNN.
+  std::string str() const { return escapeControlBytes(where.str() + ": warning: " + message); }
 };
 
 // The warnings of one conversion, in the order of the source file.

@@ -69,6 +69,23 @@ bool isUtf8(std::string_view text) {
   return true;
 }
 
+std::string escapeControlBytes(std::string_view text) {
+  static constexpr std::string_view kHex = "0123456789abcdef";
+  std::string out;
+  out.reserve(text.size());
+  for (const char c : text) {
+    const auto byte = static_cast<unsigned char>(c);
+    if (byte < 0x20 || byte == 0x7f) {
+      out += "\\x";
+      out += kHex[byte >> 4];
+      out += kHex[byte & 0xf];
+    } else {
+      out += c;
+    }
+  }
+  return out;
+}
+
 std::string_view trimLine(std::string_view line) {
   while (!line.empty() && isLineBlank(line.front())) {
     line.remove_prefix(1);

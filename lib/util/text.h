@@ -17,4 +17,9 @@ std::string lowerCase(std::string_view text);
 // surrogates, nothing above U+10FFFF). Plain ASCII is.
 bool isUtf8(std::string_view text);
 
+// `text` with each control byte (below 0x20, and DEL) written as \xNN, so
+// that a value quoted in a message keeps the message on one line and sends
+// no escape sequence to a terminal. Other bytes, UTF-8 among them, stay.
+std::string escapeControlBytes(std::string_view text);
+
 }  // namespace tlsgate

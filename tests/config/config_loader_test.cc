@@ -3,6 +3,7 @@
 #include <gtest/gtest.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <cstdlib>
 #include <filesystem>
 #include <fstream>
@@ -164,6 +165,22 @@ TEST(ConfigLoaderTest, WorkersAutoAndLogSpecialFiles) {
 }
 
 // ---------------------------------------------------------------- unknown keys
+
+// A value is quoted in its error as it is, but for control bytes: a line
+// break or an escape sequence in the file cannot forge a line of the
+// message or drive the terminal it is printed on.
+TEST(ConfigLoaderTest, AnErrorQuotesControlBytesAsEscapes) {
+  const std::string message = loadError(
+      "listeners:\n"
+      "  - name: a\n"
+      "    accept: { address: \"127.0.0.1:84\\e[31m\\r\\n43\" }\n"
+      "    connect: { address: 127.0.0.1:80 }\n");
+  EXPECT_TRUE(errorIs(message, "test.yaml:3:", "'84\\x1b[31m\\x0d\\x0a43'"));
+  EXPECT_EQ(std::count_if(message.begin(), message.end(),
+                          [](char c) { return static_cast<unsigned char>(c) < 0x20; }),
+            0)
+      << message;
+}
 
 TEST(ConfigLoaderTest, UnknownKeySuggestsTheClosestOne) {
   EXPECT_EQ(loadError(std::string("global:\n  workers: 2\n  timeouts:\n    handshak: 10s\n") +

@@ -67,6 +67,18 @@ std::string errorOf(std::string_view text) {
   return "no error";
 }
 
+TEST(StunnelImportTest, AWarningQuotesControlBytesAsEscapes) {
+  const Converted c = convert(
+      "engine = a\x1b[2Jb\n"
+      "[https]\n"
+      "accept = 443\n"
+      "connect = 80\n"
+      "cert = /etc/stunnel/stunnel.pem\n");
+  EXPECT_EQ(c.warningAbout("engine"),
+            "stunnel.conf:1: warning: engine = a\\x1b[2Jb left out: tlsgate loads keys from "
+            "files only, not from OpenSSL engines");
+}
+
 // stunnel reads '$' as itself; tlsgate expands ${VAR} in every value.
 TEST(StunnelImportTest, DollarSignsStayDollarSigns) {
   const Converted c = convert(

@@ -31,6 +31,14 @@ TEST(TextTest, LowerCaseChangesAsciiLettersOnly) {
   EXPECT_EQ(lowerCase("\xC3\x89t\xC3\xA9"), "\xC3\x89t\xC3\xA9");  // "Été": bytes above 0x7f stay
 }
 
+TEST(TextTest, ControlBytesAreEscapedAndTheRestStays) {
+  EXPECT_EQ(escapeControlBytes("a\r\nb\tc\x1b[0m\x7f"), "a\\x0d\\x0ab\\x09c\\x1b[0m\\x7f");
+  EXPECT_EQ(escapeControlBytes(std::string("nul\0byte", 8)), "nul\\x00byte");
+  EXPECT_EQ(escapeControlBytes("caf\xC3\xA9 \\x41 ~"),
+            "caf\xC3\xA9 \\x41 ~");  // é and a backslash stay
+  EXPECT_EQ(escapeControlBytes(""), "");
+}
+
 TEST(TextTest, Utf8IsCheckedAsRfc3629SaysIt) {
   EXPECT_TRUE(isUtf8(""));
   EXPECT_TRUE(isUtf8("plain ascii"));
