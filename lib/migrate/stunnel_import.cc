@@ -1134,7 +1134,7 @@ class Importer {
                           ", as `tlsgate cert-info` prints them)");
       return;
     }
-    const PinReading pins = certificatePins(cafile->value);
+    const PinReading& pins = pinsOf(cafile->value);
     if (!pins.error.empty()) {
       report_.changed(cafile->where, "verifyPeer: " + pins.error + "; pin the peer certificates " +
                                          "by hand (" + std::string(key) + ")");
@@ -1144,6 +1144,16 @@ class Importer {
     for (const std::string& pin : pins.sha256) {
       list.append(YamlNode::text(pin));
     }
+  }
+
+  // Each CAfile is read once, however many verifyPeer services name it: a
+  // file of every service's peers, or a whole CA bundle, can be large.
+  const PinReading& pinsOf(const std::string& path) {
+    auto it = pins_.find(path);
+    if (it == pins_.end()) {
+      it = pins_.emplace(path, certificatePins(path)).first;
+    }
+    return it->second;
   }
 
   // -- what is left -------------------------------------------------------------------
@@ -1231,6 +1241,7 @@ class Importer {
   bool cipher_default_noted_ = false;
   std::map<const StunnelSection*, const StunnelSection*> secondary_of_;
   std::map<const StunnelSection*, std::vector<const StunnelSection*>> secondaries_;
+  std::map<std::string, PinReading, std::less<>> pins_;  // by CAfile path
 };
 
 }  // namespace

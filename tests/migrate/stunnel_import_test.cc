@@ -535,5 +535,31 @@ TEST(StunnelImportTest, VerifyPeerPinsTheCertificatesOfCaFile) {
   EXPECT_NE(c.warningAbout("verifyPeer"), "");
 }
 
+TEST(StunnelImportTest, ServicesThatShareACaFileGetTheSamePins) {
+  // The file is read once per import; each service still gets its pins,
+  // and a file that cannot be read is reported at each line that names it.
+  const std::string cert = ::testing::TempDir() + "/stunnel_import_shared_peer.pem";
+  const std::string key = ::testing::TempDir() + "/stunnel_import_shared_peer.key";
+  std::remove(cert.c_str());
+  std::remove(key.c_str());
+  ensureSelfSigned(cert, key, {"peer.example"}, {});
+  const std::string pin = sha256Fingerprint(loadCertificates(cert).front().get());
+
+  const Converted c = convert(
+      "[a]\nclient = yes\naccept = 1\nconnect = h:2\nverifyPeer = yes\nCAfile = " + cert +
+      "\n[b]\naccept = 3\nconnect = 4\ncert = c.pem\nverifyPeer = yes\nCAfile = " + cert +
+      "\n[c]\nclient = yes\naccept = 5\nconnect = h:6\nverifyPeer = yes\nCAfile = " + cert + "\n");
+  EXPECT_EQ(c.listener("a").connect.tls->pin_sha256, std::vector<std::string>{pin});
+  EXPECT_EQ(c.listener("b").accept.tls->client_certs.allow.sha256, std::vector<std::string>{pin});
+  EXPECT_EQ(c.listener("c").connect.tls->pin_sha256, std::vector<std::string>{pin});
+
+  const Converted missing = convert(
+      "[a]\nclient = yes\naccept = 1\nconnect = h:2\nverifyPeer = yes\nCAfile = /nonexistent.pem\n"
+      "[b]\nclient = yes\naccept = 3\nconnect = h:4\nverifyPeer = yes\nCAfile = "
+      "/nonexistent.pem\n");
+  EXPECT_NE(missing.warningAbout("stunnel.conf:6: warning: verifyPeer"), "");
+  EXPECT_NE(missing.warningAbout("stunnel.conf:12: warning: verifyPeer"), "");
+}
+
 }  // namespace
 }  // namespace tlsgate
