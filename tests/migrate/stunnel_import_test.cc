@@ -5,6 +5,7 @@
 #include <algorithm>
 #include <cstdio>
 #include <string>
+#include <utility>
 
 #include "config/config.h"
 #include "config/config_loader.h"
@@ -507,14 +508,20 @@ TEST(StunnelImportTest, WhatStunnelRefusesIsAnError) {
             "accepts TLS");
 }
 
-TEST(StunnelImportTest, VerifyPeerPinsTheCertificatesOfCaFile) {
-  // The pins are read from CAfile when the file is converted.
-  const std::string cert = ::testing::TempDir() + "/stunnel_import_peer.pem";
-  const std::string key = ::testing::TempDir() + "/stunnel_import_peer.key";
+// A new self-signed certificate for peer.example in the test's temporary
+// directory: its path, and the pin tlsgate takes for it.
+std::pair<std::string, std::string> peerCertificate(const std::string& name) {
+  const std::string cert = ::testing::TempDir() + "/" + name + ".pem";
+  const std::string key = ::testing::TempDir() + "/" + name + ".key";
   std::remove(cert.c_str());
   std::remove(key.c_str());
   ensureSelfSigned(cert, key, {"peer.example"}, {});
-  const std::string pin = sha256Fingerprint(loadCertificates(cert).front().get());
+  return {cert, sha256Fingerprint(loadCertificates(cert).front().get())};
+}
+
+TEST(StunnelImportTest, VerifyPeerPinsTheCertificatesOfCaFile) {
+  // The pins are read from CAfile when the file is converted.
+  const auto [cert, pin] = peerCertificate("stunnel_import_peer");
 
   Converted c = convert(
       "[a]\nclient = yes\naccept = 1\nconnect = h:2\nverifyPeer = yes\nCAfile = " + cert + "\n");
@@ -538,12 +545,7 @@ TEST(StunnelImportTest, VerifyPeerPinsTheCertificatesOfCaFile) {
 TEST(StunnelImportTest, ServicesThatShareACaFileGetTheSamePins) {
   // The file is read once per import; each service still gets its pins,
   // and a file that cannot be read is reported at each line that names it.
-  const std::string cert = ::testing::TempDir() + "/stunnel_import_shared_peer.pem";
-  const std::string key = ::testing::TempDir() + "/stunnel_import_shared_peer.key";
-  std::remove(cert.c_str());
-  std::remove(key.c_str());
-  ensureSelfSigned(cert, key, {"peer.example"}, {});
-  const std::string pin = sha256Fingerprint(loadCertificates(cert).front().get());
+  const auto [cert, pin] = peerCertificate("stunnel_import_shared_peer");
 
   const Converted c = convert(
       "[a]\nclient = yes\naccept = 1\nconnect = h:2\nverifyPeer = yes\nCAfile = " + cert +
