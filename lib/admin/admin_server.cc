@@ -17,12 +17,12 @@
 #include <chrono>
 #include <exception>
 #include <string_view>
-#include <system_error>
 
 #include "admin/admin_json.h"
 #include "admin/admin_token.h"
 #include "admin/prometheus_text.h"
 #include "util/config_error.h"
+#include "util/errno_text.h"
 
 namespace tlsgate {
 
@@ -73,10 +73,6 @@ constexpr auto kConnectionsBound = std::chrono::seconds(2);
 constexpr int kRequestThreads = 8;
 constexpr time_t kReadTimeoutUsec = 500'000;
 constexpr mode_t kUnixSocketMode = 0600;
-
-std::string errnoText(int error) {
-  return std::error_code(error, std::generic_category()).message();
-}
 
 std::string hostPort(const std::string& host, int port) {
   const bool ipv6 = host.find(':') != std::string::npos;

@@ -1,14 +1,11 @@
 #include "config/via_parser.h"
 
-#include <string.h>  // explicit_bzero
-
 #include <array>
-#include <cerrno>
-#include <cstdio>
-#include <memory>
 #include <string>
 #include <string_view>
-#include <system_error>
+
+#include "util/errno_text.h"
+#include "util/secret_line.h"
 
 namespace tlsgate {
 namespace {
@@ -17,66 +14,23 @@ constexpr std::array<std::string_view, 3> kViaKeys = {"http_connect", "socks5", 
 
 // RFC 1929: the user name and the password each have a one-byte length.
 constexpr std::size_t kMaxSocksCredential = 255;
-// Enough for any sensible credentials line; a longer first line is
-// reported rather than read without bound.
-constexpr std::size_t kMaxLineLength = 4096;
-
-struct FileCloser {
-  void operator()(std::FILE* file) const { std::fclose(file); }
-};
-
-// Wiped on destruction, so the password does not linger in freed memory.
-class SecretLine {
- public:
-  SecretLine() = default;
-  SecretLine(const SecretLine&) = delete;
-  SecretLine& operator=(const SecretLine&) = delete;
-  SecretLine(SecretLine&&) = delete;
-  SecretLine& operator=(SecretLine&&) = delete;
-  ~SecretLine() { explicit_bzero(text.data(), text.size()); }
-
-  std::string text;
-};
-
-// The first line, without its line ending. Fails at `node` when the file
-// cannot be read.
-void readFirstLine(const ConfigNode& node, const std::string& path, SecretLine& line) {
-  auto fail = [&node, &path]() {
-    node.fail("cannot read " + path + ": " + std::generic_category().message(errno));
-  };
-  std::unique_ptr<std::FILE, FileCloser> file(std::fopen(path.c_str(), "rb"));
-  if (!file) {
-    fail();
-  }
-  line.text.reserve(kMaxLineLength + 1);
-  int c = 0;
-  while ((c = std::fgetc(file.get())) != EOF && c != '\n') {
-    if (line.text.size() == kMaxLineLength) {
-      node.fail("the first line of " + path + " is longer than " + std::to_string(kMaxLineLength) +
-                " bytes; it must be user:password");
-    }
-    line.text.push_back(static_cast<char>(c));
-  }
-  // fopen succeeds on a directory; the read is what reports EISDIR.
-  if (std::ferror(file.get()) != 0) {
-    fail();
-  }
-  if (!line.text.empty() && line.text.back() == '\r') {
-    line.text.pop_back();
-  }
-}
-
 void checkCredentials(const ConfigNode& node, const std::string& path, ViaConfig::Kind kind) {
-  SecretLine line;
-  readFirstLine(node, path, line);
-  const std::size_t colon = line.text.find(':');
+  const SecretLine line(path, kMaxAuthFileLine);
+  if (line.error() != 0) {
+    node.fail("cannot read " + path + ": " + errnoText(line.error()));
+  }
+  if (line.tooLong()) {
+    node.fail("the first line of " + path + " is longer than " + std::to_string(kMaxAuthFileLine) +
+              " bytes; it must be user:password");
+  }
+  const std::size_t colon = line.text().find(':');
   if (colon == std::string::npos) {
     node.fail("the first line of " + path +
               " must be user:password, and it has no ':' (the line is not shown here because "
               "it may hold a password)");
   }
   const std::size_t user_length = colon;
-  const std::size_t password_length = line.text.size() - colon - 1;
+  const std::size_t password_length = line.text().size() - colon - 1;
   if (user_length == 0) {
     node.fail("the first line of " + path + " has an empty user name before the ':'");
   }

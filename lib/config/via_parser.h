@@ -2,10 +2,16 @@
 // SOCKS5 (TWAPI -socketcmd).
 #pragma once
 
+#include <cstddef>
+
 #include "config/config.h"
 #include "config/config_node.h"
 
 namespace tlsgate {
+
+// Enough for any sensible credentials line; a longer first line of an
+// auth_file is refused rather than read without bound.
+inline constexpr std::size_t kMaxAuthFileLine = 4096;
 
 // `{ http_connect: HOST:PORT, auth_file: PATH }` or `{ socks5: HOST:PORT,
 // auth_file: PATH }`. The auth file is read once here to check its shape;

@@ -14,9 +14,7 @@ namespace {
 
 constexpr std::uint8_t kHandshakeRecord = 0x16;
 constexpr std::uint8_t kClientHello = 0x01;
-constexpr std::size_t kRecordHeaderBytes = 5;
 constexpr std::size_t kHandshakeHeaderBytes = 4;
-constexpr std::size_t kMaxRecordBytes = kMaxTlsPlaintext;
 constexpr std::size_t kMaxSessionIdBytes = 32;
 constexpr std::uint16_t kExtensionServerName = 0;
 constexpr std::uint16_t kExtensionAlpn = 16;
@@ -186,12 +184,12 @@ StepResult ClientHelloReader::read(std::span<const std::uint8_t> bytes) {
     if (StepResult start = checkRecordStart(bytes, offset); start.isFailed()) {
       return start;
     }
-    if (bytes.size() < offset + kRecordHeaderBytes) {
+    if (bytes.size() < offset + kTlsRecordHeader) {
       // The type and version bytes are checked one by one as they arrive.
       const bool checking = bytes.size() - offset < 2;
-      return need(checking ? bytes.size() + 1 : offset + kRecordHeaderBytes);
+      return need(checking ? bytes.size() + 1 : offset + kTlsRecordHeader);
     }
-    WireReader header(bytes.subspan(offset + 1, kRecordHeaderBytes - 1));
+    WireReader header(bytes.subspan(offset + 1, kTlsRecordHeader - 1));
     std::uint16_t version = 0;
     std::uint16_t length = 0;
     header.u16(version);
@@ -203,12 +201,12 @@ StepResult ClientHelloReader::read(std::span<const std::uint8_t> bytes) {
       return StepResult::fail("the TLS handshake record at byte " + std::to_string(offset) +
                               " is empty, which TLS forbids");
     }
-    if (length > kMaxRecordBytes) {
+    if (length > kMaxTlsPlaintext) {
       return StepResult::fail("the TLS record at byte " + std::to_string(offset) + " claims " +
                               std::to_string(length) + " bytes, over the " +
-                              std::to_string(kMaxRecordBytes) + " TLS allows");
+                              std::to_string(kMaxTlsPlaintext) + " TLS allows");
     }
-    const std::size_t payload_offset = offset + kRecordHeaderBytes;
+    const std::size_t payload_offset = offset + kTlsRecordHeader;
     const std::size_t record_end = payload_offset + length;
     const std::span<const std::uint8_t> payload =
         bytes.subspan(payload_offset, std::min<std::size_t>(length, bytes.size() - payload_offset));
@@ -230,7 +228,7 @@ StepResult ClientHelloReader::read(std::span<const std::uint8_t> bytes) {
     if (seen == handshake.size()) {
       WireReader(std::span(handshake).subspan(1)).u24(message_length);
       // The least input that can hold it is one record.
-      const std::size_t least = kRecordHeaderBytes + kHandshakeHeaderBytes + message_length;
+      const std::size_t least = kTlsRecordHeader + kHandshakeHeaderBytes + message_length;
       if (least > max_bytes_) {
         return StepResult::fail("the ClientHello is " + std::to_string(message_length) +
                                 " bytes, more than this listener's limit of " +

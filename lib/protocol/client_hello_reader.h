@@ -28,7 +28,7 @@ struct ClientHelloInfo {
 class ClientHelloReader {
  public:
   // The default fits the largest ClientHello one full TLS record can hold.
-  explicit ClientHelloReader(std::size_t max_bytes = kMaxTlsPlaintext + 5)
+  explicit ClientHelloReader(std::size_t max_bytes = kTlsRecordHeader + kMaxTlsPlaintext)
       : max_bytes_(max_bytes) {}
 
   // Looks at the head of `in` without consuming anything: the bytes go on

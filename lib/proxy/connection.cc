@@ -9,12 +9,10 @@
 #include "proxy/phase_plan.h"
 #include "proxy/uv_error.h"
 #include "proxy/worker.h"
+#include "util/tls_record_size.h"
 
 namespace tlsgate {
 namespace {
-
-// The most plaintext one TLS record carries.
-constexpr std::size_t kRecordPayload = std::size_t{16} * 1024;
 
 TlsSideSnapshot tlsSideSnapshot(const TlsSession& session) {
   TlsSideSnapshot out;
@@ -149,9 +147,9 @@ bool Connection::enterNextPhase() {
   phase_id_ = PhaseId::proxy;
   budget_ = PhaseBudget::idle;
   if (client_.tls && !backend_.tls) {
-    backend_.setReadGranularity(kRecordPayload);
+    backend_.setReadGranularity(kMaxTlsPlaintext);
   } else if (backend_.tls && !client_.tls) {
-    client_.setReadGranularity(kRecordPayload);
+    client_.setReadGranularity(kMaxTlsPlaintext);
   }
   scheduleHandOver();
   armIdleTimer();

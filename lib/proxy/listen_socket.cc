@@ -9,9 +9,9 @@
 #include <unistd.h>
 
 #include <cerrno>
-#include <cstring>
 
 #include "util/config_error.h"
+#include "util/errno_text.h"
 
 namespace tlsgate {
 namespace {
@@ -35,7 +35,7 @@ namespace {
   }
   throw ConfigError(
       mark, "address",
-      std::string("cannot ") + step + " " + address.str() + ": " + std::strerror(err) + hint);
+      std::string("cannot ") + step + " " + address.str() + ": " + errnoText(err) + hint);
 }
 
 // A user or group given by name or by number.

@@ -1,10 +1,11 @@
 #include "proxy/listener.h"
 
-#include <fstream>
-
 #include "config/address_parser.h"
+#include "config/via_parser.h"
 #include "tls/client_tls_context.h"
 #include "util/config_error.h"
+#include "util/errno_text.h"
+#include "util/secret_line.h"
 
 namespace tlsgate {
 namespace {
@@ -23,15 +24,17 @@ BackendTarget makeTarget(const Address& address, const std::optional<ClientTlsCo
 // The first line of auth_file: "user:password". The loader has checked its
 // shape; it is read again here so a reload picks up a new password.
 std::string readCredentials(const LocatedPath& file) {
-  std::ifstream in(file.value);
-  std::string line;
-  if (!in || !std::getline(in, line)) {
-    throw ConfigError(file.mark, "auth_file", "cannot read " + file.value);
+  const SecretLine line(file.value, kMaxAuthFileLine);
+  if (line.error() != 0) {
+    throw ConfigError(file.mark, "auth_file",
+                      "cannot read " + file.value + ": " + errnoText(line.error()));
   }
-  if (!line.empty() && line.back() == '\r') {
-    line.pop_back();
+  if (line.tooLong()) {
+    throw ConfigError(file.mark, "auth_file",
+                      "the first line of " + file.value + " is longer than " +
+                          std::to_string(kMaxAuthFileLine) + " bytes; it must be user:password");
   }
-  return line;
+  return line.text();
 }
 
 std::unique_ptr<const BackendSet> makeBackends(const ConnectConfig& config) {

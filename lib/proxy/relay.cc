@@ -2,17 +2,18 @@
 
 #include <algorithm>
 
+#include "util/tls_record_size.h"
+
 namespace tlsgate {
 namespace {
 
 // Room for one whole decrypted record: TlsSession then decrypts straight into
 // the sink's queue.
 constexpr std::size_t kMinPlaintextRoom = TlsSession::kReadRoom;
-// The largest TLS record on the wire: 2^14 bytes of plaintext, up to 2048
-// of expansion (TLS 1.2; TLS 1.3 allows 256) and the 5-byte header. A TLS
+// The largest TLS record on the wire, TLS 1.2's, header included. A TLS
 // port reads until a whole one is in, whatever the watermark, or a record
 // longer than limits.buffer_size would never complete.
-constexpr std::size_t kMaxCiphertextRecord = 16384 + 2048 + 5;
+constexpr std::size_t kMaxCiphertextRecord = kTlsRecordHeader + kMaxTls12Ciphertext;
 
 }  // namespace
 

@@ -16,6 +16,8 @@
 #include <span>
 #include <string_view>
 
+#include "util/tls_record_size.h"
+
 namespace tlsgate {
 
 // HKDF-Expand-Label(secret, label, "", out.size()) of RFC 8446 section 7.1,
@@ -26,7 +28,7 @@ bool expandLabel(const EVP_MD* digest, std::span<const unsigned char> secret,
 
 class RecordCipher {
  public:
-  static constexpr std::size_t kHeaderSize = 5;
+  static constexpr std::size_t kHeaderSize = kTlsRecordHeader;
   static constexpr std::size_t kTagSize = 16;
   // RFC 8446 section 5.5: AES-GCM may protect at most 2^24.5 full-size
   // records under one key; this is that number, rounded down.

@@ -216,6 +216,19 @@ TEST_F(AdminServerTest, AnEmptyTokenFileStopsStartup) {
   }
 }
 
+TEST_F(AdminServerTest, ATokenLineOverTheLimitStopsStartup) {
+  AdminConfig config = loopbackConfig();
+  config.token_file = tokenFile(dir_.write("token", std::string(70000, 't') + "\n"));
+  try {
+    AdminServer server(config, source_);
+    FAIL() << "no ConfigError";
+  } catch (const ConfigError& e) {
+    EXPECT_EQ(std::string(e.what()), "test.yaml:5:17: global.admin.token_file: the first line of " +
+                                         dir_.file("token") +
+                                         " is longer than 65536 bytes; put the token alone on it");
+  }
+}
+
 // ---------------------------------------------------------------- binding
 
 TEST_F(AdminServerTest, APortInUseSaysSoAtTheListenKey) {

@@ -10,38 +10,9 @@
 #include <string>
 
 #include "config/config.h"
+#include "support/temp_dir.h"
 
 namespace tlsgate {
-
-// A directory under /tmp, short enough for unix socket paths, removed at the end.
-class TempDir {
- public:
-  TempDir() {
-    std::string pattern = "/tmp/tlsgate-admin-XXXXXX";
-    if (::mkdtemp(pattern.data()) != nullptr) {
-      path_ = pattern;
-    }
-  }
-  ~TempDir() {
-    std::error_code ignored;
-    std::filesystem::remove_all(path_, ignored);
-  }
-  TempDir(const TempDir&) = delete;
-  TempDir& operator=(const TempDir&) = delete;
-  TempDir(TempDir&&) = delete;
-  TempDir& operator=(TempDir&&) = delete;
-
-  std::string file(const std::string& name) const { return path_ + "/" + name; }
-
-  std::string write(const std::string& name, const std::string& text) const {
-    std::string path = file(name);
-    std::ofstream(path) << text;
-    return path;
-  }
-
- private:
-  std::string path_;
-};
 
 inline AdminConfig loopbackConfig(uint16_t port = 0) {
   AdminConfig config;
