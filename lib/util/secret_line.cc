@@ -1,41 +1,54 @@
 #include "util/secret_line.h"
 
+#include <fcntl.h>
 #include <string.h>  // explicit_bzero
+#include <unistd.h>
 
+#include <array>
 #include <cerrno>
-#include <cstdio>
-#include <memory>
+#include <span>
 
 namespace tlsgate {
-namespace {
 
-struct FileCloser {
-  void operator()(std::FILE* file) const { std::fclose(file); }
-};
-
-}  // namespace
-
+// Read with open(2) and a stack buffer that is wiped after: stdio would keep
+// the secret in a buffer of its own, freed without being wiped.
 SecretLine::SecretLine(const std::string& path, std::size_t max_length) {
-  std::unique_ptr<std::FILE, FileCloser> file(std::fopen(path.c_str(), "rb"));
-  if (!file) {
+  const int fd = ::open(path.c_str(), O_RDONLY | O_CLOEXEC);
+  if (fd < 0) {
     error_ = errno;
     return;
   }
   // Room for the longest line kept, its CR, and one byte more to tell that
   // a line is too long.
   text_.reserve(max_length + 2);
-  int c = 0;
-  while ((c = std::fgetc(file.get())) != EOF && c != '\n') {
-    if (text_.size() > max_length) {
-      too_long_ = true;
+  std::array<char, 512> chunk{};
+  bool line_ended = false;
+  while (!line_ended && !too_long_) {
+    const ssize_t n = ::read(fd, chunk.data(), chunk.size());
+    if (n < 0 && errno == EINTR) {
+      continue;
+    }
+    if (n < 0) {
+      error_ = errno;  // EISDIR for a directory
       break;
     }
-    text_.push_back(static_cast<char>(c));
+    if (n == 0) {
+      break;
+    }
+    for (const char c : std::span(chunk.data(), static_cast<std::size_t>(n))) {
+      if (c == '\n') {
+        line_ended = true;
+        break;
+      }
+      if (text_.size() > max_length) {
+        too_long_ = true;
+        break;
+      }
+      text_.push_back(c);
+    }
   }
-  // fopen succeeds on a directory; the read is what reports EISDIR.
-  if (std::ferror(file.get()) != 0) {
-    error_ = errno != 0 ? errno : EIO;
-  }
+  explicit_bzero(chunk.data(), chunk.size());
+  ::close(fd);
   if (!too_long_ && !text_.empty() && text_.back() == '\r') {
     text_.pop_back();
   }

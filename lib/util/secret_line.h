@@ -1,7 +1,7 @@
 // The first line of a file that holds a secret: an auth_file's
 // "user:password", or the admin token. It is read into one buffer reserved
-// up front, so no stream or reallocation leaves a copy behind, and that
-// buffer is wiped when the line is dropped.
+// up front, so no stream buffer or reallocation leaves a copy behind, and
+// that buffer is wiped when the line is dropped.
 #pragma once
 
 #include <cstddef>
