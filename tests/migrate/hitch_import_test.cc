@@ -11,6 +11,7 @@
 #include <vector>
 
 #include "config/config_loader.h"
+#include "support/temp_dir.h"
 #include "util/config_error.h"
 
 namespace tlsgate {
@@ -66,28 +67,6 @@ std::string importError(const std::string& text) {
 bool contains(const std::string& text, const std::string& part) {
   return text.find(part) != std::string::npos;
 }
-
-class TempDir {
- public:
-  TempDir() {
-    std::string pattern = ::testing::TempDir() + "hitch-import-XXXXXX";
-    path_ = mkdtemp(pattern.data());
-  }
-  ~TempDir() { std::system(("rm -rf '" + path_ + "'").c_str()); }
-  TempDir(const TempDir&) = delete;
-  TempDir& operator=(const TempDir&) = delete;
-  TempDir(TempDir&&) = delete;
-  TempDir& operator=(TempDir&&) = delete;
-
-  std::string write(const std::string& name, const std::string& text = "pem\n") const {
-    std::ofstream(path_ + "/" + name) << text;
-    return path_ + "/" + name;
-  }
-  const std::string& path() const { return path_; }
-
- private:
-  std::string path_;
-};
 
 constexpr const char* kMinimal = "pem-file = \"/etc/hitch/site.pem\"\n";
 
@@ -261,9 +240,9 @@ TEST(HitchImportTest, TheLastPemFileIsTheDefaultAndGoesFirst) {
 
 TEST(HitchImportTest, PemDirIsListedInNameOrderWithItsGlob) {
   const TempDir dir;
-  dir.write("b.pem");
-  dir.write("a.pem");
-  dir.write("c.txt");
+  dir.write("b.pem", "pem\n");
+  dir.write("a.pem", "pem\n");
+  dir.write("c.txt", "pem\n");
   mkdir((dir.path() + "/d.pem").c_str(), 0700);                               // not a file
   symlink((dir.path() + "/a.pem").c_str(), (dir.path() + "/e.pem").c_str());  // hitch skips links
   const Converted c = convert("pem-dir = \"" + dir.path() + "\"\npem-dir-glob = \"*.pem\"\n");
@@ -590,7 +569,7 @@ TEST(HitchImportTest, DhParametersInThePemFile) {
   const TempDir dir;
   const std::string with_dh =
       dir.write("dh.pem", "-----BEGIN DH PARAMETERS-----\nAA==\n-----END DH PARAMETERS-----\n");
-  const std::string without = dir.write("plain.pem");
+  const std::string without = dir.write("plain.pem", "pem\n");
   const Converted c = convert("pem-file = \"" + with_dh + "\"\n");
   EXPECT_EQ(c.tls()["dhparams"].as<std::string>(), with_dh);
   EXPECT_TRUE(c.same());

@@ -21,6 +21,7 @@
 
 #include "config/config.h"
 #include "proxy/socket_address.h"
+#include "support/temp_dir.h"
 
 namespace tlsgate::test {
 
@@ -140,35 +141,6 @@ inline Fd refusingPort(uint16_t* port) {
   *port = localPort(fd.get());
   return fd;
 }
-
-// A fresh directory for unix socket paths, removed with what is in it.
-class TempDir {
- public:
-  TempDir() {
-    char pattern[] = "/tmp/tlsgate-test-XXXXXX";
-    path_ = ::mkdtemp(pattern) != nullptr ? pattern : "";
-  }
-  ~TempDir() {
-    for (const std::string& file : files_) {
-      ::unlink(file.c_str());
-    }
-    ::rmdir(path_.c_str());
-  }
-  TempDir(const TempDir&) = delete;
-  TempDir& operator=(const TempDir&) = delete;
-  TempDir(TempDir&&) = delete;
-  TempDir& operator=(TempDir&&) = delete;
-
-  // A path inside the directory, removed with it.
-  std::string file(const std::string& name) {
-    files_.push_back(path_ + "/" + name);
-    return files_.back();
-  }
-
- private:
-  std::string path_;
-  std::vector<std::string> files_;
-};
 
 inline Fd listenOnUnixPath(const std::string& path) {
   Fd fd(::socket(AF_UNIX, SOCK_STREAM, 0));

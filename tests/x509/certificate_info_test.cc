@@ -18,18 +18,17 @@ namespace {
 using x509_test::afterEquals;
 using x509_test::openssl;
 using x509_test::readFile;
-using x509_test::ScratchDir;
 using x509_test::withoutColons;
 using x509_test::writeFile;
 
-ScratchDir* suite_dir = nullptr;
+TempDir* suite_dir = nullptr;
 
 // Certificates made once with the openssl command line tool, so the fields
 // tlsgate reads can be checked against an independent implementation.
 class CertificateInfoTest : public ::testing::Test {
  protected:
   static void SetUpTestSuite() {
-    suite_dir = new ScratchDir();
+    suite_dir = new TempDir();
     openssl("req -x509 -newkey rsa:2048 -nodes -days 30 -keyout " + path("rsa.key") + " -out " +
             path("rsa.pem") + " -subj '/C=DE/O=Example Org/CN=rsa.example'" +
             " -addext 'subjectAltName=DNS:rsa.example,DNS:www.rsa.example,IP:10.0.0.1," +
@@ -48,7 +47,7 @@ class CertificateInfoTest : public ::testing::Test {
     suite_dir = nullptr;
   }
 
-  static std::string path(const std::string& name) { return suite_dir->path(name); }
+  static std::string path(const std::string& name) { return suite_dir->file(name); }
 
   static void issueFromCa(const std::string& name, const std::string& subject) {
     openssl("req -new -newkey ec -pkeyopt ec_paramgen_curve:P-256 -nodes -keyout " +

@@ -21,7 +21,6 @@ using x509_test::fileExists;
 using x509_test::fileMode;
 using x509_test::openssl;
 using x509_test::readFile;
-using x509_test::ScratchDir;
 using x509_test::writeFile;
 
 X509Ptr loadOnlyCertificate(const std::string& path) {
@@ -60,9 +59,9 @@ bool contains(const std::string& text, const std::string& part) {
 
 class SelfSignedTest : public ::testing::Test {
  protected:
-  std::string path(const std::string& name) const { return dir_.path(name); }
+  std::string path(const std::string& name) const { return dir_.file(name); }
 
-  ScratchDir dir_;
+  TempDir dir_;
 };
 
 TEST_F(SelfSignedTest, GeneratesKeyAndCertificateWhenBothAreMissing) {

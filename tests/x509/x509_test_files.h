@@ -1,4 +1,4 @@
-// Scratch directories, files and `openssl` command runs for the x509 tests.
+// Files and `openssl` command runs for the x509 tests.
 // The certificates are made at run time, so nothing expires in the tree.
 #pragma once
 
@@ -12,32 +12,9 @@
 #include <sstream>
 #include <string>
 
+#include "support/temp_dir.h"
+
 namespace tlsgate::x509_test {
-
-// A fresh directory under testing::TempDir(), removed with its contents.
-class ScratchDir {
- public:
-  ScratchDir() {
-    std::string pattern = ::testing::TempDir() + "tlsgate_x509.XXXXXX";
-    if (mkdtemp(pattern.data()) == nullptr) {
-      ADD_FAILURE() << "mkdtemp failed for " << pattern;
-    }
-    root_ = pattern;
-  }
-  ScratchDir(const ScratchDir&) = delete;
-  ScratchDir& operator=(const ScratchDir&) = delete;
-  ScratchDir(ScratchDir&&) = delete;
-  ScratchDir& operator=(ScratchDir&&) = delete;
-  ~ScratchDir() {
-    std::error_code ignored;
-    std::filesystem::remove_all(root_, ignored);
-  }
-
-  std::string path(const std::string& name) const { return root_ + "/" + name; }
-
- private:
-  std::string root_;
-};
 
 inline void writeFile(const std::string& path, const std::string& contents) {
   std::ofstream out(path, std::ios::binary);
