@@ -10,6 +10,7 @@ import hashlib
 import http.server
 import json
 import os
+import random
 import re
 import resource
 import select
@@ -60,10 +61,40 @@ def tool(name):
     return path
 
 
+def _ephemeral_ports():
+    try:
+        with open("/proc/sys/net/ipv4/ip_local_port_range") as f:
+            low, high = (int(n) for n in f.read().split())
+            return low, high
+    except (OSError, ValueError):
+        return 32768, 60999
+
+
 def free_port():
-    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
+    """A port that nothing listens on, for a program the test starts.
+
+    It is picked below the kernel's ephemeral range: a port taken from that
+    range (bind to 0) can become the source port of any outgoing connection,
+    from this test or one running beside it, before the program binds it."""
+    low, high = _ephemeral_ports()
+    if low > 11000:
+        bottom, top = 10000, low - 1
+    elif high < 64535:
+        bottom, top = high + 1, 65535
+    else:  # the whole range is ephemeral: the kernel's pick is as good
+        with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as s:
+            s.bind(("127.0.0.1", 0))
+            return s.getsockname()[1]
+    rng = random.SystemRandom()
+    for _ in range(200):
+        port = rng.randint(bottom, top)
+        with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as s:
+            try:
+                s.bind(("127.0.0.1", port))
+            except OSError:
+                continue
+            return port
+    raise AssertionError(f"no free port between {bottom} and {top}")
 
 
 def wait_until(predicate, timeout, interval=0.02, what="condition"):

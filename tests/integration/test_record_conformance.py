@@ -93,11 +93,15 @@ class GateServer:
         """(delivered bytes, tlsgate's reason) once tlsgate has logged the
         connection and its backend connection has ended."""
         line = self.gate.connection_line(client_port)
+        fields = logfmt(line)
+        # tlsgate can log the close before the backend's accept thread has
+        # taken the connection from the listen queue.
+        if fields.get("backend", "-") != "-":
+            wait_until(lambda: self.backend.accepted > mark, IO_TIMEOUT, what="the backend to accept")
         wait_until(lambda: len(self.backend.conns) >= self.backend.accepted, IO_TIMEOUT,
                    what="backend handlers to start")
         conns = self.backend.conns[mark:]
         wait_until(lambda: all(c["end"] for c in conns), IO_TIMEOUT, what="the backend connection to end")
-        fields = logfmt(line)
         return b"".join(bytes(c["data"]) for c in conns), fields.get("reason", fields.get("outcome"))
 
 
