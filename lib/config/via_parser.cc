@@ -5,7 +5,6 @@
 #include <string_view>
 
 #include "util/errno_text.h"
-#include "util/secret_line.h"
 
 namespace tlsgate {
 namespace {
@@ -16,12 +15,8 @@ constexpr std::array<std::string_view, 3> kViaKeys = {"http_connect", "socks5", 
 constexpr std::size_t kMaxSocksCredential = 255;
 void checkCredentials(const ConfigNode& node, const std::string& path, ViaConfig::Kind kind) {
   const SecretLine line(path, kMaxAuthFileLine);
-  if (line.error() != 0) {
-    node.fail("cannot read " + path + ": " + errnoText(line.error()));
-  }
-  if (line.tooLong()) {
-    node.fail("the first line of " + path + " is longer than " + std::to_string(kMaxAuthFileLine) +
-              " bytes; it must be user:password");
+  if (std::string error = authFileReadError(line, path); !error.empty()) {
+    node.fail(error);
   }
   const std::size_t colon = line.text().find(':');
   if (colon == std::string::npos) {
@@ -61,6 +56,17 @@ Address parseProxyAddress(const ConfigNode& node) {
 }
 
 }  // namespace
+
+std::string authFileReadError(const SecretLine& line, const std::string& path) {
+  if (line.error() != 0) {
+    return "cannot read " + path + ": " + errnoText(line.error());
+  }
+  if (line.tooLong()) {
+    return "the first line of " + path + " is longer than " + std::to_string(kMaxAuthFileLine) +
+           " bytes; it must be user:password";
+  }
+  return {};
+}
 
 ViaConfig parseVia(const ConfigNode& node) {
   node.expectMap();

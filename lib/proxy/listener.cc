@@ -4,8 +4,6 @@
 #include "config/via_parser.h"
 #include "tls/client_tls_context.h"
 #include "util/config_error.h"
-#include "util/errno_text.h"
-#include "util/secret_line.h"
 
 namespace tlsgate {
 namespace {
@@ -25,14 +23,8 @@ BackendTarget makeTarget(const Address& address, const std::optional<ClientTlsCo
 // shape; it is read again here so a reload picks up a new password.
 std::string readCredentials(const LocatedPath& file) {
   const SecretLine line(file.value, kMaxAuthFileLine);
-  if (line.error() != 0) {
-    throw ConfigError(file.mark, "auth_file",
-                      "cannot read " + file.value + ": " + errnoText(line.error()));
-  }
-  if (line.tooLong()) {
-    throw ConfigError(file.mark, "auth_file",
-                      "the first line of " + file.value + " is longer than " +
-                          std::to_string(kMaxAuthFileLine) + " bytes; it must be user:password");
+  if (std::string error = authFileReadError(line, file.value); !error.empty()) {
+    throw ConfigError(file.mark, "auth_file", error);
   }
   return line.text();
 }
